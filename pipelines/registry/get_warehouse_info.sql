@@ -1,0 +1,2 @@
+-- Warehouse facts: every key and value.
+SELECT key, value FROM warehouse_info

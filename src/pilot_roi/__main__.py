@@ -1,0 +1,3 @@
+from pilot_roi.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""The `pilot-roi` command line: parse arguments, call the library, print text or JSON.
+
+Each subcommand lives in `pilot_roi.commands.<name>` with `register(subparsers)`; its handler returns
+the exit code: 0 done, 1 refused (bad input, nothing changed), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+import traceback
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from pilot_roi import __version__
+from pilot_roi.errors import PilotRoiError
+from pilot_roi.i18n import t
+from pilot_roi.settings import LANGS, Settings
+
+COMMANDS = ("init", "registry", "ingest", "template", "estimate", "report", "users", "serve", "demo")
+
+log = logging.getLogger("pilot_roi")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--warehouse",
+        default=argparse.SUPPRESS,
+        help="DuckDB file (default: $PILOT_ROI_WAREHOUSE or warehouse/pilot_roi.duckdb)",
+    )
+    common.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=argparse.SUPPRESS,
+        help="language of messages (default: $PILOT_ROI_LANG or locale)",
+    )
+    parser = argparse.ArgumentParser(prog="pilot-roi", description="AI-pilot ROI tracker", parents=[common])
+    parser.add_argument("--version", action="version", version=f"pilot-roi {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"pilot_roi.commands.{name}")
+        module.register(subparsers, common)
+    return parser
+
+
+def _log_internal_error(settings: Settings) -> str:
+    ref = uuid.uuid4().hex[:8]
+    log_path = Path(settings.warehouse).parent / "pilot-roi-errors.log"
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {ref}\n{traceback.format_exc()}\n")
+    except OSError:
+        traceback.print_exc()
+    return ref
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(warehouse=getattr(args, "warehouse", None), lang=getattr(args, "lang", None))
+    wants_json = getattr(args, "format", None) == "json"
+    try:
+        return int(args.handler(args, settings))
+    except PilotRoiError as exc:
+        lines = exc.render(settings.lang)
+        if wants_json:
+            print(json.dumps({"status": "refused", "errors": lines}, ensure_ascii=False))
+        else:
+            for line in lines:
+                print(line, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        ref = _log_internal_error(settings)
+        print(t("cli.unexpected", settings.lang, ref=ref), file=sys.stderr)
+        return 1

@@ -1,0 +1,43 @@
+"""`pilot-roi registry load FILE.yaml`: create or update reference data and pilots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.i18n import t
+from pilot_roi.registry import load_registry_file
+from pilot_roi.settings import Settings
+from pilot_roi.warehouse import connect, migrate
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add `registry load`."""
+    parser = subparsers.add_parser("registry", parents=[common], help="reference data and pilots")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    load = actions.add_parser("load", parents=[common], help="load a registry YAML file")
+    load.add_argument("file")
+    load.add_argument("--format", choices=("text", "json"), default="text")
+    load.set_defaults(handler=run_load)
+
+
+def run_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate the file whole, then upsert it; print what changed."""
+    path = Path(args.file)
+    if not path.is_file():
+        raise InvalidInput([Problem("cli.file_not_found", params={"path": str(path)})])
+    con = connect(settings.warehouse, create=True)
+    try:
+        migrate(con, path_label=str(settings.warehouse))
+        summary = load_registry_file(con, path, username=settings.user)
+    finally:
+        con.close()
+    if args.format == "json":
+        print(json.dumps({"status": "loaded", "changes": summary.as_dict()}, ensure_ascii=False))
+    else:
+        for change in summary.changes:
+            print(t("registry.summary", settings.lang, table=change.table, created=change.created,
+                    updated=change.updated, unchanged=change.unchanged))  # fmt: skip
+    return 0

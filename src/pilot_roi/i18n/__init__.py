@@ -1,0 +1,76 @@
+"""Russian, Kazakh and English text and number formats.
+
+Messages live in `messages/*.yaml`, one file per part of the product, each key with `ru`, `kk` and `en`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+LANGS = ("ru", "kk", "en")
+
+
+@cache
+def catalog() -> dict[str, dict[str, str]]:
+    """Every message key with its text per language, merged from all catalogue files."""
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(_MESSAGES_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, texts in data.items():
+            if key in merged:
+                raise ValueError(f"message key {key!r} defined twice (second time in {path.name})")
+            merged[key] = texts
+    return merged
+
+
+def t(key: str, lang: str, **params: Any) -> str:
+    """The message `key` in `lang`, with `{placeholders}` filled; falls back to English, then to the key."""
+    texts = catalog().get(key)
+    if texts is None:
+        return key if not params else f"{key} {params}"
+    template = texts.get(lang) or texts.get("en") or key
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+_DECIMAL = {"ru": ",", "kk": ",", "en": "."}
+_GROUP = {"ru": "\u00a0", "kk": "\u00a0", "en": ","}
+_SCALES = {
+    "ru": ((1e12, "трлн"), (1e9, "млрд"), (1e6, "млн"), (1e3, "тыс.")),
+    "kk": ((1e12, "трлн"), (1e9, "млрд"), (1e6, "млн"), (1e3, "мың")),
+    "en": ((1e12, "T"), (1e9, "bn"), (1e6, "M"), (1e3, "k")),
+}
+
+
+def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
+    """A number with the locale's thousands separator and decimal mark: 1 234,5 (ru, kk) or 1,234.5 (en)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", _DECIMAL.get(lang, ".")).replace("\x00", _GROUP.get(lang, ","))
+
+
+def format_money(value: float | None, lang: str, decimals: int = 1) -> str:
+    """Tenge in words a minister reads: "1,2 млрд ₸", "1.2 bn ₸"; small amounts in full."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    for scale, word in _SCALES.get(lang, _SCALES["en"]):
+        if abs(value) >= scale:
+            return f"{format_number(value / scale, lang, decimals)} {word} ₸"
+    return f"{format_number(value, lang, 0)} ₸"
+
+
+def format_percent(value: float | None, lang: str, decimals: int = 1) -> str:
+    """A percentage with the locale's decimal mark: "-4,2 %" (ru, kk) or "-4.2%" (en)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    number = format_number(value, lang, decimals)
+    return f"{number}%" if lang == "en" else f"{number}\u00a0%"

@@ -1,0 +1,50 @@
+"""Reference data and pilots as code: parse and validate a YAML registry file, then upsert it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.registry.model import Registry
+from pilot_roi.registry.parse import KnownCodes, parse_registry
+from pilot_roi.registry.store import LoadSummary, known_codes, store_registry
+
+__all__ = [
+    "KnownCodes",
+    "LoadSummary",
+    "Registry",
+    "load_registry_file",
+    "parse_registry",
+    "read_registry_yaml",
+]
+
+
+def read_registry_yaml(text: str) -> object:
+    """The YAML document, or InvalidInput with the line where it stops making sense."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InvalidInput([Problem("registry.not_yaml", params={"line": line, "detail": detail})]) from exc
+
+
+def load_registry_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, username: str = "cli") -> LoadSummary:
+    """Validate the registry file whole against the warehouse, then upsert it in one transaction."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1251")
+    doc = read_registry_yaml(text)
+    registry = parse_registry(doc, known_codes(con))
+    data_start = None
+    if isinstance(doc, dict) and "data_start" in doc:
+        raw = doc["data_start"]
+        data_start = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+    return store_registry(con, registry, username=username, source=path.name, data_start=data_start)

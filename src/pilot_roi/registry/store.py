@@ -1,0 +1,174 @@
+"""Write a validated `Registry` into the warehouse: diff against what is stored, upsert only what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from pilot_roi import audit
+from pilot_roi.registry.model import Metric, Pilot, Registry, Site, Subsidiary
+from pilot_roi.registry.parse import DEFAULT_DATA_START, KnownCodes
+from pilot_roi.resources import read_sql
+from pilot_roi.warehouse.connection import transaction
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """How many rows of one kind a load created, updated and left unchanged."""
+
+    table: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    """The outcome of one registry load, per kind of row."""
+
+    changes: tuple[TableChange, ...] = field(default_factory=tuple)
+
+    @property
+    def changed(self) -> bool:
+        """True if the load created or updated anything."""
+        return any(c.created or c.updated for c in self.changes)
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        """{table: {created, updated, unchanged}} for JSON output."""
+        return {c.table: {"created": c.created, "updated": c.updated, "unchanged": c.unchanged} for c in self.changes}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql_file: str) -> dict[str, dict[str, Any]]:
+    cursor = con.execute(read_sql(sql_file))
+    names = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+
+
+def _warehouse_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute(read_sql("registry/get_warehouse_info.sql")).fetchall())
+
+
+def known_codes(con: duckdb.DuckDBPyConnection) -> KnownCodes:
+    """The codes already in the warehouse, for validating a file that names only part of the registry."""
+    info = _warehouse_info(con)
+    sites = _rows(con, "registry/current_sites.sql")
+    return KnownCodes(
+        subsidiaries=frozenset(_rows(con, "registry/current_subsidiaries.sql")),
+        site_subsidiary={code: row["subsidiary_code"] for code, row in sites.items()},
+        metrics=frozenset(_rows(con, "registry/current_metrics.sql")),
+        data_start=date.fromisoformat(info["data_start"]) if "data_start" in info else DEFAULT_DATA_START,
+    )
+
+
+def _subsidiary_row(s: Subsidiary) -> dict[str, Any]:
+    return {
+        "code": s.code,
+        "name_ru": s.name.ru,
+        "name_kk": s.name.kk,
+        "name_en": s.name.en,
+        "sector": s.sector,
+    }
+
+
+def _site_row(s: Site) -> dict[str, Any]:
+    return {
+        "code": s.code, "subsidiary_code": s.subsidiary, "name_ru": s.name.ru, "name_kk": s.name.kk,
+        "name_en": s.name.en, "region": s.region,
+    }  # fmt: skip
+
+
+def _metric_row(m: Metric) -> dict[str, Any]:
+    return {
+        "code": m.code, "name_ru": m.name.ru, "name_kk": m.name.kk, "name_en": m.name.en, "unit": m.unit,
+        "frequency": m.frequency, "aggregation": m.aggregation, "higher_is_better": m.higher_is_better,
+        "value_kzt_per_unit": m.value_kzt_per_unit, "min_value": m.min_value, "max_value": m.max_value,
+    }  # fmt: skip
+
+
+def _pilot_row(p: Pilot) -> dict[str, Any]:
+    return {
+        "code": p.code, "name_ru": p.name.ru, "name_kk": p.name.kk, "name_en": p.name.en,
+        "subsidiary_code": p.subsidiary, "use_case": p.use_case, "capex_kzt": p.capex_kzt,
+        "opex_kzt_per_year": p.opex_kzt_per_year,
+        "treated": [f"{s.site}@{s.go_live.isoformat()}" for s in p.sites],
+        "controls": list(p.controls), "metrics": list(p.metrics),
+    }  # fmt: skip
+
+
+def _upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    current_sql: str,
+    rows: Iterable[dict[str, Any]],
+    write: Callable[[dict[str, Any]], object],
+) -> TableChange:
+    stored = _rows(con, current_sql)
+    created = updated = unchanged = 0
+    for row in rows:
+        before = stored.get(row["code"])
+        if before is None:
+            created += 1
+        elif before == row:
+            unchanged += 1
+            continue
+        else:
+            updated += 1
+        write(row)
+    return TableChange(table, created, updated, unchanged)
+
+
+def _write_pilot(con: duckdb.DuckDBPyConnection, pilot: Pilot) -> None:
+    row = _pilot_row(pilot)
+    own = {k: v for k, v in row.items() if k not in ("treated", "controls", "metrics")}
+    con.execute(read_sql("registry/upsert_pilot.sql"), own)
+    key = {"pilot_code": pilot.code}
+    for sql in ("delete_pilot_treated_sites", "delete_pilot_control_sites", "delete_pilot_metrics"):
+        con.execute(read_sql(f"registry/{sql}.sql"), key)
+    for site in pilot.sites:
+        con.execute(
+            read_sql("registry/insert_pilot_treated_site.sql"),
+            key | {"site_code": site.site, "go_live": site.go_live},
+        )
+    for control in pilot.controls:
+        con.execute(read_sql("registry/insert_pilot_control_site.sql"), key | {"site_code": control})
+    for metric in pilot.metrics:
+        con.execute(read_sql("registry/insert_pilot_metric.sql"), key | {"metric_code": metric})
+
+
+def store_registry(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    *,
+    username: str,
+    source: str,
+    data_start: date | None = None,
+) -> LoadSummary:
+    """Upsert everything `registry` names in one transaction; unchanged rows are not touched."""
+    with transaction(con):
+        if data_start is not None:
+            con.execute(read_sql("registry/set_warehouse_info.sql"), {"key": "data_start", "value": str(data_start)})
+        changes = (
+            _upsert(con, "subsidiaries", "registry/current_subsidiaries.sql",
+                    map(_subsidiary_row, registry.subsidiaries),
+                    lambda r: con.execute(read_sql("registry/upsert_subsidiary.sql"), r)),
+            _upsert(con, "sites", "registry/current_sites.sql", map(_site_row, registry.sites),
+                    lambda r: con.execute(read_sql("registry/upsert_site.sql"), r)),
+            _upsert(con, "metrics", "registry/current_metrics.sql", map(_metric_row, registry.metrics),
+                    lambda r: con.execute(read_sql("registry/upsert_metric.sql"), r)),
+        )  # fmt: skip
+        pilots_by_code = {p.code: p for p in registry.pilots}
+        pilot_change = _upsert(
+            con,
+            "pilots",
+            "registry/current_pilots.sql",
+            map(_pilot_row, registry.pilots),
+            lambda r: _write_pilot(con, pilots_by_code[r["code"]]),
+        )
+        summary = LoadSummary((*changes, pilot_change))
+        if summary.changed:
+            audit.record(con, username, "registry_load", source, summary.as_dict())
+    return summary

@@ -1,0 +1,56 @@
+"""One frozen Settings object, read once from flags and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+Lang = Literal["ru", "kk", "en"]
+LANGS: tuple[Lang, ...] = ("ru", "kk", "en")
+
+DEFAULT_WAREHOUSE = Path("warehouse") / "pilot_roi.duckdb"
+DEMO_WAREHOUSE = Path("warehouse") / "demo.duckdb"
+
+
+def default_lang() -> Lang:
+    """The user's language: PILOT_ROI_LANG, else the locale (LANG), else English."""
+    explicit = os.environ.get("PILOT_ROI_LANG", "").strip().lower()
+    if explicit in LANGS:
+        return cast(Lang, explicit)
+    locale = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    prefix = locale[:2].lower()
+    if prefix in ("ru", "kk"):
+        return cast(Lang, prefix)
+    return "en"
+
+
+def default_warehouse() -> Path:
+    """PILOT_ROI_WAREHOUSE if set, else warehouse/pilot_roi.duckdb relative to the working directory."""
+    env = os.environ.get("PILOT_ROI_WAREHOUSE")
+    return Path(env) if env else DEFAULT_WAREHOUSE
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every command needs to know about where it runs and for whom."""
+
+    warehouse: Path
+    lang: Lang = "en"
+    user: str = "cli"
+    discount_rate: float = 0.15
+    horizon_years: int = 5
+    seed: int = 20250811
+
+    @classmethod
+    def from_env(cls, warehouse: str | Path | None = None, lang: str | None = None) -> Settings:
+        """Settings from explicit values where given, else from the environment."""
+        chosen_lang = lang if lang in LANGS else default_lang()
+        return cls(
+            warehouse=Path(warehouse) if warehouse else default_warehouse(),
+            lang=cast(Lang, chosen_lang),
+            user=os.environ.get("PILOT_ROI_USER", "cli"),
+            discount_rate=float(os.environ.get("PILOT_ROI_DISCOUNT_RATE", "0.15")),
+            horizon_years=int(os.environ.get("PILOT_ROI_HORIZON_YEARS", "5")),
+        )
