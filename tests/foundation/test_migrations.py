@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pilot_roi.errors import PilotRoiError
+from pilot_roi.resources import migrations_dir
+from pilot_roi.warehouse import connect, migrate, schema_version
+from pilot_roi.warehouse.migrate import available_migrations
+
+PUBLIC_VIEWS = {
+    "observations": ["site_code", "metric_code", "period", "value", "upload_id"],
+    "observation_history": ["site_code", "metric_code", "period", "value", "upload_id", "valid_from", "valid_to"],
+    "uploads": None,
+    "pilots": None,
+    "pilot_sites": None,
+    "estimates": [
+        "pilot_code", "metric_code", "method", "effect", "effect_pct", "ci_low", "ci_high", "p_value", "q_value",
+        "grade", "annual_gain_kzt", "annual_gain_ci_low", "annual_gain_ci_high", "npv_kzt", "roi",
+        "payback_months", "run_id",
+    ],
+}  # fmt: skip
+
+
+def _columns(con, name: str) -> list[str]:
+    return [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
+
+
+def test_fresh_warehouse_has_every_migration_and_the_public_views(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb", create=True)
+    applied = migrate(con)
+    shipped = available_migrations()
+    assert applied == len(shipped)
+    assert schema_version(con) == shipped[-1].version
+    for view, columns in PUBLIC_VIEWS.items():
+        found = _columns(con, view)
+        if columns is not None:
+            assert found[: len(columns)] == columns, view
+
+
+def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb", create=True)
+    migrate(con)
+    before = con.execute("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version").fetchall()
+    assert migrate(con) == 0
+    after = con.execute("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version").fetchall()
+    assert before == after
+
+
+def test_old_warehouse_upgrades_without_losing_rows(tmp_path: Path) -> None:
+    old_set = tmp_path / "old_migrations"
+    old_set.mkdir()
+    for path in sorted(migrations_dir().glob("*.sql"))[:2]:
+        shutil.copy(path, old_set / path.name)
+    con = connect(tmp_path / "w.duckdb", create=True)
+    assert migrate(con, folder=old_set) == 2
+    con.execute("INSERT INTO subsidiaries (code, name_ru, name_kk, name_en) VALUES ('KMG', 'КМГ', 'ҚМГ', 'KMG')")
+    con.execute(
+        "INSERT INTO observation_current VALUES ('S1', 'm', DATE '2025-01-01', 1.5, 1, TIMESTAMP '2025-01-02')"
+    )
+    applied = migrate(con)
+    assert applied == len(available_migrations()) - 2
+    assert con.execute("SELECT name_kk FROM subsidiaries").fetchall() == [("ҚМГ",)]
+    assert con.execute("SELECT site_code, value FROM observations").fetchall() == [("S1", 1.5)]
+
+
+def test_an_edited_migration_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir(), folder)
+    con = connect(tmp_path / "w.duckdb", create=True)
+    migrate(con, folder=folder)
+    first = sorted(folder.glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited\n")
+    with pytest.raises(ValueError, match="append-only"):
+        migrate(con, folder=folder)
+
+
+def test_a_warehouse_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb", create=True)
+    migrate(con)
+    con.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'future', 'x')")
+    with pytest.raises(PilotRoiError) as info:
+        migrate(con, path_label="w.duckdb")
+    assert "newer" in info.value.render("en")[0]
+
+
+def test_a_second_writer_is_told_the_warehouse_is_busy(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.duckdb"
+    connect(path, create=True).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        from pilot_roi.errors import WarehouseBusy
+
+        with pytest.raises(WarehouseBusy) as info:
+            connect(path)
+        assert "busy" in info.value.render("en")[0]
+        assert "занято" in info.value.render("ru")[0]
+    finally:
+        holder.kill()
+        holder.wait()
