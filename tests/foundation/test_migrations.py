@@ -57,9 +57,7 @@ def test_old_warehouse_upgrades_without_losing_rows(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb", create=True)
     assert migrate(con, folder=old_set) == 2
     con.execute("INSERT INTO subsidiaries (code, name_ru, name_kk, name_en) VALUES ('KMG', 'КМГ', 'ҚМГ', 'KMG')")
-    con.execute(
-        "INSERT INTO observation_current VALUES ('S1', 'm', DATE '2025-01-01', 1.5, 1, TIMESTAMP '2025-01-02')"
-    )
+    con.execute("INSERT INTO observation_current VALUES ('S1', 'm', DATE '2025-01-01', 1.5, 1, TIMESTAMP '2025-01-02')")
     applied = migrate(con)
     assert applied == len(available_migrations()) - 2
     assert con.execute("SELECT name_kk FROM subsidiaries").fetchall() == [("ҚМГ",)]
@@ -92,10 +90,8 @@ def test_a_second_writer_is_told_the_warehouse_is_busy(tmp_path: Path) -> None:
 
     path = tmp_path / "w.duckdb"
     connect(path, create=True).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    hold_lock = f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"
+    holder = subprocess.Popen([sys.executable, "-c", hold_lock], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
         from pilot_roi.errors import WarehouseBusy
