@@ -1,20 +1,91 @@
-"""`pilot-roi demo` (not ready yet: it says so and refuses)."""
+"""`pilot-roi demo [--port 8050] [--no-serve] [--seed N] [--no-estimate]`: build the demo warehouse, serve it.
+
+The warehouse is `warehouse/demo.duckdb` unless `--warehouse` names another file; the environment variable
+PILOT_ROI_WAREHOUSE is ignored here on purpose, so the demo never replaces a real warehouse (and it refuses
+to replace any existing file that is not a demo warehouse).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from pilot_roi.errors import PilotRoiError, Problem
-from pilot_roi.settings import Settings
+from pilot_roi.i18n import t
+from pilot_roi.settings import DEMO_WAREHOUSE, Settings
+
+DEFAULT_PORT = 8050
+HOST = "127.0.0.1"
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add the `demo` subcommand."""
-    parser = subparsers.add_parser("demo", parents=[common], help="(not ready yet)")
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser = subparsers.add_parser(
+        "demo", parents=[common], help="build the synthetic demo warehouse (warehouse/demo.duckdb) and serve it"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"dashboard port (default {DEFAULT_PORT})")
+    parser.add_argument("--no-serve", action="store_true", help="stop after building the warehouse")
+    parser.add_argument("--seed", type=int, default=None, help="generator seed (default: the scenario's)")
+    parser.add_argument(
+        "--no-estimate", action="store_true", help="skip the estimation run (run `pilot-roi estimate` later)"
+    )
     parser.set_defaults(handler=run)
 
 
+def _serve(path: Path, port: int, announce: Callable[[], None]) -> bool:
+    """Serve the dashboard on the demo warehouse until interrupted; False if the dashboard is not installed."""
+    try:
+        module = importlib.import_module("pilot_roi.commands.serve")
+    except ImportError:
+        return False
+    serve = getattr(module, "serve", None)
+    if not callable(serve):
+        return False
+    announce()
+    serve(path, HOST, port)
+    return True
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Refuse with a clear message until the feature lands."""
-    raise PilotRoiError([Problem("cli.not_available", params={"what": "pilot-roi demo"})])
+    """Build the demo warehouse atomically, report each step, print the log-ins, then serve."""
+    from pilot_roi.demo.build import build_demo
+    from pilot_roi.demo.generate import load_scenario
+
+    lang = settings.lang
+    path = Path(getattr(args, "warehouse", None) or DEMO_WAREHOUSE)
+    seed = args.seed
+
+    def say(key: str, params: dict[str, Any]) -> None:
+        print(t(key, lang, **params), flush=True)
+
+    say("demo.building", {"path": path, "seed": seed if seed is not None else load_scenario().seed})
+    summary = build_demo(path, seed=seed, lang=lang, estimates=not args.no_estimate, progress=say)
+
+    for step in summary.steps:
+        if step.name == "estimates":
+            key = {"done": "demo.estimates_done", "missing": "demo.estimates_missing"}.get(
+                step.status, "demo.estimates_failed"
+            )
+            say(key, {"detail": step.detail, "what": step.detail, "path": path})
+        elif step.name == "users" and step.status != "done":
+            say("demo.users_missing", {"what": step.detail})
+    if summary.coverage is not None:
+        total, with_ci, covering = summary.coverage
+        say("demo.truth_check", {"covering": covering, "with_ci": with_ci, "total": total})
+    say("demo.built", {"path": path, "observations": summary.observations, "pilots": summary.pilots,
+                       "seconds": f"{summary.seconds:.1f}"})  # fmt: skip
+    if summary.users:
+        say("demo.users_title", {})
+        for user in summary.users:
+            role = t(f"demo.role.{user.role}", lang, subsidiary=user.subsidiary_code or "")
+            say("demo.user_line", {"role": role, "username": user.username, "password": user.password})
+
+    if args.no_serve:
+        say("demo.no_serve", {"path": path})
+        return 0
+    if not _serve(path, args.port, lambda: say("demo.serve_url", {"url": f"http://{HOST}:{args.port}"})):
+        print(t("demo.serve_missing", lang, path=path), file=sys.stderr)
+    return 0

@@ -1,20 +1,127 @@
-"""`pilot-roi report` (not ready yet: it says so and refuses)."""
+"""`pilot-roi report`: write the year-end report, or freeze a run as the official result of a year.
+
+    pilot-roi report --year 2025 --format pdf|xlsx|csv|json --lang ru|kk|en --out PATH [--run RUN_ID]
+    pilot-roi report freeze --year 2025 [--run RUN_ID] [--format text|json]
+
+Writing a report records an `export` event in the audit log (with the file's SHA-256); freezing records
+a `report_freeze` event.
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+from pathlib import Path
 
-from pilot_roi.errors import PilotRoiError, Problem
+from pilot_roi import audit
+from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.i18n import t
+from pilot_roi.reports import RENDERERS, freeze_report, load_report
 from pilot_roi.settings import Settings
+from pilot_roi.warehouse import connect, migrate, transaction
+
+FORMATS = tuple(RENDERERS)
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add the `report` subcommand."""
-    parser = subparsers.add_parser("report", parents=[common], help="(not ready yet)")
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    """Add `report` (write a report) and `report freeze`."""
+    parser = subparsers.add_parser("report", parents=[common], help="year-end report (PDF, XLSX, CSV); freeze a run")
+    parser.add_argument(
+        "action", nargs="?", choices=("freeze",), help="freeze: mark a run as the year's official result"
+    )
+    parser.add_argument("--year", required=True, type=int, help="calendar year of the report")
+    parser.add_argument("--format", choices=(*FORMATS, "text"), default=None, help="report format (default pdf)")
+    parser.add_argument("--out", help="file to write (report only)")
+    parser.add_argument("--run", type=int, default=None, help="estimate run id (default: frozen run, else latest)")
     parser.set_defaults(handler=run)
 
 
+def _check_year(year: int) -> None:
+    if not 2000 <= year <= 2100:
+        raise InvalidInput([Problem("report.bad_year", params={"value": year})])
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Refuse with a clear message until the feature lands."""
-    raise PilotRoiError([Problem("cli.not_available", params={"what": "pilot-roi report"})])
+    """Write the report file, or freeze; exit 0 when done, 1 when refused."""
+    _check_year(args.year)
+    if args.action == "freeze":
+        return _freeze(args, settings)
+    fmt = args.format or "pdf"
+    if fmt not in RENDERERS:
+        raise InvalidInput([Problem("cli.not_available", params={"what": f"--format {fmt}"})])
+    if not args.out:
+        raise InvalidInput([Problem("report.need_out")])
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise InvalidInput([Problem("report.out_dir_missing", params={"path": str(out.parent)})])
+    con = connect(settings.warehouse)
+    try:
+        migrate(con, path_label=str(settings.warehouse))
+        report = load_report(con, args.year, args.run)
+        tmp = out.with_name(out.name + ".partial")
+        try:
+            RENDERERS[fmt](report, settings.lang, tmp)
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        data = out.read_bytes()
+        r = report.reproducibility
+        with transaction(con):
+            audit.record(
+                con,
+                settings.user,
+                "export",
+                f"report:{args.year}",
+                {
+                    "year": args.year,
+                    "format": fmt,
+                    "lang": settings.lang,
+                    "run_id": r.run_id,
+                    "frozen": r.frozen,
+                    "file": out.name,
+                    "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                },
+            )
+    finally:
+        con.close()
+    frozen = t("report.written_frozen", settings.lang) if r.frozen else ""
+    print(t("report.written", settings.lang, year=args.year, format=fmt, run=r.run_id, frozen=frozen, path=str(out)))
+    return 0
+
+
+def _freeze(args: argparse.Namespace, settings: Settings) -> int:
+    con = connect(settings.warehouse)
+    try:
+        migrate(con, path_label=str(settings.warehouse))
+        report = freeze_report(con, args.year, args.run, username=settings.user)
+    finally:
+        con.close()
+    s = report.summary
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "status": "frozen",
+                    "year": args.year,
+                    "run_id": report.reproducibility.run_id,
+                    "pilots": s.n_pilots,
+                    "estimates": s.n_estimates,
+                    "demonstrated_annual_gain_kzt": s.demonstrated_annual_gain.value,
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        print(
+            t(
+                "report.frozen_done",
+                settings.lang,
+                year=args.year,
+                run=report.reproducibility.run_id,
+                pilots=s.n_pilots,
+                estimates=s.n_estimates,
+            )
+        )
+    return 0

@@ -1,20 +1,114 @@
-"""`pilot-roi serve` (not ready yet: it says so and refuses)."""
+"""`pilot-roi serve [--host 127.0.0.1] [--port 8050]`: the dashboard on gunicorn, a production WSGI server.
+
+One worker process with several threads: DuckDB allows one writing process per file, and the dashboard
+both reads and writes (uploads); the threads share one connection, a cursor per request
+(see dashboards/context.py). `serve(warehouse, host, port)` is what `pilot-roi demo` calls.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
 
-from pilot_roi.errors import PilotRoiError, Problem
+from pilot_roi.errors import PilotRoiError, Problem, WarehouseNotInitialised
+from pilot_roi.resources import _REPO_ROOT
 from pilot_roi.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add the `serve` subcommand."""
-    parser = subparsers.add_parser("serve", parents=[common], help="(not ready yet)")
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser = subparsers.add_parser("serve", parents=[common], help="serve the dashboard (gunicorn)")
+    parser.add_argument("--host", default=os.environ.get("PILOT_ROI_HOST", "127.0.0.1"), help="address to listen on")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PILOT_ROI_PORT", "8050")), help="port")
+    parser.add_argument(
+        "--threads", type=int, default=int(os.environ.get("PILOT_ROI_THREADS", "8")), help="request threads (default 8)"
+    )
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        default=os.environ.get("PILOT_ROI_PRODUCTION", "") == "1",
+        help="secure cookies and HSTS; requires PILOT_ROI_SECRET_KEY (also: PILOT_ROI_PRODUCTION=1)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Refuse with a clear message until the feature lands."""
-    raise PilotRoiError([Problem("cli.not_available", params={"what": "pilot-roi serve"})])
+    """Serve until interrupted."""
+    serve(settings.warehouse, args.host, args.port, threads=args.threads, production=args.production)
+    return 0
+
+
+def load_create_app() -> Any:
+    """`dashboards.app.create_app`; in a source checkout the repository root is put on the path first."""
+    try:
+        module = importlib.import_module("dashboards.app")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("dashboards", "dashboards.app"):
+            raise
+        if not (_REPO_ROOT / "dashboards" / "app.py").is_file():
+            raise
+        sys.path.insert(0, str(_REPO_ROOT))
+        module = importlib.import_module("dashboards.app")
+    return module.create_app
+
+
+def build_wsgi_app(warehouse: Path, *, production: bool = False, secret_key: str | None = None) -> Any:
+    """The Flask server of the dashboard for `warehouse` (gunicorn calls it in the worker, after forking)."""
+    warehouse = Path(warehouse)
+    if not warehouse.exists():
+        raise WarehouseNotInitialised(str(warehouse))
+    create_app = load_create_app()
+    return create_app(warehouse, secret_key=secret_key, production=production).server
+
+
+def serve(
+    warehouse: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    *,
+    threads: int = 8,
+    production: bool = False,
+    secret_key: str | None = None,
+) -> None:
+    """Run the dashboard on gunicorn (one worker, `threads` threads) until interrupted."""
+    from gunicorn.app.base import BaseApplication
+
+    path = Path(warehouse)
+    if not path.exists():
+        raise WarehouseNotInitialised(str(path))
+    if production and len(secret_key or os.environ.get("PILOT_ROI_SECRET_KEY", "")) < 32:
+        raise PilotRoiError([Problem("security.secret_key_missing")])
+    if not secret_key and not os.environ.get("PILOT_ROI_SECRET_KEY"):
+        # One key for the worker's lifetime; the worker is the only process, so sessions stay valid.
+        import secrets
+
+        secret_key = secrets.token_hex(32)
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{int(port)}",
+                "workers": 1,
+                "worker_class": "gthread",
+                "threads": max(1, int(threads)),
+                "timeout": 300,
+                "graceful_timeout": 20,
+                "accesslog": os.environ.get("PILOT_ROI_ACCESS_LOG"),
+                "errorlog": "-",
+                "loglevel": os.environ.get("PILOT_ROI_LOG_LEVEL", "info"),
+                "preload_app": False,  # open DuckDB in the worker, never before a fork
+                "limit_request_line": 8190,
+            }
+            for key, value in options.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return build_wsgi_app(path, production=production, secret_key=secret_key)
+
+    print(f"pilot-roi dashboard: http://{host}:{port}/  (warehouse {path})", flush=True)
+    _Server().run()

@@ -1,20 +1,29 @@
-"""`pilot-roi template` (not ready yet: it says so and refuses)."""
+"""`pilot-roi template --subsidiary CODE --out FILE.xlsx`: a ready-to-fill workbook for one subsidiary."""
 
 from __future__ import annotations
 
 import argparse
 
-from pilot_roi.errors import PilotRoiError, Problem
+from pilot_roi.i18n import t
+from pilot_roi.ingest.template import write_template
 from pilot_roi.settings import Settings
+from pilot_roi.warehouse import connect
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add the `template` subcommand."""
-    parser = subparsers.add_parser("template", parents=[common], help="(not ready yet)")
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser = subparsers.add_parser("template", parents=[common], help="write an XLSX upload template")
+    parser.add_argument("--subsidiary", required=True, help="subsidiary code, e.g. KMG")
+    parser.add_argument("--out", required=True, help="the XLSX file to write")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Refuse with a clear message until the feature lands."""
-    raise PilotRoiError([Problem("cli.not_available", params={"what": "pilot-roi template"})])
+    """Write the template; exit 1 if the subsidiary is unknown."""
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        out = write_template(con, args.subsidiary, args.out, lang=settings.lang)
+    finally:
+        con.close()
+    print(t("template.written", settings.lang, path=str(out)))
+    return 0

@@ -184,10 +184,11 @@ def from_arrays(
     first_treated: np.ndarray,
     *,
     time_ordinal: np.ndarray | None = None,
+    start_date: dt.date | None = None,
 ) -> PanelData:
-    """A `PanelData` from integer indices (simulations, benchmarks): times are the integers 0..T-1.
-
-    Rows are sorted by (unit, time); duplicates raise ValueError.
+    """A `PanelData` from integer indices (simulations, benchmarks): times are the integers 0..T-1, or
+    consecutive days from `start_date` when it is given. Rows are sorted by (unit, time); duplicate
+    (unit, time) pairs raise ValueError.
     """
     unit_idx = np.asarray(unit_idx, np.int64)
     time_idx = np.asarray(time_idx, np.int64)
@@ -199,16 +200,23 @@ def from_arrays(
     key = unit_idx * n_times + time_idx
     if np.any(np.diff(key) == 0):
         raise ValueError("duplicate (unit, time) pairs")
-    ordinal = np.arange(n_times, dtype=np.int64) if time_ordinal is None else np.asarray(time_ordinal)
+    ordinal = np.arange(n_times, dtype=np.int64) if time_ordinal is None else np.asarray(time_ordinal, np.int64)
+    kind: TimeKind = "int"
+    labels = ordinal.copy()
+    if start_date is not None:
+        kind = "date"
+        first = (np.datetime64(start_date, "D") - _EPOCH).astype(np.int64)
+        ordinal = ordinal + first
+        labels = ordinal.astype("datetime64[D]")
     return PanelData(
         unit_idx=_ro(unit_idx),
         time_idx=_ro(time_idx),
         y=_ro(y),
         first_treated=_ro(np.asarray(first_treated, np.int64)),
         unit_labels=_ro(np.arange(n_units, dtype=np.int64)),
-        time_labels=_ro(ordinal.astype(np.int64)),
+        time_labels=_ro(labels),
         time_ordinal=_ro(ordinal.astype(np.int64)),
-        time_kind="int",
+        time_kind=kind,
     )
 
 

@@ -76,11 +76,11 @@ class EffectResult:
         """True when the result carries a number."""
         return self.status == "ok" and math.isfinite(self.att)
 
-    def summary(self) -> str:
-        """A plain-language paragraph and a table (text); defined in `estimation.summary`."""
+    def summary(self, lang: str = "en") -> str:
+        """A plain-language paragraph and a table (text, in ru, kk or en); defined in `estimation.summary`."""
         from pilot_roi.estimation.summary import summarize
 
-        return summarize(self)
+        return summarize(self, lang)
 
 
 def insufficient(method: str, reason: str, **diagnostics: Any) -> EffectResult:

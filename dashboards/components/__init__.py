@@ -1,0 +1,1 @@
+"""Pure figure builders and small UI pieces shared by the pages."""

@@ -1,0 +1,346 @@
+"""Pure figure builders: polars frames in, Plotly figures out (plain dicts). No queries, no callbacks.
+
+The figures are plain Plotly JSON dicts ({"data": [...], "layout": {...}}) rather than `go.Figure`
+objects: dcc.Graph takes either, and building the object model (validation, template copies) cost
+~40 ms per figure on the server — most of a callback's time. Colours are the Okabe–Ito palette (safe for
+the common colour-vision deficiencies); grades also differ by marker symbol, so a grey print still reads.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from pilot_roi.i18n import format_money, format_number, format_percent, t
+
+Figure = dict[str, Any]
+
+GRADE_ORDER: tuple[str, ...] = ("demonstrated", "promising", "inconclusive", "adverse", "insufficient_data")
+GRADE_COLORS: dict[str, str] = {
+    "demonstrated": "#009E73",  # bluish green
+    "promising": "#56B4E9",  # sky blue
+    "inconclusive": "#999999",  # grey
+    "adverse": "#D55E00",  # vermillion
+    "insufficient_data": "#E69F00",  # orange
+}
+GRADE_SYMBOLS: dict[str, str] = {
+    "demonstrated": "circle",
+    "promising": "diamond",
+    "inconclusive": "square",
+    "adverse": "x",
+    "insufficient_data": "triangle-up",
+}
+OBSERVED_COLOR = "#0072B2"  # blue
+COUNTERFACTUAL_COLOR = "#E69F00"  # orange
+BAND_COLOR = "rgba(230, 159, 0, 0.18)"
+FONT = "Inter, 'DejaVu Sans', 'Segoe UI', Roboto, Arial, sans-serif"
+_SEPARATORS = {"ru": ", ", "kk": ", ", "en": ".,"}  # Plotly: decimal mark, then thousands separator
+_AXIS = {"gridcolor": "#e9ecef", "zerolinecolor": "#ced4da", "linecolor": "#ced4da", "automargin": True}
+
+
+def _figure(data: list[dict[str, Any]], lang: str, *, height: int = 360, **layout: Any) -> Figure:
+    base: dict[str, Any] = {
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": {"family": FONT, "size": 13},
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "height": height,
+        "hoverlabel": {"font": {"family": FONT}},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "separators": _SEPARATORS.get(lang, ".,"),
+        "xaxis": dict(_AXIS),
+        "yaxis": dict(_AXIS),
+    }
+    for key, value in layout.items():
+        if key in ("xaxis", "yaxis"):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return {"data": data, "layout": base}
+
+
+def empty_figure(message: str, *, height: int = 300, lang: str = "en") -> Figure:
+    """A blank figure that says why it is blank."""
+    return _figure(
+        [],
+        lang,
+        height=height,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": message,
+                "showarrow": False,
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+                "font": {"size": 15},
+            }
+        ],
+    )
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def grade_label(grade: str, lang: str) -> str:
+    """The grade in words."""
+    return t(f"dash.grade.{grade}", lang)
+
+
+def forest_plot(frame: pl.DataFrame, lang: str) -> Figure:
+    """Every pilot-metric's effect in % with its 95% CI, one row each, coloured and shaped by grade.
+
+    `frame` has pilot_code, pilot_name, metric_name, effect_pct, ci_low_pct, ci_high_pct, grade,
+    annual_gain_kzt. Each point's customdata[0] is its pilot code (a click opens the pilot).
+    """
+    rows = [r for r in frame.iter_rows(named=True) if _num(r.get("effect_pct")) is not None] if frame.height else []
+    if not rows:
+        return empty_figure(t("dash.empty.no_estimates", lang), lang=lang)
+    rows.sort(key=lambda r: float(r["effect_pct"]))
+    data = []
+    for grade in GRADE_ORDER:
+        chosen = [r for r in rows if r.get("grade") == grade]
+        if not chosen:
+            continue
+        x = [float(r["effect_pct"]) for r in chosen]
+        plus = [max(0.0, (_num(r.get("ci_high_pct")) or xi) - xi) for r, xi in zip(chosen, x, strict=True)]
+        minus = [max(0.0, xi - (_num(r.get("ci_low_pct")) or xi)) for r, xi in zip(chosen, x, strict=True)]
+        hover = [
+            t(
+                "dash.forest.hover",
+                lang,
+                pilot=r["pilot_name"],
+                metric=r["metric_name"],
+                effect=format_percent(_num(r.get("effect_pct")), lang),
+                low=format_percent(_num(r.get("ci_low_pct")), lang),
+                high=format_percent(_num(r.get("ci_high_pct")), lang),
+                gain=format_money(_num(r.get("annual_gain_kzt")), lang),
+                grade=grade_label(grade, lang),
+            )
+            for r in chosen
+        ]
+        data.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": [f"{r['pilot_code']} · {r['metric_name']}" for r in chosen],
+                "mode": "markers",
+                "name": grade_label(grade, lang),
+                "marker": {"color": GRADE_COLORS[grade], "symbol": GRADE_SYMBOLS[grade], "size": 10},
+                "error_x": {
+                    "type": "data",
+                    "array": plus,
+                    "arrayminus": minus,
+                    "color": GRADE_COLORS[grade],
+                    "width": 0,
+                },
+                "customdata": [[r["pilot_code"]] for r in chosen],
+                "hovertext": hover,
+                "hoverinfo": "text",
+            }
+        )
+    order = [f"{r['pilot_code']} · {r['metric_name']}" for r in rows]
+    return _figure(
+        data,
+        lang,
+        height=max(320, 26 * len(rows) + 120),
+        xaxis={"title": {"text": t("dash.forest.x", lang)}, "zeroline": False},
+        yaxis={"categoryorder": "array", "categoryarray": order, "type": "category"},
+        shapes=[_vline(0)],
+    )
+
+
+def _vline(x: Any) -> dict[str, Any]:
+    return {
+        "type": "line",
+        "x0": x,
+        "x1": x,
+        "y0": 0,
+        "y1": 1,
+        "yref": "paper",
+        "line": {"color": "#444", "width": 1, "dash": "dot"},
+    }
+
+
+def gains_bar(frame: pl.DataFrame, label: str, lang: str) -> Figure:
+    """Horizontal bars of demonstrated annual gain (KZT) by the `label` column, largest on top."""
+    if frame.height == 0:
+        return empty_figure(t("dash.empty.no_demonstrated", lang), height=260, lang=lang)
+    labels = [str(v) for v in frame[label].to_list()]
+    values = [float(v) for v in frame["annual_gain_kzt"].to_list()]
+    trace = {
+        "type": "bar",
+        "x": values,
+        "y": labels,
+        "orientation": "h",
+        "marker": {"color": GRADE_COLORS["demonstrated"]},
+        "text": [format_money(v, lang) for v in values],
+        "textposition": "auto",
+        "hovertext": [f"{lab}: {format_money(v, lang)}" for lab, v in zip(labels, values, strict=True)],
+        "hoverinfo": "text",
+    }
+    return _figure(
+        [trace],
+        lang,
+        height=max(220, 40 * len(labels) + 100),
+        yaxis={"autorange": "reversed"},
+        xaxis={"title": {"text": t("dash.axis.kzt_per_year", lang)}},
+    )
+
+
+def cumulative_gain(frame: pl.DataFrame, lang: str) -> Figure:
+    """Cumulative realized gain (KZT) over months, from a frame with month and cumulative_kzt."""
+    if frame.height == 0:
+        return empty_figure(t("dash.empty.no_realized", lang), height=300, lang=lang)
+    months = frame["month"].to_list()
+    values = [float(v) for v in frame["cumulative_kzt"].to_list()]
+    trace = {
+        "type": "scatter",
+        "x": [m.isoformat() for m in months],
+        "y": values,
+        "mode": "lines",
+        "fill": "tozeroy",
+        "line": {"color": GRADE_COLORS["demonstrated"], "width": 2},
+        "hovertext": [f"{m:%Y-%m}: {format_money(v, lang)}" for m, v in zip(months, values, strict=True)],
+        "hoverinfo": "text",
+    }
+    return _figure([trace], lang, height=300, yaxis={"title": {"text": t("dash.axis.kzt", lang)}})
+
+
+def _iso(values: list[Any]) -> list[Any]:
+    return [v.isoformat() if isinstance(v, date) else v for v in values]
+
+
+def counterfactual_chart(frame: pl.DataFrame, go_live: date | None, unit: str, lang: str) -> Figure:
+    """Observed vs counterfactual (mean per treated site) with the 95% band and the go-live marked."""
+    if frame.height == 0:
+        return empty_figure(t("dash.empty.no_counterfactual", lang), lang=lang)
+    periods = _iso(frame["period"].to_list())
+    data: list[dict[str, Any]] = []
+    low = frame["ci_low"].to_list()
+    high = frame["ci_high"].to_list()
+    if any(v is not None for v in low) and any(v is not None for v in high):
+        edge = {"type": "scatter", "x": periods, "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
+        data.append({**edge, "y": high, "showlegend": False})
+        data.append({**edge, "y": low, "fill": "tonexty", "fillcolor": BAND_COLOR, "name": t("dash.cf.band", lang)})
+    line = {"type": "scatter", "x": periods, "mode": "lines"}
+    data.append(
+        {
+            **line,
+            "y": frame["counterfactual"].to_list(),
+            "name": t("dash.cf.counterfactual", lang),
+            "line": {"color": COUNTERFACTUAL_COLOR, "dash": "dash", "width": 2},
+        }
+    )
+    data.append(
+        {
+            **line,
+            "y": frame["observed"].to_list(),
+            "name": t("dash.cf.observed", lang),
+            "line": {"color": OBSERVED_COLOR, "width": 2},
+        }
+    )
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    if go_live is not None:
+        x = go_live.isoformat()
+        shapes.append({**_vline(x), "line": {"color": "#333", "width": 1.5, "dash": "dot"}})
+        annotations.append(
+            {
+                "x": x,
+                "y": 1,
+                "yref": "paper",
+                "text": t("dash.cf.go_live", lang),
+                "showarrow": False,
+                "yanchor": "bottom",
+            }
+        )
+    return _figure(data, lang, height=380, yaxis={"title": {"text": unit}}, shapes=shapes, annotations=annotations)
+
+
+def event_study_chart(frame: pl.DataFrame, unit: str, lang: str) -> Figure:
+    """Event-study coefficients with 95% CIs; pre-periods (leads) and post-periods differ in colour."""
+    if frame.height == 0:
+        return empty_figure(t("dash.empty.no_event_study", lang), height=300, lang=lang)
+    data = []
+    for is_post, color, key in ((False, "#999999", "dash.es.pre"), (True, OBSERVED_COLOR, "dash.es.post")):
+        part = frame.filter((pl.col("event_time") >= 0) == is_post)
+        if part.height == 0:
+            continue
+        att = [_num(v) for v in part["att"].to_list()]
+        high = [_num(v) for v in part["ci_high"].to_list()]
+        low = [_num(v) for v in part["ci_low"].to_list()]
+        data.append(
+            {
+                "type": "scatter",
+                "x": part["event_time"].to_list(),
+                "y": att,
+                "mode": "markers",
+                "name": t(key, lang),
+                "marker": {"color": color, "size": 8},
+                "error_y": {
+                    "type": "data",
+                    "array": [
+                        (h - a) if h is not None and a is not None else 0 for h, a in zip(high, att, strict=True)
+                    ],
+                    "arrayminus": [
+                        (a - lo) if lo is not None and a is not None else 0 for lo, a in zip(low, att, strict=True)
+                    ],
+                    "color": color,
+                    "width": 0,
+                },
+            }
+        )
+    zero = {
+        "type": "line",
+        "x0": 0,
+        "x1": 1,
+        "xref": "paper",
+        "y0": 0,
+        "y1": 0,
+        "line": {"color": "#444", "width": 1, "dash": "dot"},
+    }
+    return _figure(
+        data,
+        lang,
+        height=300,
+        xaxis={"title": {"text": t("dash.es.x", lang)}},
+        yaxis={"title": {"text": unit}},
+        shapes=[zero, {**_vline(-0.5), "line": {"color": "#333", "width": 1, "dash": "dot"}}],
+    )
+
+
+def coverage_heatmap(frame: pl.DataFrame, lang: str) -> Figure:
+    """Site × month heatmap of the share of expected observations present (0–100%)."""
+    if frame.height == 0:
+        return empty_figure(t("dash.empty.no_observations", lang), lang=lang)
+    sites = sorted({str(s) for s in frame["site_code"].to_list()})
+    months = sorted(set(frame["month"].to_list()))
+    index = {(str(r["site_code"]), r["month"]): float(r["coverage"]) for r in frame.iter_rows(named=True)}
+    z = [[round(100 * index[(s, m)], 1) if (s, m) in index else 0.0 for m in months] for s in sites]
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": _iso(months),
+        "y": sites,
+        "zmin": 0,
+        "zmax": 100,
+        "colorscale": "Cividis",
+        "colorbar": {"title": {"text": "%"}},
+        "hovertemplate": "%{y} · %{x|%Y-%m}: %{z}%<extra></extra>",
+    }
+    return _figure([trace], lang, height=max(300, 22 * len(sites) + 120))
+
+
+def number_or_dash(value: Any, lang: str, decimals: int = 2) -> str:
+    """A number formatted for `lang`, or an em dash."""
+    return format_number(_num(value), lang, decimals)

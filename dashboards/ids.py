@@ -1,0 +1,84 @@
+"""Every component id of the app, in one place, so that ids stay unique across pages.
+
+Ids are "<page>-<thing>"; a page's ids never appear in another page's layout.
+"""
+
+from __future__ import annotations
+
+# Shell
+LANG_STORE = "shell-lang-store"
+LANG_SELECT = "shell-lang-select"
+NAV = "shell-nav"
+BRAND_SUBTITLE = "shell-brand-subtitle"
+USER_BADGE = "shell-user"
+SIGN_OUT = "shell-sign-out"
+DEMO_BADGE = "shell-demo-badge"
+ERROR_TOAST = "shell-error-toast"
+REDIRECT = "shell-redirect"
+
+
+def nav_link(page: str) -> str:
+    """The navbar link of `page`."""
+    return f"shell-nav-{page}"
+
+
+# Portfolio
+PF_LANG = "portfolio-lang"
+PF_SUBSIDIARY = "portfolio-filter-subsidiary"
+PF_USE_CASE = "portfolio-filter-use-case"
+PF_YEAR = "portfolio-filter-year"
+PF_GRADE = "portfolio-filter-grade"
+PF_CARDS = "portfolio-cards"
+PF_FOREST = "portfolio-forest"
+PF_BY_SUBSIDIARY = "portfolio-by-subsidiary"
+PF_BY_USE_CASE = "portfolio-by-use-case"
+PF_CUMULATIVE = "portfolio-cumulative"
+PF_TABLE = "portfolio-table"
+PF_LOCATION = "portfolio-location"
+PF_EMPTY = "portfolio-empty"
+
+# Pilot
+PI_LANG = "pilot-lang"
+PI_CODE = "pilot-code"
+PI_METRIC = "pilot-metric"
+PI_SECTION = "pilot-section"
+PI_COUNTERFACTUAL = "pilot-counterfactual"
+PI_EVENT_STUDY = "pilot-event-study"
+PI_ROBUSTNESS = "pilot-robustness"
+
+# Upload
+UP_LANG = "upload-lang"
+UP_UPLOAD = "upload-files"
+UP_MODE = "upload-mode"
+UP_PREVIEW = "upload-preview"
+UP_TOKEN = "upload-token"
+UP_CONFIRM = "upload-confirm"
+UP_CANCEL = "upload-cancel"
+UP_RESULT = "upload-result"
+UP_ERRORS = "upload-errors"
+UP_ERRORS_DOWNLOAD_BTN = "upload-errors-download-button"
+UP_ERRORS_DOWNLOAD = "upload-errors-download"
+UP_ERRORS_STORE = "upload-errors-store"
+UP_HISTORY = "upload-history"
+UP_TEMPLATE_BTN = "upload-template-button"
+UP_TEMPLATE = "upload-template-download"
+
+# Data quality
+DQ_LANG = "quality-lang"
+DQ_SUBSIDIARY = "quality-subsidiary"
+DQ_BODY = "quality-body"
+
+# Reports
+RP_LANG = "reports-lang"
+RP_YEAR = "reports-year"
+RP_REPORT_LANG = "reports-language"
+RP_FORMAT = "reports-format"
+RP_BUTTON = "reports-button"
+RP_DOWNLOAD = "reports-download"
+RP_STATUS = "reports-status"
+
+# Admin
+AD_LANG = "admin-lang"
+AD_UPLOAD = "admin-registry-upload"
+AD_RESULT = "admin-registry-result"
+AD_TABLES = "admin-tables"

@@ -1,0 +1,296 @@
+"""Pilot (`/pilots/<code>`): design and costs, observed vs counterfactual, event study, robustness, verdict.
+
+Reads the latest finished run's precomputed results for the pilot; nothing is re-estimated here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, callback, dcc, html
+
+from dashboards import ids
+from dashboards.components import figures
+from dashboards.components.ui import (
+    diagnostics_in_words,
+    empty_state,
+    grade_badge,
+    headline_card,
+    label,
+    money_interval,
+    num,
+    verdict,
+)
+from dashboards.context import access, cursor, lang_of
+from dashboards.security import require
+from pilot_roi import dashboard_queries as q
+from pilot_roi.i18n import format_money, format_number, format_percent, t
+
+dash.register_page(__name__, path_template="/pilots/<pilot_code>", name="pilot", title="pilot-roi", order=1)
+
+
+def layout(pilot_code: str | None = None, lang: str | None = None, **_: Any) -> html.Div:
+    """The pilot's header, design and costs, and a metric picker above the metric's evidence."""
+    require("read")
+    lang = lang_of(lang)
+    code = str(pilot_code or "")[:64]
+    with cursor() as cur:
+        version = q.results_version(q.warehouse_info(cur))
+    return layout_view(str(access().path), version, code, lang)
+
+
+@lru_cache(maxsize=256)
+def layout_view(warehouse: str, version: str, code: str, lang: str) -> html.Div:
+    """The page for one results version (cached: a run's results and the registry version never change)."""
+    with cursor() as cur:
+        pilot = q.pilot(cur, code, lang) if code else None
+        if pilot is None:
+            return html.Div(
+                [
+                    html.H2(t("dash.pilot.unknown_title", lang)),
+                    empty_state(t("dash.pilot.unknown", lang, code=code)),
+                    dcc.Link(t("dash.back_to_portfolio", lang), href="/"),
+                ]
+            )
+        sites = q.pilot_sites(cur, code, lang)
+        estimates = q.pilot_estimates(cur, code, lang)
+    metric_options = (
+        [{"label": str(r["metric_name"]), "value": str(r["metric_code"])} for r in estimates.iter_rows(named=True)]
+        if estimates.height
+        else []
+    )
+    picker: Any = (
+        dbc.Select(
+            id=ids.PI_METRIC, options=metric_options, value=metric_options[0]["value"], className="mb-3 metric-select"
+        )
+        if metric_options
+        else html.Div(id=ids.PI_METRIC)
+    )
+    section: Any = (
+        html.Div(id=ids.PI_SECTION)
+        if metric_options
+        else empty_state(t("dash.pilot.no_estimates", lang), t("dash.empty.no_run_hint", lang))
+    )
+    return html.Div(
+        [
+            dcc.Store(id=ids.PI_LANG, data=lang),
+            dcc.Store(id=ids.PI_CODE, data=code),
+            dcc.Link(t("dash.back_to_portfolio", lang), href="/", className="small"),
+            html.H2([f"{pilot['pilot_code']} — {pilot['pilot_name']}"], className="page-title"),
+            design_card(pilot, sites, lang),
+            html.Div([html.Label(t("dash.pilot.metric", lang), className="form-label"), picker])
+            if metric_options
+            else html.Span(),
+            section,
+        ]
+    )
+
+
+def design_card(pilot: dict[str, Any], sites: pl.DataFrame, lang: str) -> dbc.Card:
+    """Who, where, since when, at what cost."""
+    treated = [r for r in sites.iter_rows(named=True) if r["role"] == "treated"] if sites.height else []
+    controls = [r for r in sites.iter_rows(named=True) if r["role"] == "control"] if sites.height else []
+    rows = [
+        (t("dash.pilot.subsidiary", lang), pilot["subsidiary_name"]),
+        (t("dash.pilot.use_case", lang), label("use_case", pilot["use_case"], lang)),
+        (t("dash.pilot.treated", lang), ", ".join(f"{r['site_name']} ({r['go_live']})" for r in treated) or "—"),
+        (
+            t("dash.pilot.controls", lang),
+            ", ".join(str(r["site_name"]) for r in controls) or t("dash.pilot.default_controls", lang),
+        ),
+        (t("dash.pilot.capex", lang), format_money(num(pilot["capex_kzt"]), lang)),
+        (t("dash.pilot.opex", lang), format_money(num(pilot["opex_kzt_per_year"]), lang)),
+    ]
+    return dbc.Card(
+        [
+            dbc.CardHeader(t("dash.pilot.design", lang)),
+            dbc.CardBody(
+                html.Dl(
+                    [
+                        el
+                        for k, v in rows
+                        for el in (html.Dt(k, className="col-sm-3"), html.Dd(v, className="col-sm-9"))
+                    ],
+                    className="row mb-0",
+                )
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def robustness_table(frame: pl.DataFrame, unit: str, lang: str) -> Any:
+    """Each method's estimate side by side, the primary one first."""
+    if frame.height == 0:
+        return empty_state(t("dash.empty.no_robustness", lang))
+    head = html.Thead(
+        html.Tr([html.Th(t(f"dash.rb.{c}", lang)) for c in ("method", "effect", "ci", "pct", "p", "status")])
+    )
+    body = []
+    for r in frame.iter_rows(named=True):
+        status = label("reason", r.get("reason"), lang) if r.get("status") != "ok" else "✓"
+        body.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [
+                            label("method", r["method"], lang),
+                            html.Span(f" ({t('dash.rb.primary', lang)})", className="text-muted")
+                            if r.get("is_primary")
+                            else "",
+                        ]
+                    ),
+                    html.Td(f"{format_number(num(r.get('effect')), lang, 2)} {unit}"),
+                    html.Td(
+                        f"{format_number(num(r.get('ci_low')), lang, 2)} … "
+                        f"{format_number(num(r.get('ci_high')), lang, 2)}"
+                    ),
+                    html.Td(format_percent(num(r.get("effect_pct")), lang)),
+                    html.Td(format_number(num(r.get("p_value")), lang, 3)),
+                    html.Td(status),
+                ]
+            )
+        )
+    return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True, id=ids.PI_ROBUSTNESS)
+
+
+def money_cards(row: dict[str, Any], lang: str) -> dbc.Row:
+    """Annual gain, NPV, ROI and payback, each with its interval or meaning."""
+    roi = num(row.get("roi"))
+    roi_low, roi_high = num(row.get("roi_ci_low")), num(row.get("roi_ci_high"))
+    payback = num(row.get("payback_months"))
+    items = [
+        headline_card(
+            "pilot-card-gain",
+            t("dash.pilot.annual_gain", lang),
+            format_money(num(row.get("annual_gain_kzt")), lang),
+            money_interval(row.get("annual_gain_ci_low"), row.get("annual_gain_ci_high"), lang),
+        ),
+        headline_card(
+            "pilot-card-npv",
+            t("dash.pilot.npv", lang),
+            format_money(num(row.get("npv_kzt")), lang),
+            money_interval(row.get("npv_ci_low"), row.get("npv_ci_high"), lang),
+        ),
+        headline_card(
+            "pilot-card-roi",
+            t("dash.pilot.roi", lang),
+            format_percent(100 * roi, lang, 0) if roi is not None else "—",
+            t(
+                "dash.ci95",
+                lang,
+                low=format_percent(100 * roi_low, lang, 0) if roi_low is not None else "—",
+                high=format_percent(100 * roi_high, lang, 0) if roi_high is not None else "—",
+            ),
+        ),
+        headline_card(
+            "pilot-card-payback",
+            t("dash.pilot.payback", lang),
+            t("dash.months", lang, n=format_number(payback, lang, 0)) if payback is not None else "—",
+            t("dash.pilot.realized", lang, gain=format_money(num(row.get("realized_gain_kzt")), lang)),
+        ),
+    ]
+    return dbc.Row([dbc.Col(c, md=6, xl=3) for c in items], className="g-3 mb-3")
+
+
+@callback(
+    Output(ids.PI_SECTION, "children"),
+    Input(ids.PI_METRIC, "value"),
+    Input(ids.PI_CODE, "data"),
+    Input(ids.PI_LANG, "data"),
+)
+def show_metric(metric_code: str | None, pilot_code: str | None, lang: str | None) -> Any:
+    """The evidence for one metric: verdict, money, counterfactual, event study, robustness, diagnostics."""
+    require("read")
+    lang = lang_of(lang)
+    if not metric_code or not pilot_code:
+        return dash.no_update
+    with cursor() as cur:
+        version = q.results_version(q.warehouse_info(cur))
+    return metric_view(str(access().path), version, str(pilot_code)[:64], str(metric_code)[:64], lang)
+
+
+@lru_cache(maxsize=512)
+def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str, lang: str) -> Any:
+    """The metric section for one results version (cached: a run's results never change)."""
+    with cursor() as cur:
+        pilot = q.pilot(cur, pilot_code, lang)
+        estimates = q.pilot_estimates(cur, pilot_code, lang)
+        chosen = estimates.filter(pl.col("metric_code") == metric_code) if estimates.height else estimates
+        if pilot is None or chosen.height == 0:
+            return empty_state(t("dash.pilot.no_estimates", lang))
+        row = chosen.row(0, named=True)
+        run_id = int(row["run_id"])
+        cf = q.counterfactual(cur, run_id, pilot_code, metric_code)
+        es = q.event_study(cur, run_id, pilot_code, metric_code)
+        rb = q.robustness(cur, run_id, pilot_code, metric_code)
+    unit = str(row.get("unit") or "")
+    alert_color = {"demonstrated": "success", "adverse": "danger", "promising": "info"}.get(
+        str(row.get("grade")), "secondary"
+    )
+    return html.Div(
+        [
+            dbc.Alert(
+                [grade_badge(row.get("grade"), lang), html.Span(" " + verdict(row, lang), className="verdict")],
+                color=alert_color,
+                className="verdict-box",
+            ),
+            money_cards(row, lang),
+            dbc.Card(
+                [
+                    dbc.CardHeader(t("dash.pilot.counterfactual", lang)),
+                    dbc.CardBody(
+                        [
+                            html.P(t("dash.pilot.counterfactual_help", lang), className="small text-muted"),
+                            dcc.Graph(
+                                id=ids.PI_COUNTERFACTUAL,
+                                figure=figures.counterfactual_chart(cf, pilot.get("first_go_live"), unit, lang),
+                                config={"displaylogo": False},
+                            ),
+                        ]
+                    ),
+                ],
+                className="mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(t("dash.pilot.event_study", lang)),
+                                dbc.CardBody(
+                                    [
+                                        html.P(t("dash.pilot.event_study_help", lang), className="small text-muted"),
+                                        dcc.Graph(
+                                            id=ids.PI_EVENT_STUDY,
+                                            figure=figures.event_study_chart(es, unit, lang),
+                                            config={"displaylogo": False},
+                                        ),
+                                    ]
+                                ),
+                            ]
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(t("dash.pilot.diagnostics", lang)),
+                                dbc.CardBody(html.Ul([html.Li(line) for line in diagnostics_in_words(row, lang)])),
+                            ]
+                        ),
+                        lg=6,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Card(
+                [dbc.CardHeader(t("dash.pilot.robustness", lang)), dbc.CardBody(robustness_table(rb, unit, lang))],
+                className="mb-3",
+            ),
+        ]
+    )

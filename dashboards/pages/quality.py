@@ -1,0 +1,155 @@
+"""Data quality: coverage heatmap (site × month), missing periods, flagged outliers, the last uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from dashboards import ids
+from dashboards.components import figures
+from dashboards.components.ui import empty_state, table
+from dashboards.context import cursor, lang_of
+from dashboards.security import require
+from pilot_roi import dashboard_queries as q
+from pilot_roi.i18n import t
+
+dash.register_page(__name__, path="/quality", name="quality", title="pilot-roi", order=3)
+
+
+def layout(lang: str | None = None, **_: Any) -> html.Div:
+    """A subsidiary picker above the quality views (one subsidiary at a time keeps the heatmap readable)."""
+    require("read")
+    lang = lang_of(lang)
+    with cursor() as cur:
+        options = q.filter_options(cur, lang)["subsidiary"]
+    return html.Div(
+        [
+            dcc.Store(id=ids.DQ_LANG, data=lang),
+            html.H2(t("dash.quality.title", lang), className="page-title"),
+            html.P(t("dash.quality.lead", lang), className="text-muted"),
+            dbc.Row(
+                dbc.Col(
+                    dcc.Dropdown(
+                        id=ids.DQ_SUBSIDIARY,
+                        options=[{"label": label, "value": value} for value, label in options],
+                        value=options[0][0] if options else None,
+                        placeholder=t("dash.filter.subsidiary", lang),
+                        clearable=True,
+                    ),
+                    md=4,
+                ),
+                className="mb-3",
+            ),
+            dcc.Loading(html.Div(id=ids.DQ_BODY), type="default"),
+        ]
+    )
+
+
+@callback(Output(ids.DQ_BODY, "children"), Input(ids.DQ_SUBSIDIARY, "value"), Input(ids.DQ_LANG, "data"))
+def update_quality(subsidiary: str | None, lang: str | None) -> Any:
+    """Coverage, gaps, outliers and the latest uploads for one subsidiary (or all)."""
+    require("read")
+    lang = lang_of(lang)
+    with cursor() as cur:
+        coverage = q.coverage(cur, subsidiary)
+        missing = q.missing_periods(cur, subsidiary)
+        flagged = q.outliers(cur, subsidiary)
+        uploads = q.uploads(cur, None, 10)
+    if coverage.height == 0 and uploads.height == 0:
+        return empty_state(t("dash.empty.no_observations", lang), t("dash.quality.no_data_hint", lang))
+    last = uploads.row(0, named=True) if uploads.height else None
+    last_text = (
+        t(
+            "dash.quality.last_upload",
+            lang,
+            when=str(last["uploaded_at"])[:16],
+            who=last["uploaded_by"],
+            file=last["file_name"],
+            status=t(f"dash.status.{last['status']}", lang),
+        )
+        if last
+        else t("dash.quality.no_uploads", lang)
+    )
+    if flagged.height:
+        flagged = flagged.with_columns(
+            flagged["reason"].replace_strict(
+                {"bounds": t("dash.quality.reason_bounds", lang), "robust_z": t("dash.quality.reason_z", lang)},
+                default=None,
+            )
+        )
+    return html.Div(
+        [
+            dbc.Alert(last_text, color="light", id="quality-last-upload"),
+            dbc.Card(
+                [
+                    dbc.CardHeader(t("dash.quality.coverage", lang)),
+                    dbc.CardBody(
+                        [
+                            html.P(t("dash.quality.coverage_help", lang), className="small text-muted"),
+                            dcc.Graph(
+                                id="quality-coverage",
+                                figure=figures.coverage_heatmap(coverage, lang),
+                                config={"displaylogo": False},
+                            ),
+                        ]
+                    ),
+                ],
+                className="mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(t("dash.quality.missing", lang)),
+                                dbc.CardBody(
+                                    table(
+                                        missing,
+                                        [
+                                            (c, t(f"dash.quality.col.{c}", lang))
+                                            for c in (
+                                                "site_code",
+                                                "metric_code",
+                                                "first_period",
+                                                "last_period",
+                                                "n_present",
+                                                "n_missing",
+                                            )
+                                        ],
+                                        "quality-missing-table",
+                                    )
+                                    if missing.height
+                                    else empty_state(t("dash.quality.no_missing", lang))
+                                ),
+                            ]
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(t("dash.quality.outliers", lang)),
+                                dbc.CardBody(
+                                    table(
+                                        flagged,
+                                        [
+                                            (c, t(f"dash.quality.col.{c}", lang))
+                                            for c in ("site_code", "metric_code", "period", "value", "median", "reason")
+                                        ],
+                                        "quality-outliers-table",
+                                    )
+                                    if flagged.height
+                                    else empty_state(t("dash.quality.no_outliers", lang))
+                                ),
+                            ]
+                        ),
+                        lg=6,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )

@@ -1,0 +1,41 @@
+-- Dashboard portfolio: realized gain by month, summed over the demonstrated pilot-metrics of the latest
+-- finished run that pass the filters: (observed − counterfactual) × KZT per unit × treated sites, signed so
+-- that a beneficial change is positive, over post-go-live periods only. Reads estimate_counterfactuals
+-- (precomputed means per treated site), never raw observations.
+-- Grain: one row per month.
+WITH run AS (
+    SELECT max(run_id) AS run_id FROM estimate_runs WHERE status = 'finished'
+),
+go AS (
+    SELECT pilot_code, min(go_live) AS first_go_live, count(*) AS n_treated_sites
+    FROM pilot_treated_sites
+    GROUP BY pilot_code
+),
+est AS (
+    SELECT r.run_id, r.pilot_code, r.metric_code, coalesce(r.n_treated, go.n_treated_sites, 1) AS n_treated,
+           go.first_go_live
+    FROM estimate_results AS r
+    JOIN run ON r.run_id = run.run_id
+    JOIN pilot_registry AS p ON p.code = r.pilot_code
+    LEFT JOIN go ON go.pilot_code = r.pilot_code
+    WHERE r.grade = 'demonstrated'
+      AND (CAST($subsidiaries AS VARCHAR[]) IS NULL OR list_contains(CAST($subsidiaries AS VARCHAR[]), p.subsidiary_code))
+      AND (CAST($use_cases AS VARCHAR[]) IS NULL OR list_contains(CAST($use_cases AS VARCHAR[]), p.use_case))
+      AND (CAST($years AS INTEGER[]) IS NULL
+           OR list_contains(CAST($years AS INTEGER[]), CAST(year(go.first_go_live) AS INTEGER)))
+      AND (CAST($grades AS VARCHAR[]) IS NULL OR list_contains(CAST($grades AS VARCHAR[]), r.grade))
+)
+SELECT
+    CAST(date_trunc('month', c.period) AS DATE) AS month,
+    sum(
+        CASE WHEN m.higher_is_better THEN c.observed - c.counterfactual ELSE c.counterfactual - c.observed END
+        * m.value_kzt_per_unit * e.n_treated
+    ) AS gain_kzt
+FROM estimate_counterfactuals AS c
+JOIN est AS e ON e.run_id = c.run_id AND e.pilot_code = c.pilot_code AND e.metric_code = c.metric_code
+JOIN metrics AS m ON m.code = c.metric_code
+WHERE c.period >= e.first_go_live
+  AND c.observed IS NOT NULL
+  AND c.counterfactual IS NOT NULL
+GROUP BY 1
+ORDER BY 1

@@ -1,0 +1,34 @@
+-- Report lineage: the uploads whose values were in force when the run started, for the sites and metrics of
+-- the reported pilots (treated and control sites, default controls included). Grain: one row per upload.
+-- $as_of is the run's start; $pilots the reported pilot codes.
+WITH pilot_sites AS (
+    SELECT site_code FROM pilot_treated_sites WHERE list_contains($pilots, pilot_code)
+    UNION
+    SELECT site_code FROM pilot_control_sites WHERE list_contains($pilots, pilot_code)
+    UNION
+    SELECT s.code FROM sites AS s
+    WHERE s.subsidiary_code IN (SELECT subsidiary_code FROM pilot_registry WHERE list_contains($pilots, code))
+      AND s.code NOT IN (SELECT site_code FROM pilot_treated_sites)
+),
+pilot_metrics_used AS (
+    SELECT DISTINCT metric_code FROM pilot_metrics WHERE list_contains($pilots, pilot_code)
+),
+in_force AS (
+    SELECT site_code, metric_code, upload_id FROM observation_current
+    WHERE valid_from <= CAST($as_of AS TIMESTAMP)
+    UNION ALL
+    SELECT site_code, metric_code, upload_id FROM observation_superseded
+    WHERE valid_from <= CAST($as_of AS TIMESTAMP) AND valid_to > CAST($as_of AS TIMESTAMP)
+),
+used AS (
+    SELECT upload_id, count(*) AS n_values
+    FROM in_force
+    WHERE site_code IN (SELECT site_code FROM pilot_sites)
+      AND metric_code IN (SELECT metric_code FROM pilot_metrics_used)
+    GROUP BY upload_id
+)
+SELECT u.upload_id, u.file_name, u.sha256, u.size_bytes, u.uploaded_by, u.uploaded_at, u.status,
+       u.rows_read, u.rows_inserted, u.rows_updated, used.n_values
+FROM used
+JOIN upload_log AS u ON u.upload_id = used.upload_id
+ORDER BY u.uploaded_at, u.upload_id

@@ -1,0 +1,362 @@
+"""Numeric core of interrupted time series: pure functions over one unit's regular series.
+
+Series are float64 arrays on a regular grid (NaN where a period is missing); `go_live` is the grid
+index of the first treated period; outcomes and effects are in the outcome's units.
+
+Two counterfactuals:
+- `structural_fit`: a structural time-series model (statsmodels `UnobservedComponents`: local level
+  plus a deterministic slope by default, AR(1) noise, seasonality as Fourier regressors whose
+  coefficients live in the state vector so their uncertainty reaches the forecast) fitted on the
+  pre-period and forecast over the post-period. The mean post gap's standard error comes from paths
+  simulated from the fitted model (state uncertainty at go-live and future shocks; the variance
+  parameters are taken as known).
+- `segmented_fit`: segmented regression over the whole series: intercept, trend, a level step and
+  (optionally) a slope change at go-live, Fourier seasonality; Gaussian with Newey-West (HAC) errors,
+  or Poisson/quasi-Poisson (log link, optional offset) for counts.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Frequency = Literal["daily", "weekly", "monthly", "quarterly", "annual", "integer"]
+
+_EPOCH_YEAR = 1970
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A regular time grid for a panel's time axis.
+
+    `frequency` as detected; `position` int64 (n_times,) grid index of each panel time; `n_grid` the
+    grid length; `seasonal_periods` the seasonal cycles worth modelling, in grid steps (e.g. 7.0 and
+    365.25 for daily data, 12.0 for monthly).
+    """
+
+    frequency: Frequency
+    position: np.ndarray
+    n_grid: int
+    seasonal_periods: tuple[float, ...]
+
+
+def detect_grid(time_ordinal: np.ndarray, time_kind: str) -> Grid:
+    """Frequency and regular grid from a panel's `time_ordinal` (days since 1970-01-01 for dates)."""
+    ordinal = np.asarray(time_ordinal, np.int64)
+    if ordinal.shape[0] < 2:
+        return Grid("integer", np.zeros(ordinal.shape[0], np.int64), int(ordinal.shape[0]), ())
+    diffs = np.diff(ordinal)
+    if time_kind != "date":
+        step = int(np.gcd.reduce(diffs)) or 1
+        pos = (ordinal - ordinal[0]) // step
+        return Grid("integer", pos.astype(np.int64), int(pos[-1]) + 1, ())
+    # the smallest step is the frequency: gaps only lengthen some steps
+    med = float(np.min(diffs))
+    dates = (ordinal.astype("datetime64[D]")).astype(object)
+    if med <= 1.5:
+        pos = ordinal - ordinal[0]
+        return Grid("daily", pos, int(pos[-1]) + 1, (7.0, 365.25))
+    if med <= 8.5:
+        pos = np.rint((ordinal - ordinal[0]) / 7.0).astype(np.int64)
+        return Grid("weekly", pos, int(pos[-1]) + 1, (365.25 / 7.0,))
+    months = np.asarray([(d.year - _EPOCH_YEAR) * 12 + d.month - 1 for d in dates], np.int64)
+    if med <= 45:
+        pos = months - months[0]
+        return Grid("monthly", pos, int(pos[-1]) + 1, (12.0,))
+    if med <= 120:
+        quarters = months // 3
+        pos = quarters - quarters[0]
+        return Grid("quarterly", pos, int(pos[-1]) + 1, (4.0,))
+    years = np.asarray([d.year for d in dates], np.int64)
+    pos = years - years[0]
+    return Grid("annual", pos, int(pos[-1]) + 1, ())
+
+
+def fourier(t: np.ndarray, period: float, harmonics: int) -> np.ndarray:
+    """Sine/cosine pairs (n, 2 · harmonics) of `t` for a cycle of `period` steps."""
+    t = np.asarray(t, float)
+    cols = []
+    for k in range(1, harmonics + 1):
+        ang = 2.0 * np.pi * k * t / period
+        cols.extend([np.sin(ang), np.cos(ang)])
+    return np.column_stack(cols) if cols else np.empty((t.shape[0], 0))
+
+
+def seasonal_terms(t: np.ndarray, periods: tuple[float, ...], n_pre: int) -> tuple[np.ndarray, list[str]]:
+    """Fourier regressors for the cycles the pre-period can identify (at least one full cycle).
+
+    Weekly cycles (period 7) get 3 harmonics (a free day-of-week profile); longer cycles 2, or fewer when
+    the cycle has fewer than 4 steps per harmonic pair.
+    """
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    for p in periods:
+        if n_pre < p or p < 2:
+            continue
+        k = 3 if abs(p - 7.0) < 1e-9 else 2
+        k = min(k, int(p // 2))
+        if k < 1:
+            continue
+        blocks.append(fourier(t, p, k))
+        names.append(f"period_{p:g}x{k}")
+    if not blocks:
+        return np.empty((t.shape[0], 0)), []
+    return np.column_stack(blocks), names
+
+
+@dataclass(frozen=True, slots=True)
+class UnitForecast:
+    """One unit's counterfactual over its grid (n,) in outcome units.
+
+    `counterfactual`: one-step-ahead predictions before go-live, the forecast after; `cf_se`: the
+    standard error of the counterfactual (prediction error of the observation, pre and post);
+    `sim_post`: simulated counterfactual paths over the post-period (n_post, n_sims) or None
+    (segmented fits); `info`: model facts for the diagnostics.
+    """
+
+    counterfactual: np.ndarray
+    cf_se: np.ndarray
+    sim_post: np.ndarray | None
+    info: dict[str, object]
+
+
+def structural_fit(
+    y: np.ndarray,
+    go_live: int,
+    *,
+    seasonal_periods: tuple[float, ...],
+    exog: np.ndarray | None = None,
+    trend: str = "lldtrend",
+    ar: bool = True,
+    level_sd_floor: float = 0.01,
+    n_sims: int = 1000,
+    rng: np.random.Generator,
+) -> UnitForecast:
+    """Fit `UnobservedComponents` on y[:go_live] and forecast the rest with simulated paths.
+
+    `y` float64 (n,) with NaN for missing periods; `exog` (n, k) extra regressors (e.g. control
+    series), complete. `trend` is a statsmodels level specification ("llevel", "lldtrend", "lltrend",
+    "dtrend", ...).
+    """
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+    n = y.shape[0]
+    t = np.arange(n, dtype=float)
+    season, season_names = seasonal_terms(t, seasonal_periods, go_live)
+    blocks = [season]
+    if exog is not None and exog.size:
+        blocks.append(np.asarray(exog, float).reshape(n, -1))
+    x = np.column_stack(blocks) if any(b.shape[1] for b in blocks) else None
+    x_pre = x[:go_live] if x is not None else None
+    x_post = x[go_live:] if x is not None else None
+    model = UnobservedComponents(
+        y[:go_live],
+        level=trend,
+        autoregressive=1 if ar else None,
+        exog=x_pre,
+        mle_regression=False,
+    )
+    converged = True
+    floored = False
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = model.fit(disp=False, maxiter=200)
+        # A random-walk level with a small variance is hard to tell from none: the likelihood often
+        # puts it at zero, and the forecast then ignores drift it cannot rule out. Like CausalImpact's
+        # prior on the level's sd (0.01 of the outcome's sd), keep at least that much level variance.
+        floor = (level_sd_floor * float(np.nanstd(y[:go_live]))) ** 2
+        names = list(model.param_names)
+        if "sigma2.level" in names and float(res.params[names.index("sigma2.level")]) < floor:
+            start = [float(v) for k, v in zip(names, np.asarray(res.params), strict=True) if k != "sigma2.level"]
+            with model.fix_params({"sigma2.level": floor}):
+                res = model.fit(start_params=start, disp=False, maxiter=200)
+            floored = True
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            converged = False
+    steps = n - go_live
+    fc = res.get_forecast(steps, exog=x_post)
+    fc_mean = np.asarray(fc.predicted_mean, float)
+    fc_se = np.asarray(fc.se_mean, float)
+    sims = res.simulate(steps, anchor="end", repetitions=n_sims, exog=x_post, rng=rng)
+    sim_post = np.asarray(sims, float).reshape(steps, n_sims)
+    pre_pred = np.asarray(res.fittedvalues, float)
+    pre_se = np.sqrt(np.asarray(res.filter_results.forecasts_error_cov[0, 0, :], float))
+    # the first periods are diffuse: no honest one-step prediction yet
+    burn = int(getattr(res, "loglikelihood_burn", 0) or 0)
+    pre_pred[:burn] = np.nan
+    pre_se[:burn] = np.nan
+    params = {str(k): float(v) for k, v in zip(res.model.param_names, np.asarray(res.params), strict=True)}
+    info: dict[str, object] = {
+        "model": "structural",
+        "trend": trend,
+        "ar1": ar,
+        "seasonality": season_names,
+        "n_exog": 0 if exog is None else int(np.asarray(exog).reshape(n, -1).shape[1]),
+        "params": params,
+        "converged": converged,
+        "level_variance_floored": floored,
+        "aic": float(res.aic),
+    }
+    return UnitForecast(
+        counterfactual=np.concatenate([pre_pred, fc_mean]),
+        cf_se=np.concatenate([pre_se, fc_se]),
+        sim_post=sim_post,
+        info=info,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentedFit:
+    """A segmented regression of one series.
+
+    `att`/`att_se`: mean over the observed post periods of (fitted - counterfactual), in outcome units,
+    with its (HAC or model) standard error; `step`/`step_se`: the level change at go-live (log rate
+    ratio for Poisson); `slope_change`/`slope_change_se` (NaN when not modelled); `counterfactual` and
+    `cf_se` (n,): the fitted line without the step and slope change and the standard error of that mean
+    (for Poisson, of the log mean); `df`: degrees of freedom for t intervals (inf: normal); `family`,
+    `cov`, `info`.
+    """
+
+    att: float
+    att_se: float
+    step: float
+    step_se: float
+    slope_change: float
+    slope_change_se: float
+    counterfactual: np.ndarray
+    cf_se: np.ndarray
+    df: float
+    family: str
+    cov: str
+    info: dict[str, object]
+
+
+def newey_west_lags(n: int) -> int:
+    """Newey & West's (1994) automatic lag rule floor(4 (n/100)^(2/9)), at least 1."""
+    return max(1, math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0)))
+
+
+def segmented_fit(
+    y: np.ndarray,
+    go_live: int,
+    *,
+    seasonal_periods: tuple[float, ...] = (),
+    harmonics: int | None = None,
+    slope_change: bool = True,
+    family: str = "gaussian",
+    offset: np.ndarray | None = None,
+    exog: np.ndarray | None = None,
+    cov: str | None = None,
+    hac_lags: int | None = None,
+    t: np.ndarray | None = None,
+) -> SegmentedFit:
+    """Segmented regression of `y` (n,) with a step (and slope change) at `go_live`.
+
+    `family` "gaussian" or "poisson" (log link; quasi-Poisson dispersion when `cov="model"`, the
+    Pearson chi² over residual degrees of freedom as R's quasipoisson). `cov`: "ar1" (Gaussian only,
+    the default there: feasible GLS with AR(1) errors, iterated Cochrane-Orcutt as statsmodels' GLSAR,
+    t intervals on the residual degrees of freedom), "hac" (Newey-West with `hac_lags`, default the
+    automatic rule; the Poisson default) or "model". `harmonics` overrides the number of sine/
+    cosine pairs per seasonal period (default as in `seasonal_terms`). `t` the time values (default
+    0..n-1); the trend is linear in `t`. NaN observations are skipped.
+    """
+    import statsmodels.api as sm
+
+    n = y.shape[0]
+    t = np.arange(n, dtype=float) if t is None else np.asarray(t, float)
+    post = (np.arange(n) >= go_live).astype(float)
+    t_go = t[go_live]
+    cols = [np.ones(n), t - t_go, post]
+    names = ["const", "trend", "step"]
+    if slope_change:
+        cols.append((t - t_go) * post)
+        names.append("slope_change")
+    if harmonics is None:
+        season, season_names = seasonal_terms(np.arange(n, dtype=float), seasonal_periods, go_live)
+    else:
+        blocks = [fourier(np.arange(n, dtype=float), p, harmonics) for p in seasonal_periods]
+        season = np.column_stack(blocks) if blocks else np.empty((n, 0))
+        season_names = [f"period_{p:g}x{harmonics}" for p in seasonal_periods]
+    x = np.column_stack([*cols, season] + ([np.asarray(exog, float).reshape(n, -1)] if exog is not None else []))
+    x_cf = x.copy()
+    x_cf[:, 2] = 0.0
+    if slope_change:
+        x_cf[:, 3] = 0.0
+    ok = np.isfinite(y)
+    if family not in ("gaussian", "poisson"):
+        raise ValueError(f"family={family!r} is not allowed; choose one of: gaussian, poisson")
+    if cov is None:
+        cov = "ar1" if family == "gaussian" else "hac"
+    if cov not in ("ar1", "hac", "model") or (cov == "ar1" and family != "gaussian"):
+        raise ValueError(f"cov={cov!r} is not allowed for {family}; choose one of: ar1 (gaussian), hac, model")
+    lags = newey_west_lags(int(ok.sum())) if hac_lags is None else hac_lags
+    fit_kw: dict[str, object] = {}
+    if cov == "hac":
+        fit_kw = {"cov_type": "HAC", "cov_kwds": {"maxlags": lags, "use_correction": True}}
+    df = math.inf
+    rho = math.nan
+    if family == "gaussian" and cov == "ar1":
+        # GLSAR needs an unbroken series: fill no gaps (callers refuse gappy pre-periods), drop NaN ends
+        glsar = sm.GLSAR(y[ok], x[ok], rho=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = glsar.iterative_fit(maxiter=20)
+        rho = float(np.asarray(glsar.rho).ravel()[0])
+        df = float(res.df_resid)
+    elif family == "gaussian":
+        res = sm.OLS(y[ok], x[ok]).fit(**fit_kw)
+        df = float(res.df_resid) if cov == "model" else math.inf
+    else:
+        off = None if offset is None else np.asarray(offset, float)[ok]
+        glm = sm.GLM(y[ok], x[ok], family=sm.families.Poisson(), offset=off)
+        res = glm.fit(scale="X2", **fit_kw) if cov == "model" else glm.fit(**fit_kw)
+    beta = np.asarray(res.params, float)
+    vcov = np.asarray(res.cov_params(), float)
+    post_obs = ok & (post > 0)
+    off_all = np.zeros(n) if offset is None else np.asarray(offset, float)
+    if family == "gaussian":
+        cf = x_cf @ beta
+        cf_se = np.sqrt(np.einsum("ij,jk,ik->i", x_cf, vcov, x_cf))
+        grad = (x[post_obs] - x_cf[post_obs]).mean(axis=0)
+        att = float(grad @ beta)
+    else:
+        eta_cf = x_cf @ beta + off_all
+        cf = np.exp(eta_cf)
+        cf_se = np.sqrt(np.einsum("ij,jk,ik->i", x_cf, vcov, x_cf))
+        mu = np.exp(x[post_obs] @ beta + off_all[post_obs])
+        mu_cf = cf[post_obs]
+        att = float(np.mean(mu - mu_cf))
+        grad = (mu[:, None] * x[post_obs] - mu_cf[:, None] * x_cf[post_obs]).mean(axis=0)
+    att_se = float(math.sqrt(max(grad @ vcov @ grad, 0.0)))
+    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    info: dict[str, object] = {
+        "model": "segmented",
+        "family": family,
+        "cov": cov,
+        "hac_lags": lags if cov == "hac" else None,
+        "ar1_rho": rho,
+        "seasonality": season_names,
+        "slope_change": slope_change,
+        "params": {nm: float(b) for nm, b in zip(names, beta[: len(names)], strict=True)},
+        "dispersion": float(getattr(res, "scale", 1.0)),
+    }
+    return SegmentedFit(
+        att=att,
+        att_se=att_se,
+        step=float(beta[2]),
+        step_se=float(se[2]),
+        slope_change=float(beta[3]) if slope_change else math.nan,
+        slope_change_se=float(se[3]) if slope_change else math.nan,
+        counterfactual=cf,
+        cf_se=cf_se,
+        df=df,
+        family=family,
+        cov=cov,
+        info=info,
+    )

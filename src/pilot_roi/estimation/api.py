@@ -1,0 +1,227 @@
+"""`estimate_effect`: the public estimation API (PRODUCT.md, "Python estimation API").
+
+The flow: validate options → `prepare_panel` (any polars/pandas long panel) → `describe_design` →
+`choose_method` (for "auto") → the method from `METHODS` → diagnostics (placebo in time,
+leave-one-out controls, MDE) → robustness methods beside the primary one. Methods are registered
+in `METHODS` (name → function(panel, options) → EffectResult), never chosen by an if-chain.
+
+Synthetic control and interrupted time series live in their own modules; they are imported lazily
+inside the registry so the rest works without them (a missing module gives a result with
+status "error" and reason "method_not_available").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any
+
+from pilot_roi.estimation import limit_blas_threads
+from pilot_roi.estimation.design import MethodChoice, choose_method, describe_design
+from pilot_roi.estimation.diagnostics import leave_one_out_controls, minimum_detectable_effect, placebo_in_time
+from pilot_roi.estimation.did import estimate_did
+from pilot_roi.estimation.options import (
+    DEFAULT_SEED,
+    METHOD_CHOICES,
+    EstimationOptions,
+    check_choice,
+)
+from pilot_roi.estimation.panel import PanelData, prepare_panel
+from pilot_roi.estimation.result import EffectResult
+from pilot_roi.estimation.staggered import estimate_staggered_did
+
+MethodFn = Callable[[PanelData, EstimationOptions], EffectResult]
+
+limit_blas_threads()
+
+# Options the external methods (synthetic control, ITS) understand from the shared set.
+_SHARED_FOR_EXTERNAL = ("control_group",)
+
+
+def _not_available(method: str, exc: Exception) -> EffectResult:
+    return EffectResult(
+        method=method,
+        status="error",
+        reason="method_not_available",
+        diagnostics={"error": f"{type(exc).__name__}: {exc}"},
+    )
+
+
+def _external(method: str, module: str, function: str) -> MethodFn:
+    """A registry entry for a method in another module, imported on first use."""
+
+    def run(panel: PanelData, opts: EstimationOptions, **method_options: Any) -> EffectResult:
+        try:
+            mod = __import__(f"pilot_roi.estimation.{module}", fromlist=[function])
+            fn = getattr(mod, function)
+        except ImportError as exc:  # only the import may fail softly: the module is not there yet
+            return _not_available(method, exc)
+        except AttributeError as exc:
+            return _not_available(method, exc)
+        params = inspect.signature(fn).parameters
+        kwargs: dict[str, Any] = {"seed": opts.seed, "alpha": opts.alpha}
+        for name in _SHARED_FOR_EXTERNAL:
+            kwargs[name] = getattr(opts, name)
+        kwargs.update(method_options)
+        accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        if not accepts_any:
+            kwargs = {k: v for k, v in kwargs.items() if k in params}
+        result: EffectResult = fn(panel, **kwargs)
+        return result
+
+    run.__name__ = f"estimate_{method}"
+    return run
+
+
+def _own(fn: Callable[..., EffectResult]) -> MethodFn:
+    def run(panel: PanelData, opts: EstimationOptions, **method_options: Any) -> EffectResult:
+        return fn(panel, opts, **method_options)
+
+    run.__name__ = fn.__name__
+    return run
+
+
+METHODS: dict[str, MethodFn] = {
+    "did": _own(estimate_did),
+    "staggered_did": _own(estimate_staggered_did),
+    "synthetic_control": _external("synthetic_control", "synthetic_control", "estimate_synthetic_control"),
+    "its": _external("its", "its", "estimate_its"),
+}
+
+
+def run_method(
+    method: str, panel: PanelData, opts: EstimationOptions, method_options: dict[str, Any] | None = None
+) -> EffectResult:
+    """One registered method on a prepared panel (no diagnostics, no robustness)."""
+    check_choice("method", method, tuple(METHODS))
+    return METHODS[method](panel, opts, **(method_options or {}))
+
+
+def estimate_panel(
+    panel: PanelData,
+    method: str = "auto",
+    opts: EstimationOptions | None = None,
+    method_options: dict[str, dict[str, Any]] | None = None,
+) -> EffectResult:
+    """`estimate_effect` on an already prepared `PanelData` (simulations, the runner)."""
+    opts = opts or EstimationOptions()
+    check_choice("method", method, METHOD_CHOICES)
+    method_options = method_options or {}
+    design = describe_design(panel, opts)
+    if method == "auto":
+        choice = choose_method(design, opts)
+    else:
+        choice = MethodChoice(method, (), f"method {method.replace('_', ' ')} chosen by the caller")
+    primary = run_method(choice.primary, panel, opts, method_options.get(choice.primary))
+    diagnostics = dict(primary.diagnostics)
+    diagnostics["outcome"] = panel.outcome
+    diagnostics["alpha"] = opts.alpha
+    diagnostics["seed"] = opts.seed
+    diagnostics["design"] = {
+        "frequency": design.frequency,
+        "n_treated": design.n_treated,
+        "n_never_treated": design.n_never,
+        "n_cohorts": len(design.cohorts),
+        "staggered": design.staggered,
+        "n_pre_periods": design.n_pre,
+        "n_post_periods": design.n_post,
+        "gap_share": round(design.gap_share, 4),
+        "missing_periods": design.missing_periods,
+    }
+    if opts.diagnostics and primary.ok:
+        diagnostics.update(_diagnostics(panel, choice.primary, primary, opts, method_options))
+    robustness: list[EffectResult] = []
+    if opts.robustness and method == "auto":
+        inner = opts.with_(diagnostics=False, robustness=False, detail=False)
+        for name in choice.robustness:
+            robustness.append(_isolated(name, panel, inner, method_options.get(name)))
+    return dataclasses.replace(
+        primary, method_reason=choice.reason, diagnostics=diagnostics, robustness=tuple(robustness)
+    )
+
+
+def _isolated(
+    name: str, panel: PanelData, opts: EstimationOptions, method_options: dict[str, Any] | None
+) -> EffectResult:
+    """A robustness method whose failure becomes a result with status "error" (the primary still stands)."""
+    try:
+        return run_method(name, panel, opts, method_options)
+    except Exception as exc:  # a robustness check must never take the primary estimate down with it
+        return EffectResult(
+            method=name, status="error", reason="method_failed", diagnostics={"error": f"{type(exc).__name__}: {exc}"}
+        )
+
+
+def _diagnostics(
+    panel: PanelData,
+    method: str,
+    primary: EffectResult,
+    opts: EstimationOptions,
+    method_options: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    design = describe_design(panel, opts)
+
+    def estimator(p: PanelData, o: EstimationOptions) -> EffectResult:
+        return run_method(method, p, o, method_options.get(method))
+
+    out: dict[str, Any] = {}
+    out["placebo_in_time"] = _safe(lambda: placebo_in_time(panel, estimator, opts, design))
+    if method != "its":
+        out["leave_one_out"] = _safe(lambda: leave_one_out_controls(panel, estimator, opts, design, primary.att))
+    dof = primary.diagnostics.get("inference_dof", math.inf)
+    mde = primary.mde if primary.mde is not None else minimum_detectable_effect(primary.se, dof, opts.alpha)
+    cf_mean = primary.diagnostics.get("counterfactual_mean_post")
+    out["mde"] = mde
+    if cf_mean and math.isfinite(mde):
+        out["mde_pct"] = 100.0 * mde / abs(cf_mean)
+    return out
+
+
+def _safe(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return fn()
+    except Exception as exc:  # a diagnostic that cannot run says why; the estimate still stands
+        return {"status": "error", "reason": "diagnostic_failed", "error": f"{type(exc).__name__}: {exc}"}
+
+
+def estimate_effect(
+    panel: Any,
+    unit: str,
+    time: str,
+    outcome: str,
+    first_treated: str,
+    method: str = "auto",
+    control_group: str = "never_treated",
+    seed: int = DEFAULT_SEED,
+    alpha: float = 0.05,
+    *,
+    never_treated_value: int | float | str | dt.date | None = None,
+    method_options: dict[str, dict[str, Any]] | None = None,
+    **options: Any,
+) -> EffectResult:
+    """The effect of a go-live on an outcome, from a long panel (polars or pandas).
+
+    - `panel`: one row per unit and period; `time` is a date or an integer; `first_treated` is the
+      unit's go-live (null for never-treated units; `never_treated_value`, e.g. 0, also means never).
+    - `method`: "auto" (chosen from the design, stated in `res.method_reason`; the other applicable
+      methods run as robustness checks in `res.robustness`), "did", "staggered_did",
+      "synthetic_control" or "its".
+    - `control_group`: "never_treated" or "not_yet_treated" (staggered designs).
+    - `seed`, `alpha`: every random draw is seeded; intervals are (1 - alpha) two-sided.
+    - `options`: further `EstimationOptions` (inference, few_treated, n_boot, min_pre_periods,
+      min_post_periods, max_gap_share, event_bin, base_period, diagnostics, robustness).
+    - `method_options`: per-method extra options, e.g. {"its": {"model": "segmented"}}.
+
+    Returns an `EffectResult` (see `pilot_roi.estimation.result`): `att` is the average effect on the
+    treated sites over the post-period in the outcome's units; `att_pct` is relative to the treated
+    sites' counterfactual mean over the post-period. A design that cannot support an estimate returns
+    `status="insufficient_data"` with a reason code, never a number. Raises `InvalidInput` for
+    unusable input (missing columns, duplicate rows) and ValueError/TypeError for unknown options.
+    """
+    check_choice("method", method, METHOD_CHOICES)
+    opts = EstimationOptions.build(control_group=control_group, seed=seed, alpha=alpha, **options)
+    prepared = prepare_panel(panel, unit, time, outcome, first_treated, never_treated_value=never_treated_value)
+    return estimate_panel(prepared, method, opts, method_options)

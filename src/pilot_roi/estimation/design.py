@@ -1,0 +1,199 @@
+"""The design of a pilot's panel, and the method `method="auto"` picks from it, stated in words.
+
+`describe_design` reads the facts once (treated and control sites, common or staggered go-live, pre- and
+post-period lengths, frequency, gaps); `choose_method` turns them into a primary method, the robustness
+methods that also apply, and the reason as a sentence. The rules (in order):
+
+1. No control sites (no never-treated site, and no later adopter to compare with under
+   `not_yet_treated`) → interrupted time series (the only method that needs no controls).
+2. Treated sites go live at different dates → staggered DiD (Callaway & Sant'Anna); never plain TWFE.
+3. One common go-live with controls → DiD with site and period fixed effects.
+Robustness: synthetic control when there are 1-5 treated sites and at least 2 donors; interrupted time
+series always; the staggered estimator beside a common-timing DiD (it is heterogeneity-robust).
+Inference follows the number of treated sites (see `inference.choose_inference`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pilot_roi.estimation.options import EstimationOptions
+from pilot_roi.estimation.panel import PanelData
+
+_FREQUENCIES = {1: "daily", 7: "weekly"}
+_THRESHOLDS = {"daily": (28, 7), "weekly": (8, 2), "monthly": (6, 1), "periods": (2, 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """Facts about a panel's design. Masks are bool (n_units,); periods are counts of observed periods.
+
+    `treated` go live inside the panel (at least one period before and one after); `always_treated` are
+    live from the first period (no pre-period: excluded); `late` go live after the last period (no
+    post-period: excluded as treated; never used as controls either). `cohorts` are the go-live period
+    indices; `n_pre`/`n_post` count periods before the earliest go-live and from the latest one on
+    (per cohort in `cohort_pre`/`cohort_post`). `missing_periods` counts calendar periods absent for every
+    site (a date panel with a gap in its days); `gap_share` is the share of site-period cells missing
+    among the sites used, over the calendar grid.
+    """
+
+    n_units: int
+    n_times: int
+    frequency: str
+    step_days: int | None
+    treated: np.ndarray
+    never: np.ndarray
+    always_treated: np.ndarray
+    late: np.ndarray
+    cohorts: tuple[int, ...]
+    cohort_sizes: tuple[int, ...]
+    cohort_pre: tuple[int, ...]
+    cohort_post: tuple[int, ...]
+    n_pre: int
+    n_post: int
+    missing_periods: int
+    gap_share: float
+    min_pre: int
+    min_post: int
+
+    @property
+    def n_treated(self) -> int:
+        """Number of treated sites with both a pre- and a post-period."""
+        return int(self.treated.sum())
+
+    @property
+    def n_never(self) -> int:
+        """Number of never-treated sites."""
+        return int(self.never.sum())
+
+    @property
+    def staggered(self) -> bool:
+        """Treated sites go live at more than one date."""
+        return len(self.cohorts) > 1
+
+    def n_controls(self, control_group: str) -> int:
+        """Control sites available: never-treated, plus later adopters under `not_yet_treated`."""
+        if control_group == "not_yet_treated" and len(self.cohorts) > 1:
+            return self.n_never + sum(self.cohort_sizes[1:])
+        return self.n_never
+
+
+def _frequency(panel: PanelData) -> tuple[str, int | None]:
+    if panel.time_kind != "date" or panel.n_times < 2:
+        return "periods", None
+    diffs = np.diff(panel.time_ordinal)
+    values, counts = np.unique(diffs, return_counts=True)
+    step = int(values[np.argmax(counts)])
+    if 28 <= step <= 31:
+        return "monthly", step
+    return _FREQUENCIES.get(step, "periods"), step
+
+
+def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
+    """The design facts of `panel` (see `Design`)."""
+    frequency, step = _frequency(panel)
+    ft = panel.first_treated
+    treated = (ft >= 1) & (ft < panel.n_times)
+    has_rows = np.bincount(panel.unit_idx, minlength=panel.n_units) > 0
+    treated &= has_rows
+    never = (ft < 0) & has_rows
+    cohorts, sizes = np.unique(ft[treated], return_counts=True)
+    if panel.time_kind == "date" and step is not None and frequency in ("daily", "weekly"):
+        expected = int((panel.time_ordinal[-1] - panel.time_ordinal[0]) // step) + 1
+    else:
+        expected = panel.n_times
+    missing_periods = max(expected - panel.n_times, 0)
+    used = treated | never
+    n_used = int(used.sum())
+    observed = int(np.sum(used[panel.unit_idx]))
+    gap_share = 1.0 - observed / (n_used * expected) if n_used else 0.0
+    default_pre, default_post = _THRESHOLDS[frequency]
+    return Design(
+        n_units=panel.n_units,
+        n_times=panel.n_times,
+        frequency=frequency,
+        step_days=step,
+        treated=treated,
+        never=never,
+        always_treated=(ft == 0) & has_rows,
+        late=(ft >= panel.n_times) & has_rows,
+        cohorts=tuple(int(c) for c in cohorts),
+        cohort_sizes=tuple(int(s) for s in sizes),
+        cohort_pre=tuple(int(c) for c in cohorts),
+        cohort_post=tuple(int(panel.n_times - c) for c in cohorts),
+        n_pre=int(cohorts.min()) if cohorts.size else 0,
+        n_post=int(panel.n_times - cohorts.max()) if cohorts.size else 0,
+        missing_periods=missing_periods,
+        gap_share=float(gap_share),
+        min_pre=opts.min_pre_periods if opts.min_pre_periods is not None else default_pre,
+        min_post=opts.min_post_periods if opts.min_post_periods is not None else default_post,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MethodChoice:
+    """The primary method, the robustness methods run beside it, and why, in words."""
+
+    primary: str
+    robustness: tuple[str, ...]
+    reason: str
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:
+    """`method="auto"`: the primary method and robustness checks for this design (rules in the module doc)."""
+    n_t = design.n_treated
+    n_c = design.n_controls(opts.control_group)
+    pre = f"{design.n_pre} {design.frequency if design.frequency != 'periods' else ''} periods".replace("  ", " ")
+    few = n_t <= opts.few_treated
+    if few and n_c >= 3:
+        inference_words = (
+            f"with {n_t} treated site(s) (at most {opts.few_treated}), intervals come from the control sites' "
+            "placebo variance (cluster-robust errors are far too small with so few treated sites)"
+        )
+    elif few:
+        inference_words = (
+            f"with {n_t} treated site(s) and only {n_c} control site(s), intervals come from a time-series (HAR) "
+            "variance of the treated-minus-control series"
+        )
+    elif design.staggered:
+        inference_words = f"with {n_t} treated sites, intervals come from the analytic influence function"
+    else:
+        inference_words = f"with {n_t} treated sites, intervals come from the wild cluster bootstrap by site"
+    if n_t == 0:
+        return MethodChoice("did", (), "no site goes live inside the panel, so there is no effect to estimate")
+    if n_c == 0:
+        return MethodChoice(
+            "its",
+            (),
+            f"{_plural(n_t, 'treated site')} and no control sites: interrupted time series on the treated "
+            f"sites' own history ({pre} before go-live); no comparison group can absorb shocks common to all sites",
+        )
+    robustness: list[str] = []
+    if design.staggered:
+        primary = "staggered_did"
+        words = (
+            f"{_plural(n_t, 'treated site')} go live at {len(design.cohorts)} different dates with "
+            f"{_plural(n_c, 'control site')}: staggered difference-in-differences (Callaway & Sant'Anna group-time "
+            f"effects; two-way fixed effects alone would be biased here)"
+        )
+    else:
+        primary = "did"
+        robustness.append("staggered_did")
+        words = (
+            f"{_plural(n_t, 'treated site')} go live on the same date with {_plural(n_c, 'control site')} and "
+            f"{pre} before go-live: difference-in-differences with site and period fixed effects"
+        )
+    if few and design.n_never >= 2:
+        robustness.append("synthetic_control")
+    robustness.append("its")
+    return MethodChoice(
+        primary,
+        tuple(robustness),
+        f"{words}; {inference_words}. Robustness: {', '.join(m.replace('_', ' ') for m in robustness)}.",
+    )

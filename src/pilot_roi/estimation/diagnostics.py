@@ -1,0 +1,276 @@
+"""Diagnostics: data sufficiency, the counterfactual path, placebo in time, leave-one-out controls, MDE.
+
+- `check_sufficiency`: a design that cannot support an estimate gets `insufficient_data` with a reason
+  code, never a number: `no_treated`, `insufficient_pre_periods`, `insufficient_post_periods`,
+  `no_controls`, `too_many_gaps`.
+- `counterfactual_frame`: the treated sites' mean path and its counterfactual (time, observed,
+  counterfactual, ci_low, ci_high); pointwise intervals from the control sites' placebo spread.
+- `placebo_in_time`: the same method on the pre-period only, with a fake go-live at its middle; a real
+  design should find nothing there.
+- `leave_one_out_controls`: the estimate with each control site left out in turn (up to 20 of them).
+- `minimum_detectable_effect`: the smallest effect the design detects with 80% power at level alpha.
+- `pre_period_fit`: RMSE of the counterfactual against the observed mean before go-live.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from pilot_roi.estimation.design import Design, describe_design
+from pilot_roi.estimation.inference import nan_mean, nan_var
+from pilot_roi.estimation.options import EstimationOptions
+from pilot_roi.estimation.panel import PanelData
+from pilot_roi.estimation.result import EffectResult, insufficient
+
+MAX_LOO = 20
+MAX_TREATED_GAP_SHARE = 0.5
+
+
+def check_sufficiency(
+    panel: PanelData, method: str, opts: EstimationOptions, design: Design | None = None
+) -> EffectResult | None:
+    """An `insufficient_data` result when the design cannot support `method`, else None."""
+    d = design or describe_design(panel, opts)
+    facts = {
+        "n_treated": d.n_treated,
+        "n_controls": d.n_controls(opts.control_group),
+        "n_pre_periods": d.n_pre,
+        "n_post_periods": d.n_post,
+        "min_pre_periods": d.min_pre,
+        "min_post_periods": d.min_post,
+        "gap_share": round(d.gap_share, 4),
+        "always_treated_sites": int(d.always_treated.sum()),
+        "late_sites": int(d.late.sum()),
+    }
+    if d.n_treated == 0:
+        reason = (
+            "insufficient_pre_periods"
+            if d.always_treated.any()
+            else ("insufficient_post_periods" if d.late.any() else "no_treated")
+        )
+        return insufficient(method, reason, **facts)
+    if max(d.cohort_pre) < d.min_pre:
+        return insufficient(method, "insufficient_pre_periods", **facts)
+    if max(d.cohort_post) < d.min_post:
+        return insufficient(method, "insufficient_post_periods", **facts)
+    if method in ("did", "staggered_did", "synthetic_control") and d.n_controls(opts.control_group) == 0:
+        return insufficient(method, "no_controls", **facts)
+    if d.gap_share > opts.max_gap_share:
+        return insufficient(method, "too_many_gaps", **facts)
+    worst = _worst_treated_gap(panel, d)
+    if worst > MAX_TREATED_GAP_SHARE:
+        return insufficient(method, "too_many_gaps", worst_treated_gap_share=round(worst, 4), **facts)
+    return None
+
+
+def _worst_treated_gap(panel: PanelData, d: Design) -> float:
+    """Largest share of missing pre- or post-period cells of a treated site."""
+    obs = np.zeros((panel.n_units, panel.n_times), bool)
+    obs[panel.unit_idx, panel.time_idx] = True
+    worst = 0.0
+    for u in np.flatnonzero(d.treated):
+        g = int(panel.first_treated[u])
+        pre, post = obs[u, :g], obs[u, g:]
+        worst = max(worst, 1 - pre.mean() if pre.size else 1.0, 1 - post.mean() if post.size else 1.0)
+    return float(worst)
+
+
+def usable_treated(panel: PanelData, d: Design) -> np.ndarray:
+    """Bool (n_units,): treated sites whose cohort has enough pre- and post-periods."""
+    ok = [
+        c
+        for c, pre, post in zip(d.cohorts, d.cohort_pre, d.cohort_post, strict=True)
+        if pre >= d.min_pre and post >= d.min_post
+    ]
+    return np.asarray(d.treated & np.isin(panel.first_treated, ok))
+
+
+def cohort_effects(
+    y_wide: np.ndarray, units: np.ndarray, controls: np.ndarray, g: int, pre_start: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-site effect paths for sites `units` of cohort g against `controls` (pre-mean base).
+
+    τ_it = (y_it - mean_pre y_i) - (mean_C y_t - mean_pre mean_C y), the pre window [pre_start, g).
+    Returns (τ for the units (n, T), placebo τ for the controls (N0, T) built the same way).
+    """
+    yc = y_wide[controls]
+    with np.errstate(invalid="ignore"):
+        c_t = nan_mean(yc, axis=0) if yc.size else np.full(y_wide.shape[1], np.nan)
+        c_pre = nan_mean(c_t[pre_start:g])
+        base_u = nan_mean(y_wide[units][:, pre_start:g], axis=1)
+        tau = (y_wide[units] - base_u[:, None]) - (c_t - c_pre)[None, :]
+        base_c = nan_mean(yc[:, pre_start:g], axis=1)
+        placebo = (yc - base_c[:, None]) - (c_t - c_pre)[None, :]
+    return tau, placebo
+
+
+def counterfactual_frame(
+    panel: PanelData,
+    treated: np.ndarray,
+    controls: np.ndarray,
+    alpha: float,
+    few_treated: int,
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """The treated sites' mean path with its DiD counterfactual (pre-mean base, per cohort).
+
+    Returns the frame (time, observed, counterfactual, ci_low, ci_high) and τ (n_units, n_times), the
+    per-site effect paths (NaN for non-treated sites). ci_* are pointwise: the counterfactual ± t·se_t,
+    se_t² = s²_T,t / N_T,t + s²_C,t / N_C with s²_C,t the spread of the controls' placebo paths (and
+    s²_T,t = s²_C,t when there are few treated sites).
+    """
+    y = panel.wide()
+    tau = np.full_like(y, np.nan)
+    placebo_acc = np.zeros((int(controls.sum()), panel.n_times))
+    weight_acc = np.zeros(panel.n_times)
+    for g in np.unique(panel.first_treated[treated]):
+        units = treated & (panel.first_treated == g)
+        t_g, p_g = cohort_effects(y, units, controls, int(g))
+        tau[units] = t_g
+        n_g = float(units.sum())
+        placebo_acc += n_g * np.nan_to_num(p_g)
+        weight_acc += n_g
+    placebo = placebo_acc / np.maximum(weight_acc, 1.0)
+    observed_t = np.where(np.isfinite(tau), y, np.nan)
+    with np.errstate(invalid="ignore"):
+        obs_mean = nan_mean(np.where(treated[:, None], observed_t, np.nan), axis=0)
+        tau_mean = nan_mean(tau[treated], axis=0)
+        n_t = np.sum(np.isfinite(tau[treated]), axis=0)
+        n_c = int(controls.sum())
+        s2_c = np.var(placebo, axis=0, ddof=1) if n_c >= 2 else np.full(panel.n_times, np.nan)
+        s2_t = nan_var(tau[treated], axis=0, ddof=1) if treated.sum() > few_treated else s2_c
+        se_t = np.sqrt(s2_t / np.maximum(n_t, 1) + s2_c / max(n_c, 1))
+    dof = max(n_c - 1, 1)
+    q = float(stats.t.ppf(1 - alpha / 2, dof))
+    cf = obs_mean - tau_mean
+    frame = panel.time_frame(
+        observed=obs_mean,
+        counterfactual=cf,
+        ci_low=cf - q * se_t,
+        ci_high=cf + q * se_t,
+    )
+    return frame, tau
+
+
+def counterfactual_mean_post(panel: PanelData, treated: np.ndarray, att: float) -> float:
+    """Mean counterfactual of the treated sites over their post-period: mean observed post - att."""
+    post = panel.post & treated[panel.unit_idx]
+    if not post.any() or not math.isfinite(att):
+        return math.nan
+    return float(panel.y[post].mean() - att)
+
+
+def att_percent(att: float, cf_mean: float) -> float:
+    """att in percent of the counterfactual mean (NaN when that mean is 0 or unknown)."""
+    if not math.isfinite(att) or not math.isfinite(cf_mean) or cf_mean == 0:
+        return math.nan
+    return 100.0 * att / cf_mean
+
+
+def minimum_detectable_effect(se: float, dof: float, alpha: float, power: float = 0.8) -> float:
+    """MDE = (t_{1-α/2} + t_{power}) · se: the true effect found significant with probability `power`."""
+    if not math.isfinite(se):
+        return math.nan
+    if math.isfinite(dof):
+        return float((stats.t.ppf(1 - alpha / 2, dof) + stats.t.ppf(power, dof)) * se)
+    return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se)
+
+
+def pre_period_fit(counterfactual: pl.DataFrame | None, panel: PanelData, first_go_live: int) -> dict[str, float]:
+    """RMSE of counterfactual vs observed before go-live, absolute and relative to the observed mean."""
+    if counterfactual is None or counterfactual.height == 0 or first_go_live <= 0:
+        return {}
+    obs = counterfactual["observed"].to_numpy()[:first_go_live]
+    cf = counterfactual["counterfactual"].to_numpy()[:first_go_live]
+    ok = np.isfinite(obs) & np.isfinite(cf)
+    if not ok.any():
+        return {}
+    rmse = float(np.sqrt(np.mean((obs[ok] - cf[ok]) ** 2)))
+    mean = float(np.mean(obs[ok]))
+    return {"pre_rmse": rmse, "pre_rmse_pct": 100.0 * rmse / abs(mean) if mean else math.nan}
+
+
+Estimator = Callable[[PanelData, EstimationOptions], EffectResult]
+
+
+def placebo_in_time(panel: PanelData, estimator: Estimator, opts: EstimationOptions, design: Design) -> dict[str, Any]:
+    """The method on the pre-period only with a fake go-live at its middle (all treated sites at once)."""
+    n_pre = design.n_pre
+    fake = n_pre // 2
+    if fake < 1 or n_pre - fake < 1:
+        return {"status": "insufficient_data", "reason": "insufficient_pre_periods"}
+    rows = panel.time_idx < n_pre
+    sub = _restrict_periods(panel, rows, n_pre)
+    # every treated site gets the fake go-live; everyone else is untreated within the pre-period
+    sub = sub.with_first_treated(np.where(design.treated, fake, -1))
+    inner = opts.with_(diagnostics=False, robustness=False, detail=False, min_pre_periods=1, min_post_periods=1)
+    res = estimator(sub, inner)
+    out: dict[str, Any] = {
+        "status": res.status,
+        "fake_go_live": _label(panel, fake),
+        "att": res.att,
+        "ci_low": res.ci_low,
+        "ci_high": res.ci_high,
+        "p_value": res.p_value,
+    }
+    if res.reason:
+        out["reason"] = res.reason
+    return out
+
+
+def _restrict_periods(panel: PanelData, rows: np.ndarray, n_times: int) -> PanelData:
+    return PanelData(
+        unit_idx=panel.unit_idx[rows],
+        time_idx=panel.time_idx[rows],
+        y=panel.y[rows],
+        first_treated=panel.first_treated,
+        unit_labels=panel.unit_labels,
+        time_labels=panel.time_labels[:n_times],
+        time_ordinal=panel.time_ordinal[:n_times],
+        time_kind=panel.time_kind,
+        unit=panel.unit,
+        time=panel.time,
+        outcome=panel.outcome,
+        first_treated_col=panel.first_treated_col,
+        n_missing_outcome=panel.n_missing_outcome,
+    )
+
+
+def _label(panel: PanelData, idx: int) -> str:
+    return str(panel.time_labels[idx])
+
+
+def leave_one_out_controls(
+    panel: PanelData, estimator: Estimator, opts: EstimationOptions, design: Design, att: float
+) -> dict[str, Any]:
+    """The estimate with each control site left out (all if ≤ 20 controls, else 20 drawn with the seed)."""
+    controls = np.flatnonzero(design.never)
+    if controls.size < 2:
+        return {"status": "insufficient_data", "reason": "no_controls"}
+    if controls.size > MAX_LOO:
+        rng = np.random.default_rng([opts.seed, 7])
+        controls = np.sort(rng.choice(controls, size=MAX_LOO, replace=False))
+    inner = opts.with_(diagnostics=False, robustness=False, detail=False)
+    estimates = []
+    for u in controls:
+        keep = np.ones(panel.n_units, bool)
+        keep[u] = False
+        res = estimator(panel.subset_units(keep), inner)
+        estimates.append(res.att if res.ok else math.nan)
+    vals = np.asarray(estimates)
+    if not np.isfinite(vals).any():
+        return {"status": "insufficient_data", "reason": "no_controls"}
+    worst = int(np.nanargmax(np.abs(vals - att)))
+    return {
+        "status": "ok",
+        "n_left_out": int(controls.size),
+        "att_min": float(np.nanmin(vals)),
+        "att_max": float(np.nanmax(vals)),
+        "most_influential_site": str(panel.unit_labels[controls[worst]]),
+        "max_change": float(vals[worst] - att),
+    }

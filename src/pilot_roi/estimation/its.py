@@ -1,0 +1,424 @@
+"""Interrupted time series: a counterfactual for treated sites from their own history.
+
+`estimate_its(panel, seed=..., alpha=..., **options)` puts each treated unit's series on a regular grid
+(frequency detected from the time index: daily, weekly, monthly, quarterly, annual or plain integers),
+fits the counterfactual model chosen by `model` and averages the gaps over the treated units.
+
+- `model="structural"`: statsmodels `UnobservedComponents` (local level + deterministic slope, AR(1),
+  weekly and annual Fourier seasonality when the pre-period covers a cycle, optional control series as
+  regressors) fitted on the pre-period and forecast; the ATT's standard error is the spread of the
+  mean over simulated forecast paths. Default for daily and weekly data.
+- `model="segmented"`: segmented regression (level step and slope change at go-live, Fourier
+  seasonality) with AR(1) errors by feasible GLS and t intervals (or Newey-West / model errors);
+  `family="poisson"` for counts. Default otherwise.
+
+ATT: mean over every observed post cell of (observed - counterfactual), in outcome units; intervals
+are ATT ± q · se (normal q for the structural model, t for the segmented); several treated units are
+taken as independent. `diagnostics["cumulative"]`
+holds the cumulative effect over the post-period (mean over treated units) with its interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy.stats import norm
+from scipy.stats import t as t_dist
+
+from pilot_roi.estimation import _its_core as core
+from pilot_roi.estimation.options import check_choice
+from pilot_roi.estimation.panel import PanelData
+from pilot_roi.estimation.result import EffectResult, insufficient
+
+METHOD = "its"
+
+_MODELS = ("auto", "structural", "segmented")
+_FAMILIES = ("gaussian", "poisson")
+_TRENDS = ("lldtrend", "llevel", "lltrend", "dtrend", "rwdrift", "ntrend")
+_MIN_PRE = {"daily": 28, "weekly": 16, "monthly": 12, "quarterly": 8, "annual": 6, "integer": 8}
+
+
+@dataclass(frozen=True, slots=True)
+class ItsOptions:
+    """Options of the ITS estimator (defaults in brackets).
+
+    model ["auto"]; trend ["lldtrend"] (structural level specification); ar [True] (AR(1) noise,
+    structural); level_sd_floor [0.01]: least sd of the random-walk level, as a share of the pre-period
+    sd (structural); family ["gaussian"], slope_change [True] and cov [None: "ar1" for gaussian, "hac"
+    for poisson] (segmented); use_controls [False]: the
+    mean of never-treated units as a regressor; seasonal_periods [None = from the frequency];
+    min_pre_periods [None = 28 daily, 16 weekly, 12 monthly, 8 quarterly, 6 annual, 8 otherwise];
+    max_missing_share [0.3] of the pre-period; n_sims [1000] simulated paths per unit;
+    control_group [ignored: accepted for a uniform API].
+    """
+
+    model: str = "auto"
+    trend: str = "lldtrend"
+    ar: bool = True
+    level_sd_floor: float = 0.01
+    family: str = "gaussian"
+    slope_change: bool = True
+    cov: str | None = None
+    use_controls: bool = False
+    seasonal_periods: tuple[float, ...] | None = None
+    min_pre_periods: int | None = None
+    max_missing_share: float = 0.3
+    n_sims: int = 1000
+    control_group: str = "never_treated"
+
+
+_OPTIONS = tuple(f.name for f in fields(ItsOptions))
+
+
+def parse_options(options: dict[str, Any]) -> ItsOptions:
+    """Options checked at the boundary: unknown names and values raise ValueError listing the allowed."""
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown its option(s) {unknown}; allowed: {', '.join(_OPTIONS)}")
+    if options.get("seasonal_periods") is not None:
+        options = {**options, "seasonal_periods": tuple(float(p) for p in options["seasonal_periods"])}
+    opts = ItsOptions(**options)
+    check_choice("model", opts.model, _MODELS)
+    check_choice("family", opts.family, _FAMILIES)
+    check_choice("trend", opts.trend, _TRENDS)
+    if opts.n_sims < 100:
+        raise ValueError("n_sims must be at least 100")
+    return opts
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitResult:
+    label: str
+    go_live: int  # grid index
+    y: np.ndarray  # (n_grid,)
+    counterfactual: np.ndarray
+    cf_se: np.ndarray
+    post_sum_sims: np.ndarray | None  # (n_sims,) sum over observed post cells of simulated counterfactual
+    cum_sims: np.ndarray | None  # (n_post, n_sims) cumulative simulated gap
+    att_se_sum: float  # se of the sum of post gaps (segmented)
+    df: float  # degrees of freedom of the t interval (inf: normal)
+    info: dict[str, object]
+
+
+def _model_for(opts: ItsOptions, grid: core.Grid) -> str:
+    if opts.model != "auto":
+        return opts.model
+    if opts.family == "poisson":
+        return "segmented"
+    return "structural" if grid.frequency in ("daily", "weekly") else "segmented"
+
+
+def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **options: Any) -> EffectResult:
+    """ITS estimate of the effect on each treated unit of `panel`, averaged over the treated units.
+
+    Options (see `ItsOptions`): model, trend, ar, family, slope_change, use_controls,
+    seasonal_periods, min_pre_periods, max_missing_share, n_sims, control_group. Returns an
+    `EffectResult` with `method="its"`, the ATT in outcome units with a normal interval, the
+    counterfactual frame (mean over treated units), pointwise effects in `event_study` and the cumulative
+    effect in `diagnostics["cumulative"]`; degenerate designs return `status="insufficient_data"`.
+    """
+    opts = parse_options(options)
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha={alpha!r} must lie in (0, 1)")
+    ft = np.asarray(panel.first_treated)
+    n_times = panel.n_times
+    if not np.any(ft >= 0):
+        return insufficient(METHOD, "no_treated")
+    in_window = (ft >= 0) & (ft < n_times)
+    if not in_window.any():
+        return insufficient(METHOD, "insufficient_post_periods")
+    grid = core.detect_grid(panel.time_ordinal, panel.time_kind)
+    if grid.n_grid > 20 * max(n_times, 1) + 100:
+        return insufficient(METHOD, "irregular_time_index", frequency=grid.frequency)
+    periods = grid.seasonal_periods if opts.seasonal_periods is None else opts.seasonal_periods
+    min_pre = opts.min_pre_periods if opts.min_pre_periods is not None else _MIN_PRE[grid.frequency]
+    model = _model_for(opts, grid)
+    wide = panel.wide()
+    labels = [str(x) for x in panel.unit_labels]
+
+    exog = None
+    if opts.use_controls:
+        controls = ft < 0
+        if not controls.any():
+            return insufficient(METHOD, "no_controls")
+        ctrl = np.full(grid.n_grid, np.nan)
+        with np.errstate(invalid="ignore"):
+            ctrl_mean = np.nanmean(wide[controls], axis=0)
+        ctrl[grid.position] = ctrl_mean
+        if not np.all(np.isfinite(ctrl)):
+            return insufficient(METHOD, "controls_have_gaps")
+        exog = ctrl[:, None]
+
+    rng = np.random.default_rng(seed)
+    excluded: dict[str, str] = {}
+    units: list[_UnitResult] = []
+    for i in np.flatnonzero(in_window):
+        y = np.full(grid.n_grid, np.nan)
+        y[grid.position] = wide[i]
+        g = int(grid.position[ft[i]])
+        first = int(np.flatnonzero(np.isfinite(y))[0])
+        n_pre_grid = g - first
+        n_pre_obs = int(np.isfinite(y[first:g]).sum())
+        if n_pre_obs < min_pre:
+            excluded[labels[i]] = "insufficient_pre_periods"
+            continue
+        if 1.0 - n_pre_obs / max(n_pre_grid, 1) > opts.max_missing_share:
+            excluded[labels[i]] = "too_many_gaps"
+            continue
+        if not np.isfinite(y[g:]).any():
+            excluded[labels[i]] = "insufficient_post_periods"
+            continue
+        ys = y[first:]
+        gs = g - first
+        ex = exog[first:] if exog is not None else None
+        try:
+            units.append(_fit_unit(labels[i], ys, gs, first, grid, model, periods, ex, opts, rng))
+        except (np.linalg.LinAlgError, ValueError) as err:
+            excluded[labels[i]] = f"method_failed: {type(err).__name__}"
+    if not units:
+        reasons = list(excluded.values())
+        reason = reasons[0] if reasons and all(r == reasons[0] for r in reasons) else "insufficient_pre_periods"
+        if any(r.startswith("method_failed") for r in reasons):
+            reason = "method_failed"
+        return insufficient(METHOD, reason, excluded_treated=excluded, frequency=grid.frequency)
+    return _assemble(panel, grid, units, model, alpha, excluded, opts)
+
+
+def _fit_unit(
+    label: str,
+    y: np.ndarray,
+    g: int,
+    offset: int,
+    grid: core.Grid,
+    model: str,
+    periods: tuple[float, ...],
+    exog: np.ndarray | None,
+    opts: ItsOptions,
+    rng: np.random.Generator,
+) -> _UnitResult:
+    full = np.full(grid.n_grid, np.nan)
+
+    def place(a: np.ndarray) -> np.ndarray:
+        out = full.copy()
+        out[offset : offset + a.shape[0]] = a
+        return out
+
+    post_obs = np.isfinite(y[g:])
+    if model == "structural":
+        fc = core.structural_fit(
+            y,
+            g,
+            seasonal_periods=periods,
+            exog=exog,
+            trend=opts.trend,
+            ar=opts.ar,
+            level_sd_floor=opts.level_sd_floor,
+            n_sims=opts.n_sims,
+            rng=rng,
+        )
+        sims = fc.sim_post
+        assert sims is not None
+        gap_sims = np.where(post_obs[:, None], y[g:, None] - sims, 0.0)
+        return _UnitResult(
+            label=label,
+            go_live=g + offset,
+            y=place(y),
+            counterfactual=place(fc.counterfactual),
+            cf_se=place(fc.cf_se),
+            post_sum_sims=sims[post_obs].sum(axis=0),
+            cum_sims=np.cumsum(gap_sims, axis=0),
+            att_se_sum=math.nan,
+            df=math.inf,
+            info=fc.info,
+        )
+    seg = core.segmented_fit(
+        y, g, seasonal_periods=periods, slope_change=opts.slope_change, family=opts.family, exog=exog, cov=opts.cov
+    )
+    n_post_obs = int(post_obs.sum())
+    info = {
+        **seg.info,
+        "step": seg.step,
+        "step_se": seg.step_se,
+        "slope_change_estimate": seg.slope_change,
+        "slope_change_se": seg.slope_change_se,
+    }
+    if opts.family == "poisson":
+        info["rate_ratio"] = math.exp(seg.step)
+    cf_se = seg.cf_se * seg.counterfactual if opts.family == "poisson" else seg.cf_se
+    return _UnitResult(
+        label=label,
+        go_live=g + offset,
+        y=place(y),
+        counterfactual=place(seg.counterfactual),
+        cf_se=place(cf_se),
+        post_sum_sims=None,
+        cum_sims=None,
+        att_se_sum=seg.att_se * n_post_obs,
+        df=seg.df,
+        info=info,
+    )
+
+
+def _assemble(
+    panel: PanelData,
+    grid: core.Grid,
+    units: list[_UnitResult],
+    model: str,
+    alpha: float,
+    excluded: dict[str, str],
+    opts: ItsOptions,
+) -> EffectResult:
+    df = min(u.df for u in units)
+    z = float(norm.ppf(1 - alpha / 2)) if math.isinf(df) else float(t_dist.ppf(1 - alpha / 2, df))
+    n_grid = grid.n_grid
+    idx = np.arange(n_grid)
+    ys = np.stack([u.y for u in units])
+    cfs = np.stack([u.counterfactual for u in units])
+    ses = np.stack([u.cf_se for u in units])
+    lives = np.asarray([u.go_live for u in units])
+    post = idx[None, :] >= lives[:, None]
+    post_cells = post & np.isfinite(ys) & np.isfinite(cfs)
+    n_cells = int(post_cells.sum())
+    gap_sum = float(np.sum((ys - cfs)[post_cells]))
+    att = gap_sum / n_cells
+    cf_post_mean = float(np.mean(cfs[post_cells]))
+    if model == "structural":
+        sims = np.stack([u.post_sum_sims for u in units if u.post_sum_sims is not None])
+        obs_sum = float(np.sum(ys[post_cells]))
+        att_sims = (obs_sum - sims.sum(axis=0)) / n_cells
+        se = float(np.std(att_sims, ddof=1))
+    else:
+        se = float(math.sqrt(sum(u.att_se_sum**2 for u in units))) / n_cells
+    if se > 0:
+        p = float(2 * norm.sf(abs(att) / se)) if math.isinf(df) else float(2 * t_dist.sf(abs(att) / se, df))
+    else:
+        p = math.nan
+    att_pct = 100.0 * att / cf_post_mean if abs(cf_post_mean) > 1e-12 else math.nan
+
+    # means over treated units at each panel period (units are independent: variances add)
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(ys) & np.isfinite(cfs)
+        cnt = valid.sum(axis=0)
+        obs_mean = np.where(cnt > 0, np.nansum(np.where(valid, ys, 0.0), axis=0) / np.maximum(cnt, 1), np.nan)
+        cf_mean = np.where(cnt > 0, np.nansum(np.where(valid, cfs, 0.0), axis=0) / np.maximum(cnt, 1), np.nan)
+        se_mean = np.sqrt(np.nansum(np.where(valid, ses**2, 0.0), axis=0)) / np.maximum(cnt, 1)
+        se_mean = np.where(cnt > 0, se_mean, np.nan)
+    pos = grid.position
+    counterfactual = panel.time_frame(
+        observed=obs_mean[pos],
+        counterfactual=cf_mean[pos],
+        ci_low=(cf_mean - z * se_mean)[pos],
+        ci_high=(cf_mean + z * se_mean)[pos],
+    )
+
+    # pointwise effects by event time (gap = observed - counterfactual, se = counterfactual's se)
+    rel = idx[None, :] - lives[:, None]
+    e_min, e_max = int(rel.min()), int(rel.max())
+    n_e = e_max - e_min + 1
+    s_gap = np.zeros(n_e)
+    s_var = np.zeros(n_e)
+    s_cnt = np.zeros(n_e)
+    ok = valid & np.isfinite(ses)
+    np.add.at(s_gap, (rel - e_min)[ok], (ys - cfs)[ok])
+    np.add.at(s_var, (rel - e_min)[ok], (ses**2)[ok])
+    np.add.at(s_cnt, (rel - e_min)[ok], 1.0)
+    has = s_cnt > 0
+    e_att = s_gap[has] / s_cnt[has]
+    e_se = np.sqrt(s_var[has]) / s_cnt[has]
+    event_study = pl.DataFrame(
+        {
+            "event_time": np.arange(e_min, e_max + 1, dtype=np.int64)[has],
+            "att": e_att,
+            "se": e_se,
+            "ci_low": e_att - z * e_se,
+            "ci_high": e_att + z * e_se,
+        },
+        schema={
+            "event_time": pl.Int64,
+            "att": pl.Float64,
+            "se": pl.Float64,
+            "ci_low": pl.Float64,
+            "ci_high": pl.Float64,
+        },
+    )
+
+    cumulative = _cumulative(units, model, z)
+    n_pre = int(np.sum(np.isfinite(ys) & ~post))
+    level = round(100 * (1 - alpha))
+    if model == "structural":
+        inference = (
+            f"structural time-series forecast (UnobservedComponents); se from {opts.n_sims} simulated paths "
+            f"per unit; {level}% normal interval"
+        )
+    else:
+        cov = units[0].info.get("cov")
+        errors = {"ar1": "AR(1) errors (feasible GLS)", "hac": "Newey-West (HAC) errors", "model": "model errors"}
+        kind = "normal" if math.isinf(df) else f"t ({df:g} df)"
+        inference = (
+            f"segmented regression ({opts.family}) with {errors.get(str(cov), str(cov))}; {level}% {kind} interval"
+        )
+    diagnostics: dict[str, Any] = {
+        "model": model,
+        "frequency": grid.frequency,
+        "seasonal_periods": list(grid.seasonal_periods if opts.seasonal_periods is None else opts.seasonal_periods),
+        "units": {u.label: u.info for u in units},
+        "excluded_treated": excluded,
+        "cumulative": cumulative,
+        "n_post_cells": n_cells,
+        "n_pre_cells": n_pre,
+        "use_controls": opts.use_controls,
+        "assumption": "treated units' forecast errors are independent of each other",
+    }
+    if model == "segmented" and opts.family == "poisson":
+        diagnostics["rate_ratio"] = {u.label: u.info.get("rate_ratio") for u in units}
+    return EffectResult(
+        method=METHOD,
+        status="ok",
+        att=att,
+        se=se,
+        ci_low=att - z * se,
+        ci_high=att + z * se,
+        p_value=p,
+        att_pct=att_pct,
+        inference=inference,
+        n_treated=len(units),
+        n_controls=0,
+        n_pre_periods=int(lives.min() - np.min([np.flatnonzero(np.isfinite(u.y))[0] for u in units])),
+        n_post_periods=int(n_grid - lives.min()),
+        counterfactual=counterfactual,
+        event_study=event_study,
+        diagnostics=diagnostics,
+    )
+
+
+def _cumulative(units: list[_UnitResult], model: str, z: float) -> pl.DataFrame:
+    """Cumulative effect by event time (0 = go-live): mean over treated units of the summed gaps."""
+    horizon = min(int(u.y.shape[0] - u.go_live) for u in units)
+    gaps = np.stack(
+        [
+            np.nan_to_num(u.y[u.go_live : u.go_live + horizon] - u.counterfactual[u.go_live : u.go_live + horizon])
+            for u in units
+        ]
+    )
+    cum = np.cumsum(gaps, axis=1).mean(axis=0)
+    if model == "structural":
+        sims = np.stack([u.cum_sims[:horizon] for u in units if u.cum_sims is not None]).mean(axis=0)
+        se = np.std(sims, axis=1, ddof=1)
+    else:
+        # segmented: the cumulative gap's uncertainty grows with the counterfactual line's; summing the
+        # pointwise se is the conservative bound (perfect correlation along the line)
+        se_pt = np.stack([u.cf_se[u.go_live : u.go_live + horizon] for u in units])
+        se = np.sqrt(np.sum(np.cumsum(np.nan_to_num(se_pt), axis=1) ** 2, axis=0)) / len(units)
+    return pl.DataFrame(
+        {
+            "event_time": np.arange(horizon, dtype=np.int64),
+            "cum_effect": cum,
+            "se": se,
+            "ci_low": cum - z * se,
+            "ci_high": cum + z * se,
+        }
+    )

@@ -1,0 +1,410 @@
+"""From a RawSheet of text cells to typed observations: layout, totals rows, numbers, dates and units.
+
+Numbers: a decimal point or a decimal comma, spaces or no-break spaces between groups of three digits.
+The file's convention is read from its unambiguous cells ("12,5" → comma, "12.5" → point). A cell that only
+a convention can decide ("1,234" or "1.234") follows the file's convention; when the file has none, or both,
+such cells are errors rather than guesses. NaN and infinities are errors.
+
+Dates: yyyy-mm-dd (with an optional zero time), dd.mm.yyyy (and dd.mm.yy, with an optional zero time),
+yyyy-mm and mm.yyyy (the first of the month), yyyy (1 January), and Excel serial day numbers in XLSX files.
+
+Wide layout: an empty cell under a period column means "no observation", not an error.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from pilot_roi.ingest.headers import is_total_label
+from pilot_roi.ingest.model import ParsedFile, empty_errors, error_rows, field_label, field_text
+from pilot_roi.ingest.readers import RawSheet
+from pilot_roi.ingest.units import conversion_factor
+from pilot_roi.ingest.validate import RegistryView
+
+_SPACES = r"[ \u00a0\u202f\u2009]"
+_INT = r"^[+-]?\d+$"
+_GROUPED_SPACE = rf"^[+-]?\d{{1,3}}({_SPACES}\d{{3}})+([.,]\d+)?$"
+_DOT = r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$"
+_COMMA = r"^[+-]?(\d+,\d*|,\d+)$"
+_ONE_GROUP_DOT = r"^[+-]?\d{1,3}\.\d{3}$"
+_ONE_GROUP_COMMA = r"^[+-]?\d{1,3},\d{3}$"
+_GROUPS_DOT = r"^[+-]?\d{1,3}(\.\d{3}){2,}$"
+_GROUPS_COMMA = r"^[+-]?\d{1,3}(,\d{3}){2,}$"
+_EN_FULL = r"^[+-]?\d{1,3}(,\d{3})+\.\d+$"
+_RU_FULL = r"^[+-]?\d{1,3}(\.\d{3})+,\d+$"
+_NON_FINITE = r"(?i)^[+-]?(nan|inf|infinity|#num!|#div/0!)$"
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+_MIN_YEAR, _MAX_YEAR = 1900, 2100
+
+
+def parse_numbers(raw: pl.Series, *, plain_is_decimal_point: bool = False) -> tuple[pl.Series, pl.Series]:
+    """(Float64 values, error codes) for text cells; a null value has a code saying why.
+
+    `plain_is_decimal_point` (XLSX): cells that read as plain numbers ("1234.5", "1.5") are taken as they are,
+    because Excel's numeric cells arrive in that form; only the other (text) cells decide the convention.
+    """
+    raw = raw.fill_null("")
+    fast = raw.cast(pl.Float64, strict=False)
+    good = fast.is_not_null() & fast.is_finite()
+    if bool(good.all()):
+        # Every cell is a plain number with a decimal point (or none). Only "1.234"-like cells could mean
+        # thousands; they are decimals when any other cell shows the point is decimal ("12.5", "1234.5").
+        # The first rows usually show it, which spares two passes over a big file.
+        no_codes = pl.Series("code", dtype=pl.String).extend_constant(None, raw.len())
+        head = raw.head(10_000)
+        if bool((head.str.contains(".", literal=True) & ~head.str.contains(_ONE_GROUP_DOT)).any()):
+            return fast, no_codes
+        ambiguous_cells = raw.str.contains(_ONE_GROUP_DOT)
+        if not bool(ambiguous_cells.any()) or bool((raw.str.contains(".", literal=True) & ~ambiguous_cells).any()):
+            return fast, no_codes
+    fast_frame = pl.DataFrame({"raw": raw, "fast": fast, "good": good})
+    evidence_rows = ~pl.col("good") if plain_is_decimal_point else pl.lit(True)
+
+    s = pl.col("raw").str.strip_chars().str.replace_all("\u2212", "-", literal=True)
+    compact = s.str.replace_all(_SPACES, "")
+    spaced_ok = ~s.str.contains(_SPACES) | s.str.contains(_GROUPED_SPACE)
+    frame = fast_frame.with_columns(s.alias("s"), compact.alias("c"), spaced_ok.alias("spaced_ok")).with_columns(
+        pl.col("c").str.contains(_ONE_GROUP_DOT).alias("amb_dot"),
+        pl.col("c").str.contains(_ONE_GROUP_COMMA).alias("amb_comma"),
+        pl.col("c").str.contains(_COMMA).alias("comma"),
+        pl.col("c").str.contains(_DOT).alias("dot"),
+        pl.col("c").str.contains(_EN_FULL).alias("en_full"),
+        pl.col("c").str.contains(_RU_FULL).alias("ru_full"),
+        pl.col("c").str.contains(_GROUPS_DOT).alias("groups_dot"),
+        pl.col("c").str.contains(_GROUPS_COMMA).alias("groups_comma"),
+    )
+    has_dot = pl.col("c").str.contains(".", literal=True)
+    dot_evidence = bool(
+        frame.select(
+            (evidence_rows & ((pl.col("dot") & has_dot & ~pl.col("amb_dot")) | pl.col("en_full"))).any()
+        ).item()
+    )
+    comma_evidence = bool(
+        frame.select((evidence_rows & ((pl.col("comma") & ~pl.col("amb_comma")) | pl.col("ru_full"))).any()).item()
+    )
+    convention = {(True, False): "dot", (False, True): "comma", (False, False): "none", (True, True): "mixed"}[
+        (dot_evidence, comma_evidence)
+    ]
+    c = pl.col("c")
+    as_dot = c.cast(pl.Float64, strict=False)
+    drop_commas = c.str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+    drop_dots = c.str.replace_all(".", "", literal=True).cast(pl.Float64, strict=False)
+    comma_to_dot = (
+        c.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+    )
+
+    is_int = c.str.contains(_INT)
+    ambiguous = pl.col("amb_dot") | pl.col("amb_comma")
+    value = (
+        pl.when(pl.lit(plain_is_decimal_point) & pl.col("good"))
+        .then(pl.col("fast"))
+        .when(~pl.col("spaced_ok"))
+        .then(None)
+        .when(is_int)
+        .then(as_dot)
+        .when(ambiguous & pl.lit(convention == "dot"))
+        .then(pl.when(pl.col("amb_dot")).then(as_dot).otherwise(drop_commas))
+        .when(ambiguous & pl.lit(convention == "comma"))
+        .then(pl.when(pl.col("amb_comma")).then(comma_to_dot).otherwise(drop_dots))
+        .when(ambiguous)
+        .then(None)
+        .when(pl.col("en_full"))
+        .then(drop_commas)
+        .when(pl.col("ru_full"))
+        .then(comma_to_dot)
+        .when(pl.col("groups_comma") & pl.lit(convention != "comma"))
+        .then(drop_commas)
+        .when(pl.col("groups_dot") & pl.lit(convention != "dot"))
+        .then(drop_dots)
+        .when(pl.col("dot") & pl.lit(convention != "mixed"))
+        .then(as_dot)
+        .when(pl.col("comma") & pl.lit(convention != "mixed"))
+        .then(comma_to_dot)
+        .otherwise(None)
+    )
+    code = (
+        pl.when(pl.col("s") == "")
+        .then(pl.lit("ingest.empty"))
+        .when(pl.col("s").str.contains(_NON_FINITE))
+        .then(pl.lit("ingest.value_not_finite"))
+        .when(pl.col("value").is_not_null() & pl.col("value").is_finite())
+        .then(None)
+        .when(ambiguous & pl.lit(convention == "mixed"))
+        .then(pl.lit("ingest.number_mixed"))
+        .when(ambiguous)
+        .then(pl.lit("ingest.number_ambiguous"))
+        .when((pl.col("dot") | pl.col("comma")) & pl.lit(convention == "mixed"))
+        .then(pl.lit("ingest.number_mixed"))
+        .otherwise(pl.lit("ingest.value_not_number"))
+    )
+    result = frame.with_columns(value.alias("value")).with_columns(code.alias("code"))
+    values = result.select(pl.when(pl.col("code").is_null()).then(pl.col("value")).alias("v"))["v"]
+    return values, result["code"]
+
+
+def parse_dates(raw: pl.Series, *, excel_serials: bool = False) -> tuple[pl.Series, pl.Series]:
+    """(Date values, error codes) for text cells."""
+    raw = raw.fill_null("")
+    fast = raw.str.to_date("%Y-%m-%d", strict=False, exact=True)
+    frame = pl.DataFrame({"raw": raw, "d": fast})
+    if fast.null_count() == 0:
+        return _date_range_check(frame)
+    s = pl.col("raw").str.strip_chars()
+    zero_time = r"( 0?0:00(:00(\.0+)?)?|T00:00(:00)?)?$"
+    candidates = [
+        pl.when(s.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}" + zero_time)).then(
+            s.str.slice(0, 10).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+        ),
+        pl.when(s.str.contains(r"^\d{1,2}\.\d{1,2}\.\d{4}" + zero_time)).then(
+            s.str.extract(r"^(\d{1,2}\.\d{1,2}\.\d{4})").str.to_date("%d.%m.%Y", strict=False)
+        ),
+        pl.when(s.str.contains(r"^\d{1,2}\.\d{1,2}\.\d{2}" + zero_time)).then(
+            s.str.extract(r"^(\d{1,2}\.\d{1,2}\.\d{2})").str.to_date("%d.%m.%y", strict=False)
+        ),
+        pl.when(s.str.contains(r"^\d{4}-\d{1,2}$")).then((s + "-01").str.to_date("%Y-%m-%d", strict=False)),
+        pl.when(s.str.contains(r"^\d{1,2}\.\d{4}$")).then(("01." + s).str.to_date("%d.%m.%Y", strict=False)),
+        pl.when(s.str.contains(r"^\d{4}$")).then((s + "-01-01").str.to_date("%Y-%m-%d", strict=False)),
+    ]
+    if excel_serials:
+        serial = s.cast(pl.Float64, strict=False)
+        whole = serial.is_not_null() & (serial == serial.floor()) & (serial >= 1) & (serial < 200_000)
+        candidates.append(
+            pl.when(whole & s.str.contains(r"^\d+(\.0+)?$")).then(
+                pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial.cast(pl.Int64, strict=False))
+            )
+        )
+    frame = frame.with_columns(pl.coalesce(pl.col("d"), *candidates).alias("d"))
+    return _date_range_check(frame)
+
+
+def _date_range_check(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    dates = frame["d"]
+    if dates.null_count() == 0 and dates.len():
+        low, high = dates.min(), dates.max()
+        if isinstance(low, date) and isinstance(high, date) and _MIN_YEAR <= low.year <= high.year <= _MAX_YEAR:
+            return dates, pl.Series("code", dtype=pl.String).extend_constant(None, dates.len())
+    year = pl.col("d").dt.year()
+    ok = pl.col("d").is_not_null() & (year >= _MIN_YEAR) & (year <= _MAX_YEAR)
+    out = frame.select(
+        pl.when(ok).then(pl.col("d")).alias("d"),
+        pl.when(ok)
+        .then(None)
+        .when(pl.col("raw").str.strip_chars() == "")
+        .then(pl.lit("ingest.empty"))
+        .otherwise(pl.lit("ingest.date_invalid"))
+        .alias("code"),
+    )
+    return out["d"], out["code"]
+
+
+def _cell(raw: RawSheet, field: str) -> pl.Expr:
+    position = raw.header.fields.get(field)
+    if position is None:
+        return pl.lit("", pl.String)
+    return pl.col(f"c{position}").fill_null("")
+
+
+def _long_records(raw: RawSheet) -> pl.DataFrame:
+    columns = [
+        _cell(raw, "site_code").alias("site_code"),
+        _cell(raw, "metric_code").alias("metric_code"),
+        _cell(raw, "period").alias("_period_raw"),
+        _cell(raw, "value").alias("_value_raw"),
+        pl.col("_line"),
+    ]
+    if "unit" in raw.header.fields:
+        columns.append(_cell(raw, "unit").str.strip_chars().alias("_unit_raw"))
+    return raw.body.select(columns)
+
+
+def _wide_records(raw: RawSheet) -> pl.DataFrame:
+    parts = []
+    for position, label in raw.header.period_columns:
+        parts.append(
+            raw.body.select(
+                _cell(raw, "site_code").alias("site_code"),
+                _cell(raw, "metric_code").alias("metric_code"),
+                pl.lit(label).alias("_period_raw"),
+                pl.col(f"c{position}").fill_null("").alias("_value_raw"),
+                pl.col("_line"),
+                _cell(raw, "unit").str.strip_chars().alias("_unit_raw"),
+                pl.lit(label).alias("_period_col"),
+                pl.lit(label).alias("_value_col"),
+                pl.lit(position).alias("_pos"),
+            )
+        )
+    wide = pl.concat(parts).filter(pl.col("_value_raw").str.strip_chars() != "")
+    if "unit" not in raw.header.fields:
+        wide = wide.drop("_unit_raw")
+    return wide.sort("_line", "_pos").drop("_pos")
+
+
+_TOTAL_PATTERN = r"(?i)^\s*(итог|всег|барлы|жиын|total|grand|subtotal)"
+
+
+def _totals_lines(raw: RawSheet, records: pl.DataFrame, periods: pl.Series) -> list[int]:
+    """Lines of rows whose first non-empty cell reads "Итого", "Барлығы", "Total" ... and that are not a full
+    observation (an empty site or metric, or no date): only those rows are examined, so 10M data rows cost
+    two comparisons each."""
+    if raw.header.layout == "wide":
+        s_cell, m_cell = _cell(raw, "site_code"), _cell(raw, "metric_code")
+        suspect = (s_cell.str.strip_chars() == "") | (m_cell.str.strip_chars() == "")
+        suspect = suspect | s_cell.str.contains(_TOTAL_PATTERN) | m_cell.str.contains(_TOTAL_PATTERN)
+        lines = raw.body.filter(suspect)["_line"]
+    else:
+        suspect = (pl.col("site_code") == "") | (pl.col("metric_code") == "") | pl.col("_no_date")
+        lines = records.with_columns(periods.is_null().alias("_no_date")).filter(suspect)["_line"]
+    if lines.is_empty():
+        return []
+    rows = raw.body.filter(pl.col("_line").is_in(lines.implode()))
+    width = len([c for c in rows.columns if c.startswith("c")])
+    first = pl.coalesce([pl.when(pl.col(f"c{i}").str.strip_chars() != "").then(pl.col(f"c{i}")) for i in range(width)])
+    return [line for line, cell in rows.select("_line", first.alias("f")).iter_rows() if is_total_label(cell)]
+
+
+def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFile:
+    """Typed observations and the reader's errors for one RawSheet.
+
+    With a registry, values in a unit column are converted to each metric's registry unit (an unknown or
+    inconvertible unit is an error); without one, every unit except the empty cell is an error.
+    """
+    notes: list[tuple[str, dict[str, Any]]] = list(raw.notes)
+    labels = dict(raw.header.labels)
+    records = _wide_records(raw) if raw.header.layout == "wide" else _long_records(raw)
+    xlsx = raw.source_format == "xlsx"
+    periods, period_codes = parse_dates(records["_period_raw"], excel_serials=xlsx)
+    totals = _totals_lines(raw, records, periods.alias("period"))
+    if totals:
+        notes.append(("ingest.note.totals_dropped", {"lines": ", ".join(map(str, totals[:20]))}))
+        keep = ~records["_line"].is_in(pl.Series(totals, dtype=pl.Int64).implode())
+        records, periods, period_codes = records.filter(keep), periods.filter(keep), period_codes.filter(keep)
+    values, value_codes = parse_numbers(records["_value_raw"], plain_is_decimal_point=xlsx)
+    records = records.with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_rec"), periods.alias("period"), values.alias("value")
+    )
+    errors: list[pl.DataFrame] = []
+    sheet = raw.name
+    for field in ("site_code", "metric_code"):
+        short = records.select((pl.col(field).str.len_bytes() < 4).alias("s"))["s"]  # only short cells can be blank
+        if not bool(short.any()):
+            continue
+        empty = short & records.select((pl.col(field).str.strip_chars() == "").alias("e"))["e"]
+        if bool(empty.any()):
+            errors.append(
+                error_rows(
+                    records.filter(empty),
+                    sheet=sheet,
+                    column=pl.lit(labels.get(field, field)),
+                    value=pl.col(field),
+                    code="ingest.empty",
+                )
+            )
+            records = records.with_columns(pl.when(~empty).then(pl.col(field)).alias(field))
+    for field, codes in (("period", period_codes), ("value", value_codes)):
+        bad = codes.is_not_null()
+        if bool(bad.any()):
+            subset = records.filter(bad).with_columns(codes.filter(bad).alias("_code"))
+            errors.append(
+                error_rows(
+                    subset,
+                    sheet=sheet,
+                    column=field_label(subset, labels, field),
+                    value=field_text(subset, field),
+                    code=pl.col("_code"),
+                )
+            )
+    for line in raw.extra_cells_lines:
+        hit = records.filter(pl.col("_line") == line).head(1)
+        if hit.is_empty():
+            continue
+        errors.append(
+            error_rows(
+                hit,
+                sheet=sheet,
+                column=pl.lit(None, pl.String),
+                value=pl.lit(None, pl.String),
+                code="ingest.extra_cells",
+            )
+        )
+    if "_unit_raw" in records.columns:
+        records, unit_errors, unit_notes = _convert_units(records, registry, labels["unit"], sheet)
+        errors.append(unit_errors)
+        notes.extend(unit_notes)
+    keep_cols = ["site_code", "metric_code", "period", "value", "_rec", "_line", "_period_raw", "_value_raw"]
+    keep_cols += [c for c in ("_period_col", "_value_col") if c in records.columns]
+    found = pl.concat(errors) if errors else empty_errors()
+    return ParsedFile(
+        frame=records.select(keep_cols),
+        errors=found,
+        notes=tuple(notes),
+        columns=labels,
+        source_format=raw.source_format,
+        sheet=sheet,
+    )
+
+
+def _convert_units(
+    records: pl.DataFrame, registry: RegistryView | None, label: str, sheet: str | None
+) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, dict[str, Any]]]]:
+    """Multiply each value by the factor from its unit cell to its metric's registry unit."""
+    pairs = records.select("metric_code", "_unit_raw").unique()
+    metric_units = (
+        dict(zip(registry.metrics["metric_code"].str.to_uppercase(), registry.metrics["unit"], strict=True))
+        if registry is not None
+        else {}
+    )
+    rows = []
+    for metric, unit in pairs.iter_rows():
+        target = metric_units.get(str(metric).strip().upper()) if metric is not None else None
+        if target is None:
+            # unknown metric: reported by the validator; the unit cannot be judged
+            factor = 1.0 if not unit else None
+            code = None if not unit else "skip"
+        else:
+            factor = conversion_factor(unit or "", target)
+            code = (
+                None if factor is not None else ("ingest.unit_inconvertible" if _known(unit) else "ingest.unit_unknown")
+            )
+        rows.append((metric, unit, factor, code, target or ""))
+    table = pl.DataFrame(
+        rows,
+        schema={
+            "metric_code": pl.String,
+            "_unit_raw": pl.String,
+            "_factor": pl.Float64,
+            "_unit_code": pl.String,
+            "_target": pl.String,
+        },
+        orient="row",
+    )
+    joined = records.join(table, on=["metric_code", "_unit_raw"], how="left", nulls_equal=True)
+    bad = joined.filter(pl.col("_unit_code").is_not_null() & (pl.col("_unit_code") != "skip"))
+    errors = error_rows(
+        bad,
+        sheet=sheet,
+        column=pl.lit(label),
+        value=pl.col("_unit_raw"),
+        code=pl.col("_unit_code"),
+        detail=pl.col("_target"),
+    )
+    converted = table.filter(pl.col("_factor").is_not_null() & (pl.col("_factor") != 1.0))
+    notes: list[tuple[str, dict[str, Any]]] = []
+    if not converted.is_empty():
+        detail = ", ".join(
+            f"{u} → {t} (×{f:g})" for u, t, f in converted.select("_unit_raw", "_target", "_factor").iter_rows()
+        )
+        notes.append(("ingest.note.units_converted", {"detail": detail}))
+    joined = joined.with_columns(
+        pl.when(pl.col("_factor").is_not_null()).then(pl.col("value") * pl.col("_factor")).alias("value")
+    ).drop("_factor", "_unit_code", "_target", "_unit_raw")
+    return joined, errors, notes
+
+
+def _known(unit: str | None) -> bool:
+    from pilot_roi.ingest.units import is_known_unit
+
+    return bool(unit) and is_known_unit(unit or "")

@@ -1,0 +1,336 @@
+"""Readers, one per file format, registered in READERS: bytes in, the header and a frame of text cells out.
+
+Every reader returns a RawSheet: the header (found below any title lines by its aliases), and the body as
+String columns c0..cN-1 with `_line`, the 1-based line of the file (XLSX: the row of the sheet; Parquet: the
+row number). A file that cannot be read at all raises InvalidInput; nothing else escapes.
+
+Text files are decoded as UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1251 by trial decoding,
+which is exact for these encodings; the delimiter is the one of `; tab , |` under which a header row appears.
+Large, simple files (no quotes, no blank lines) are split by polars' vectorised CSV reader; everything else
+by Python's csv module, which keeps exact line numbers through quoted line breaks and blank lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.ingest.headers import HeaderMatch, find_header
+
+#: Files at least this big, without quotes or blank lines, are split by polars rather than the csv module.
+FAST_CSV_BYTES = 8 * 1024 * 1024
+
+_DELIMITERS = (";", "\t", ",", "|")
+_SAMPLE_CHARS = 256 * 1024
+_HEADER_ROWS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RawSheet:
+    """A table found in a file: its header and its body as text cells (see the module docstring)."""
+
+    name: str | None
+    header: HeaderMatch
+    header_line: int
+    body: pl.DataFrame
+    source_format: str
+    notes: tuple[tuple[str, dict[str, Any]], ...] = ()
+    extra_cells_lines: tuple[int, ...] = ()
+
+
+def _refuse(key: str, **params: Any) -> InvalidInput:
+    return InvalidInput([Problem(key, params=params)])
+
+
+def _no_header(considered: str = "") -> InvalidInput:
+    return _refuse("ingest.no_header", detail=considered)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding name): UTF-8 with BOM, UTF-16 with BOM, UTF-8, else Windows-1251."""
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            text, encoding = data[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8 (BOM)"
+        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text, encoding = data.decode("utf-16"), "UTF-16"
+        else:
+            try:
+                text, encoding = data.decode("utf-8"), "UTF-8"
+            except UnicodeDecodeError:
+                text, encoding = data.decode("cp1251"), "Windows-1251"
+    except UnicodeDecodeError as exc:
+        raise _refuse("ingest.encoding_unknown") from exc
+    if "\x00" in text:
+        raise _refuse("ingest.binary_text")
+    return text, encoding
+
+
+def _rows_with_lines(text: str, delimiter: str, limit: int | None = None) -> tuple[list[list[str]], list[int]]:
+    """csv rows and the 1-based line where each starts."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    previous = 0
+    try:
+        for row in reader:
+            rows.append(row)
+            starts.append(previous + 1)
+            previous = reader.line_num
+            if limit is not None and len(rows) >= limit:
+                break
+    except csv.Error as exc:
+        if limit is not None:  # a sample cut inside a quoted cell: keep what was read
+            return rows, starts
+        raise _refuse("ingest.csv_unreadable", line=previous + 1, detail=str(exc)) from exc
+    return rows, starts
+
+
+def _sniff(text: str) -> tuple[str, HeaderMatch, list[list[str]], list[int]]:
+    sample = text[:_SAMPLE_CHARS]
+    best: tuple[str, HeaderMatch, list[list[str]], list[int]] | None = None
+    for delimiter in _DELIMITERS:
+        rows, starts = _rows_with_lines(sample, delimiter, limit=_HEADER_ROWS + 5)
+        found = find_header(rows, _HEADER_ROWS)
+        if found is not None and (best is None or len(found.fields) > len(best[1].fields)):
+            best = (delimiter, found, rows, starts)
+    if best is None:
+        raise _no_header()
+    return best
+
+
+def _cells_frame(rows: list[list[str]], lines: list[int], width: int) -> tuple[pl.DataFrame, list[int]]:
+    columns: list[list[str]] = [[] for _ in range(width)]
+    kept_lines: list[int] = []
+    extra: list[int] = []
+    for row, line in zip(rows, lines, strict=True):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > width:
+            if any(cell.strip() for cell in row[width:]):
+                extra.append(line)
+            row = row[:width]
+        elif len(row) < width:
+            row = row + [""] * (width - len(row))
+        for position, cell in enumerate(row):
+            columns[position].append(cell)
+        kept_lines.append(line)
+    data: dict[str, Any] = {f"c{i}": pl.Series(col, dtype=pl.String) for i, col in enumerate(columns)}
+    data["_line"] = pl.Series(kept_lines, dtype=pl.Int64)
+    return pl.DataFrame(data), extra
+
+
+def _utf8_sample(data: bytes) -> tuple[str, str] | None:
+    """The first _SAMPLE_CHARS bytes decoded, when they are UTF-8 (the full file is checked by polars later)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    bom = data.startswith(codecs.BOM_UTF8)
+    chunk = data[len(codecs.BOM_UTF8) if bom else 0 : _SAMPLE_CHARS]
+    if len(data) > _SAMPLE_CHARS:
+        chunk = chunk[: chunk.rfind(b"\n") + 1]
+    try:
+        return chunk.decode("utf-8"), "UTF-8 (BOM)" if bom else "UTF-8"
+    except UnicodeDecodeError:
+        return None
+
+
+def _fast_body(
+    data: bytes, sample: str, encoding: str, delimiter: str, rows: list[list[str]], starts: list[int], header_index: int
+) -> tuple[pl.DataFrame, list[int]] | None:
+    """The body of a UTF-8 file split by polars (which also checks that the whole body is UTF-8), or None when
+    the file is not simple enough to keep exact line numbers (quotes, blank lines) or polars refuses it."""
+    if any(start != i + 1 for i, start in enumerate(starts[: header_index + 2])):
+        return None
+    lines = sample.splitlines(keepends=True)
+    if len(lines) <= header_index + 1:
+        return None
+    offset = len("".join(lines[: header_index + 1]).encode("utf-8"))
+    body = data[(len(codecs.BOM_UTF8) if encoding == "UTF-8 (BOM)" else 0) + offset :]
+    # Quotes could hide line breaks inside cells; without them, polars' row count equals the line count exactly
+    # when its rows are the file's lines (blank lines included), which the check below confirms.
+    if b'"' in body:
+        return None
+    expected = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    width = len(rows[header_index])
+    try:
+        frame = pl.read_csv(
+            body,
+            has_header=False,
+            separator=delimiter,
+            quote_char=None,
+            infer_schema=False,
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+            encoding="utf8",
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    del body
+    if frame.height != expected or frame.width < width:
+        return None
+    frame.columns = [f"c{i}" for i in range(frame.width)]
+    extra: list[int] = []
+    first_line = header_index + 2
+    if frame.width > width:
+        spill = pl.any_horizontal(
+            pl.col(f"c{i}").str.strip_chars().str.len_bytes() > 0 for i in range(width, frame.width)
+        )
+        extra = (frame.with_row_index("_i").filter(spill)["_i"] + first_line).to_list()
+        frame = frame.select([f"c{i}" for i in range(width)])
+    frame = frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias("_line"))
+    return _drop_blank_rows(frame, width), extra
+
+
+def _drop_blank_rows(frame: pl.DataFrame, width: int) -> pl.DataFrame:
+    """Rows whose cells are all empty or blank are not data. Only short first cells are examined closely."""
+    c0 = pl.col("c0")
+    suspects = frame.select((c0.is_null() | (c0.str.len_bytes() < 4)).alias("s"))["s"]
+    if not bool(suspects.any()):
+        return frame
+    cells = [pl.col(f"c{i}") for i in range(width)]
+    blank = pl.all_horizontal(c.is_null() | (c.str.strip_chars() == "") for c in cells)
+    return frame.filter(~blank)
+
+
+def read_text(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
+    """A CSV/TSV file (any of the supported encodings and delimiters)."""
+    fmt_of = {"\t": "tsv"}
+    if len(data) >= fast_bytes:
+        sample = _utf8_sample(data)
+        if sample is not None:
+            sample_text, encoding = sample
+            delimiter, header, rows, starts = _sniff(sample_text)
+            fast = _fast_body(data, sample_text, encoding, delimiter, rows, starts, header.index)
+            if fast is not None:
+                notes = (("ingest.note.encoding", {"encoding": encoding, "delimiter": _show(delimiter)}),)
+                body, extra = fast
+                return RawSheet(
+                    None, header, starts[header.index], body, fmt_of.get(delimiter, "csv"), notes, tuple(extra)
+                )
+    text, encoding = decode_text(data)
+    delimiter, header, sample_rows, sample_starts = _sniff(text)
+    width = len(sample_rows[header.index])
+    all_rows, all_starts = _rows_with_lines(text, delimiter)
+    del text
+    body, extra = _cells_frame(all_rows[header.index + 1 :], all_starts[header.index + 1 :], width)
+    notes = (("ingest.note.encoding", {"encoding": encoding, "delimiter": _show(delimiter)}),)
+    return RawSheet(None, header, sample_starts[header.index], body, fmt_of.get(delimiter, "csv"), notes, tuple(extra))
+
+
+def _show(delimiter: str) -> str:
+    return {"\t": "TAB"}.get(delimiter, delimiter)
+
+
+def _excel_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.cast(pl.String)
+    frame.columns = [f"c{i}" for i in range(frame.width)]
+    return frame
+
+
+def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
+    """An Excel workbook (XLSX or XLS): the first sheet, in workbook order, that has a header row."""
+    import fastexcel
+
+    try:
+        workbook = fastexcel.read_excel(data)
+        names = list(workbook.sheet_names)
+    except Exception as exc:  # fastexcel raises its own hierarchy and plain errors alike for broken files
+        raise _refuse("ingest.xlsx_unreadable", detail=str(exc).splitlines()[0][:200] if str(exc) else "") from exc
+    considered: list[str] = []
+    for name in names:
+        considered.append(name)
+        try:
+            sheet = workbook.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
+            frame = _excel_cells(sheet.to_polars())
+        except Exception:  # an unreadable sheet is skipped; the others may hold the data
+            continue
+        rows = frame.head(_HEADER_ROWS).rows()
+        header = find_header(rows, _HEADER_ROWS)
+        if header is None:
+            continue
+        width = len(rows[header.index])
+        body = frame.slice(header.index + 1).with_columns(
+            (pl.int_range(pl.len(), dtype=pl.Int64) + header.index + 2).alias("_line")
+        )
+        cells = [pl.col(f"c{i}") for i in range(width)]
+        blank = pl.all_horizontal(c.is_null() | (c.str.strip_chars() == "") for c in cells)
+        body = body.filter(~blank).with_columns([c.fill_null("") for c in cells])
+        notes = [("ingest.note.sheet_chosen", {"sheet": name, "considered": ", ".join(considered)})]
+        return RawSheet(
+            name,
+            header,
+            header.index + 1,
+            body.select([*(f"c{i}" for i in range(width)), "_line"]),
+            "xlsx",
+            tuple(notes),
+        )
+    raise _no_header(f" ({', '.join(names)})" if names else "")
+
+
+def read_parquet(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
+    """A Parquet file: column names are the header; `_line` is the 1-based row number."""
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow/polars raise many types for corrupt files
+        raise _refuse("ingest.parquet_unreadable", detail=str(exc).splitlines()[0][:200] if str(exc) else "") from exc
+    header = find_header([frame.columns], 1)
+    if header is None:
+        raise _no_header()
+    texts = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if dtype == pl.Date:
+            texts.append(column.dt.to_string("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            texts.append(column.dt.to_string("%Y-%m-%d %H:%M:%S"))
+        else:
+            texts.append(column.cast(pl.String))
+    body = frame.select(texts)
+    body.columns = [f"c{i}" for i in range(body.width)]
+    cells = [pl.col(c) for c in body.columns]
+    body = body.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("_line"))
+    blank = pl.all_horizontal(c.is_null() | (c.str.strip_chars() == "") for c in cells)
+    body = body.filter(~blank).with_columns([c.fill_null("") for c in cells])
+    return RawSheet(None, header, 0, body, "parquet")
+
+
+Reader = Callable[..., RawSheet]
+
+#: Format name -> reader. Add a format by registering its reader here (and its magic bytes or extension below).
+READERS: dict[str, Reader] = {"csv": read_text, "tsv": read_text, "xlsx": read_xlsx, "parquet": read_parquet}
+
+_EXTENSIONS = {
+    "csv": "csv",
+    "txt": "csv",
+    "tsv": "tsv",
+    "tab": "tsv",
+    "xlsx": "xlsx",
+    "xlsm": "xlsx",
+    "xls": "xlsx",
+    "parquet": "parquet",
+    "pq": "parquet",
+}
+_MAGIC = ((b"PK\x03\x04", "xlsx"), (b"\xd0\xcf\x11\xe0", "xlsx"), (b"PAR1", "parquet"))
+
+
+def detect_format(data: bytes, file_name: str) -> str:
+    """The format by content (ZIP/OLE → Excel, PAR1 → Parquet), else by extension, else text."""
+    for magic, fmt in _MAGIC:
+        if data.startswith(magic):
+            return fmt
+    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    fmt = _EXTENSIONS.get(extension, "csv")
+    return "csv" if fmt in ("xlsx", "parquet") else fmt
+
+
+def read_raw(data: bytes, file_name: str, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
+    """Read any supported file into a RawSheet; InvalidInput if it cannot be read."""
+    if not data or not data.strip():
+        raise _refuse("ingest.empty_file")
+    return READERS[detect_format(data, file_name)](data, fast_bytes=fast_bytes)

@@ -1,0 +1,567 @@
+"""Assemble the year's numbers from one estimate run, once, into a `YearReport`; renderers only print it.
+
+The flow: choose the run (`--run`, else the latest finished run) -> read the run's rows and the registry in
+a few bulk queries (pipelines/reports/*.sql) -> pure functions turn rows into sections and totals.
+
+Conventions (also stated in the report's methodology section):
+- a pilot is in the year's report when its first go-live is on or before 31 December of the year;
+- only `demonstrated` estimates count in totals; the 95% interval of a total combines the estimates'
+  intervals in quadrature (independent, normal errors);
+- NPV of a total = (annual gain - opex) x annuity(discount_rate, horizon_years) - capex, ROI = NPV / (capex
+  + discounted opex), payback = 12 x capex / (annual gain - opex) months (undiscounted), as for one pilot;
+- realized gain in the year = sum over the year's post-go-live periods of (observed - counterfactual) x
+  direction x value per unit x treated sites, from the run's counterfactual series (mean per treated site).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import duckdb
+
+from pilot_roi import __version__, economics
+from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.i18n import t
+from pilot_roi.reports.model import (
+    GRADES,
+    SNAPSHOT_VERSION,
+    Amount,
+    AuditRow,
+    Diagnostic,
+    EventPoint,
+    ExecutiveSummary,
+    GainLine,
+    Grade,
+    GradeCount,
+    GroupRow,
+    Lineage,
+    MethodRow,
+    MetricResult,
+    Name,
+    PilotSection,
+    Reproducibility,
+    RestatementRow,
+    SeriesPoint,
+    SiteRef,
+    TreatedSiteRow,
+    UploadRow,
+    YearReport,
+)
+from pilot_roi.resources import read_sql
+
+DEFAULT_DISCOUNT_RATE = 0.15
+DEFAULT_HORIZON_YEARS = 5
+_GRADE_ORDER: tuple[Grade, ...] = ("adverse", "demonstrated", "promising", "inconclusive", "insufficient_data")
+
+
+# --- pure helpers -------------------------------------------------------------------------------------------
+
+
+def _f(value: Any) -> float | None:
+    """A finite float, or None (NaN and infinities from a runner become 'not available')."""
+    if value is None:
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def _i(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def sum_amounts(amounts: Iterable[Amount]) -> Amount:
+    """The sum of amounts; its 95% interval combines half-widths in quadrature (independent normal errors).
+
+    An amount without an interval adds its value and no width; a sum of no intervals has none.
+    """
+    total = 0.0
+    var_low = 0.0
+    var_high = 0.0
+    with_interval = False
+    for a in amounts:
+        total += a.value
+        if a.ci_low is not None:
+            var_low += (a.value - a.ci_low) ** 2
+            with_interval = True
+        if a.ci_high is not None:
+            var_high += (a.ci_high - a.value) ** 2
+            with_interval = True
+    if not with_interval:
+        return Amount(total)
+    return Amount(total, total - math.sqrt(var_low), total + math.sqrt(var_high))
+
+
+def npv_of(annual_gain: float, capex: float, opex_per_year: float, annuity: float) -> float:
+    """NPV in KZT of a constant annual gain less opex over the horizon, less capex (economics' convention)."""
+    return (annual_gain - opex_per_year) * annuity - capex
+
+
+def roi_of(npv: float, capex: float, opex_per_year: float, annuity: float) -> float | None:
+    """NPV divided by the discounted total cost; None when nothing was spent."""
+    cost = capex + opex_per_year * annuity
+    return _f(economics.roi(npv, cost)) if cost > 0 else None
+
+
+def payback_of(annual_gain: float, capex: float, opex_per_year: float) -> float | None:
+    """Simple payback in months (economics.payback_months); None when the net annual gain never repays capex."""
+    return _f(economics.payback_months(annual_gain, economics.PilotCosts(capex, opex_per_year)))
+
+
+def pilot_grade(grades: Sequence[str]) -> Grade:
+    """A pilot's grade from its metrics': adverse beats demonstrated beats promising beats inconclusive."""
+    for grade in _GRADE_ORDER:
+        if grade in grades:
+            return grade
+    return "insufficient_data"
+
+
+def realized_in_year(
+    series: Sequence[SeriesPoint], year: int, first_go_live: date, n_treated: int, metric: economics.MetricValue
+) -> float | None:
+    """Realized gain (KZT) over the year's post-go-live periods (economics.realized_gain_kzt on the year's
+    part of the series); None when the year has no such period.
+    """
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    points = [p for p in series if start <= p.period <= end]
+    if not points:
+        return None
+    nan = math.nan
+    value = economics.realized_gain_kzt(
+        [p.period for p in points],
+        [nan if p.observed is None else p.observed for p in points],
+        [nan if p.counterfactual is None else p.counterfactual for p in points],
+        first_go_live,
+        metric,
+        n_treated,
+    )
+    return _f(value)
+
+
+def _name(row: dict[str, Any], prefix: str = "name_") -> Name:
+    return Name(ru=str(row[f"{prefix}ru"]), kk=str(row[f"{prefix}kk"]), en=str(row[f"{prefix}en"]))
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql_file: str, **params: Any) -> list[dict[str, Any]]:
+    return _dicts(con.execute(read_sql(sql_file), params))
+
+
+def _diagnostic_text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and all(not isinstance(v, dict | list) for v in value):
+        return ", ".join(_diagnostic_text(v) for v in value) or "—"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _diagnostics(raw: str | None) -> tuple[Diagnostic, ...]:
+    """The runner's diagnostics JSON as (name, text) pairs; nested objects flatten to dotted names."""
+    if not raw:
+        return ()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        return (Diagnostic("raw", raw),)
+    if not isinstance(data, dict):
+        return (Diagnostic("value", _diagnostic_text(data)),)
+    out: list[Diagnostic] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.extend(Diagnostic(f"{key}.{k}", _diagnostic_text(v)) for k, v in value.items())
+        else:
+            out.append(Diagnostic(str(key), _diagnostic_text(value)))
+    return tuple(out)
+
+
+def _amount(value: Any, low: Any, high: Any) -> Amount | None:
+    v = _f(value)
+    return None if v is None else Amount(v, _f(low), _f(high))
+
+
+def _use_case_name(code: str) -> Name:
+    key = f"report.use_case.{code}"
+    names = {lang: t(key, lang) for lang in ("ru", "kk", "en")}
+    if names["en"] == key:  # not in the catalogue: show the code itself
+        return Name(code, code, code)
+    return Name(**names)
+
+
+# --- reading the warehouse ----------------------------------------------------------------------------------
+
+
+def resolve_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> dict[str, Any]:
+    """The run row to report on: `run_id` if given (it must be finished), else the latest finished run."""
+    if run_id is None:
+        latest = con.execute(read_sql("reports/latest_finished_run.sql")).fetchone()
+        if latest is None or latest[0] is None:
+            raise InvalidInput([Problem("report.no_run")])
+        run_id = int(latest[0])
+    rows = _query(con, "reports/run_by_id.sql", run_id=run_id)
+    if not rows:
+        raise InvalidInput([Problem("report.run_not_found", params={"run": run_id})])
+    if rows[0]["status"] != "finished":
+        raise InvalidInput([Problem("report.run_not_finished", params={"run": run_id, "status": rows[0]["status"]})])
+    return rows[0]
+
+
+def _group_by_pair(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        out[(row["pilot_code"], row["metric_code"])].append(row)
+    return out
+
+
+def assemble_report(
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    run_id: int | None = None,
+    *,
+    now: datetime | None = None,
+) -> YearReport:
+    """The year's report numbers from run `run_id` (default: the latest finished run), not frozen.
+
+    Raises InvalidInput when there is no such finished run or no pilot is live by the year's end.
+    """
+    run = resolve_run(con, run_id)
+    rid = int(run["run_id"])
+    info = dict(con.execute(read_sql("registry/get_warehouse_info.sql")).fetchall())
+    try:
+        params = json.loads(run["parameters"] or "{}")
+    except json.JSONDecodeError:
+        params = {}
+    discount_rate = float(params.get("discount_rate", DEFAULT_DISCOUNT_RATE))
+    horizon = int(params.get("horizon_years", DEFAULT_HORIZON_YEARS))
+    annuity = economics.annuity_factor(discount_rate, horizon)
+
+    pilots = _query(con, "reports/year_pilots.sql", year_end=date(year, 12, 31))
+    if not pilots:
+        raise InvalidInput([Problem("report.no_pilots", params={"year": year})])
+    codes = [p["code"] for p in pilots]
+    sites = _query(con, "reports/pilot_sites.sql")
+    defaults = _query(con, "reports/default_controls.sql")
+    results = _query(con, "reports/run_results.sql", run_id=rid)
+    robustness = _group_by_pair(_query(con, "reports/run_robustness.sql", run_id=rid))
+    series = _group_by_pair(_query(con, "reports/run_counterfactuals.sql", run_id=rid))
+    events = _group_by_pair(_query(con, "reports/run_event_study.sql", run_id=rid))
+
+    as_of = run["started_at"]
+    lineage = Lineage(
+        uploads=tuple(
+            UploadRow(
+                upload_id=int(r["upload_id"]),
+                file_name=str(r["file_name"]),
+                sha256=str(r["sha256"]),
+                size_bytes=int(r["size_bytes"]),
+                uploaded_by=str(r["uploaded_by"]),
+                uploaded_at=r["uploaded_at"],
+                status=str(r["status"]),
+                rows_read=int(r["rows_read"]),
+                rows_inserted=int(r["rows_inserted"]),
+                rows_updated=int(r["rows_updated"]),
+                rows_current=int(r["n_values"]),
+            )
+            for r in _query(con, "reports/lineage_uploads.sql", as_of=as_of, pilots=codes)
+        ),
+        restatements=tuple(
+            RestatementRow(
+                upload_id=int(r["upload_id"]),
+                file_name=str(r["file_name"]),
+                superseded_by_upload_id=int(r["superseded_by_upload_id"]),
+                superseded_by_file=str(r["superseded_by_file"]),
+                restated_at=r["restated_at"],
+                n_values=int(r["n_values"]),
+            )
+            for r in _query(con, "reports/lineage_restatements.sql", as_of=as_of, pilots=codes)
+        ),
+        audit_events=tuple(
+            AuditRow(
+                event_id=int(r["event_id"]),
+                occurred_at=r["occurred_at"],
+                username=str(r["username"]),
+                action=str(r["action"]),
+                target=r["target"],
+                details=r["details"],
+            )
+            for r in _query(con, "reports/lineage_audit.sql", as_of=as_of)
+        ),
+    )
+
+    results_by_pilot: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in results:
+        results_by_pilot[row["pilot_code"]].append(row)
+    sites_by_pilot: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in sites:
+        sites_by_pilot[row["pilot_code"]].append(row)
+    defaults_by_sub: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in defaults:
+        defaults_by_sub[row["subsidiary_code"]].append(row)
+
+    sections = tuple(
+        _pilot_section(
+            p,
+            year,
+            annuity,
+            sites_by_pilot[p["code"]],
+            defaults_by_sub[p["subsidiary_code"]],
+            results_by_pilot[p["code"]],
+            robustness,
+            series,
+            events,
+        )
+        for p in pilots
+    )
+    reproducibility = Reproducibility(
+        run_id=rid,
+        run_started_at=run["started_at"],
+        run_finished_at=run["finished_at"],
+        run_started_by=str(run["started_by"]),
+        data_version=str(run["data_version"]),
+        code_version=str(run["code_version"]),
+        parameters=json.dumps(params, ensure_ascii=False, sort_keys=True),
+        discount_rate=discount_rate,
+        horizon_years=horizon,
+        frozen=False,
+        frozen_by=None,
+        frozen_at=None,
+        assembled_at=(now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0),
+        report_code_version=__version__,
+    )
+    return YearReport(
+        snapshot_version=SNAPSHOT_VERSION,
+        year=year,
+        demo=str(info.get("demo", "")).strip().lower() in ("true", "1", "yes"),
+        summary=_summary(sections, annuity),
+        by_subsidiary=_groups(sections, annuity, lambda s: (s.subsidiary_code, s.subsidiary_name)),
+        by_use_case=_groups(sections, annuity, lambda s: (s.use_case, _use_case_name(s.use_case))),
+        pilots=sections,
+        lineage=lineage,
+        reproducibility=reproducibility,
+    )
+
+
+def _metric_result(
+    row: dict[str, Any],
+    year: int,
+    first_go_live: date,
+    robustness: list[dict[str, Any]],
+    series_rows: list[dict[str, Any]],
+    event_rows: list[dict[str, Any]],
+) -> MetricResult:
+    series = tuple(
+        SeriesPoint(r["period"], _f(r["observed"]), _f(r["counterfactual"]), _f(r["ci_low"]), _f(r["ci_high"]))
+        for r in series_rows
+    )
+    higher = bool(row["higher_is_better"]) if row["higher_is_better"] is not None else True
+    value = _f(row["value_kzt_per_unit"]) or 0.0
+    n_treated = _i(row["n_treated"])
+    grade = row["grade"] if row["grade"] in GRADES else "insufficient_data"
+    frequency = str(row["frequency"] or "")
+    realized_year = (
+        realized_in_year(series, year, first_go_live, n_treated, economics.MetricValue(value, higher, frequency))
+        if n_treated and frequency in economics.PERIODS_PER_YEAR
+        else None
+    )
+    return MetricResult(
+        metric_code=str(row["metric_code"]),
+        metric_name=_name(row) if row["name_en"] is not None else Name(*(3 * [str(row["metric_code"])])),
+        unit=str(row["unit"] or ""),
+        frequency=str(row["frequency"] or ""),
+        higher_is_better=higher,
+        value_kzt_per_unit=value,
+        status=str(row["status"]),
+        reason=row["reason"],
+        method=row["method"],
+        method_reason=row["method_reason"],
+        effect=_f(row["effect"]),
+        se=_f(row["se"]),
+        effect_pct=_f(row["effect_pct"]),
+        ci_low=_f(row["ci_low"]),
+        ci_high=_f(row["ci_high"]),
+        p_value=_f(row["p_value"]),
+        q_value=_f(row["q_value"]),
+        pre_trend_p=_f(row["pre_trend_p"]),
+        mde=_f(row["mde"]),
+        grade=cast(Grade, grade),
+        grade_reason=row["grade_reason"],
+        n_treated=n_treated,
+        n_controls=_i(row["n_controls"]),
+        n_pre_periods=_i(row["n_pre_periods"]),
+        n_post_periods=_i(row["n_post_periods"]),
+        annual_gain=_amount(row["annual_gain_kzt"], row["annual_gain_ci_low"], row["annual_gain_ci_high"]),
+        npv=_amount(row["npv_kzt"], row["npv_ci_low"], row["npv_ci_high"]),
+        roi=_f(row["roi"]),
+        roi_ci_low=_f(row["roi_ci_low"]),
+        roi_ci_high=_f(row["roi_ci_high"]),
+        payback_months=_f(row["payback_months"]),
+        realized_gain_to_date=_f(row["realized_gain_kzt"]),
+        realized_gain_year=realized_year,
+        reused_from_run=_i(row["reused_from_run"]),
+        diagnostics=_diagnostics(row["diagnostics"]),
+        robustness=tuple(
+            MethodRow(
+                method=str(r["method"]),
+                is_primary=bool(r["is_primary"]),
+                status=str(r["status"]),
+                reason=r["reason"],
+                effect=_f(r["effect"]),
+                se=_f(r["se"]),
+                ci_low=_f(r["ci_low"]),
+                ci_high=_f(r["ci_high"]),
+                p_value=_f(r["p_value"]),
+                effect_pct=_f(r["effect_pct"]),
+            )
+            for r in robustness
+        ),
+        series=series,
+        event_study=tuple(
+            EventPoint(int(r["event_time"]), _f(r["att"]), _f(r["ci_low"]), _f(r["ci_high"])) for r in event_rows
+        ),
+    )
+
+
+def _pilot_section(
+    pilot: dict[str, Any],
+    year: int,
+    annuity: float,
+    site_rows: list[dict[str, Any]],
+    default_rows: list[dict[str, Any]],
+    result_rows: list[dict[str, Any]],
+    robustness: dict[tuple[str, str], list[dict[str, Any]]],
+    series: dict[tuple[str, str], list[dict[str, Any]]],
+    events: dict[tuple[str, str], list[dict[str, Any]]],
+) -> PilotSection:
+    code = str(pilot["code"])
+    treated = tuple(TreatedSiteRow(r["site_code"], _name(r), r["go_live"]) for r in site_rows if r["role"] == "treated")
+    controls = tuple(SiteRef(r["site_code"], _name(r)) for r in site_rows if r["role"] == "control")
+    controls_default = not controls
+    if controls_default:
+        controls = tuple(SiteRef(r["site_code"], _name(r)) for r in default_rows)
+    first_go_live = min(s.go_live for s in treated)
+    metrics = tuple(
+        _metric_result(
+            r,
+            year,
+            first_go_live,
+            robustness.get((code, r["metric_code"]), []),
+            series.get((code, r["metric_code"]), []),
+            events.get((code, r["metric_code"]), []),
+        )
+        for r in result_rows
+    )
+    demonstrated = [m for m in metrics if m.grade == "demonstrated" and m.annual_gain is not None]
+    gain = sum_amounts(m.annual_gain for m in demonstrated if m.annual_gain is not None)
+    capex = float(pilot["capex_kzt"])
+    opex = float(pilot["opex_kzt_per_year"])
+    npv = npv_of(gain.value, capex, opex, annuity)
+    return PilotSection(
+        code=code,
+        name=_name(pilot),
+        subsidiary_code=str(pilot["subsidiary_code"]),
+        subsidiary_name=_name(pilot, "sub_name_"),
+        use_case=str(pilot["use_case"]),
+        treated_sites=treated,
+        controls=controls,
+        controls_default=controls_default,
+        capex=capex,
+        opex_per_year=opex,
+        grade=pilot_grade([m.grade for m in metrics]),
+        metrics=metrics,
+        demonstrated_annual_gain=gain,
+        realized_gain_year=float(sum(m.realized_gain_year or 0.0 for m in demonstrated)),
+        npv=npv,
+        roi=roi_of(npv, capex, opex, annuity),
+        payback_months=payback_of(gain.value, capex, opex),
+    )
+
+
+def _gain_line(p: PilotSection, m: MetricResult) -> GainLine:
+    return GainLine(
+        pilot_code=p.code,
+        pilot_name=p.name,
+        metric_code=m.metric_code,
+        metric_name=m.metric_name,
+        grade=m.grade,
+        effect_pct=m.effect_pct,
+        annual_gain=m.annual_gain or Amount(0.0),
+    )
+
+
+def _summary(sections: Sequence[PilotSection], annuity: float) -> ExecutiveSummary:
+    pairs = [(p, m) for p in sections for m in p.metrics]
+    gain = sum_amounts(p.demonstrated_annual_gain for p in sections)
+    capex = float(sum(p.capex for p in sections))
+    opex = float(sum(p.opex_per_year for p in sections))
+    npv = npv_of(gain.value, capex, opex, annuity)
+    npv_amount = Amount(
+        npv,
+        None if gain.ci_low is None else npv_of(gain.ci_low, capex, opex, annuity),
+        None if gain.ci_high is None else npv_of(gain.ci_high, capex, opex, annuity),
+    )
+    demonstrated = [(p, m) for p, m in pairs if m.grade == "demonstrated" and m.annual_gain is not None]
+    demonstrated.sort(key=lambda pm: (-(pm[1].annual_gain.value if pm[1].annual_gain else 0.0), pm[0].code))
+    adverse = [(p, m) for p, m in pairs if m.grade == "adverse"]
+    return ExecutiveSummary(
+        n_pilots=len(sections),
+        n_estimates=len(pairs),
+        demonstrated_annual_gain=gain,
+        realized_gain_year=float(sum(p.realized_gain_year for p in sections)),
+        investment_capex=capex,
+        investment_opex_per_year=opex,
+        portfolio_npv=npv_amount,
+        portfolio_roi=roi_of(npv, capex, opex, annuity),
+        by_grade=tuple(
+            GradeCount(
+                grade=g,
+                pilots=sum(1 for p in sections if p.grade == g),
+                estimates=sum(1 for _, m in pairs if m.grade == g),
+            )
+            for g in GRADES
+        ),
+        largest_gains=tuple(_gain_line(p, m) for p, m in demonstrated[:3]),
+        adverse=tuple(_gain_line(p, m) for p, m in adverse),
+    )
+
+
+def _groups(sections: Sequence[PilotSection], annuity: float, key_of: Any) -> tuple[GroupRow, ...]:
+    grouped: dict[str, list[PilotSection]] = defaultdict(list)
+    names: dict[str, Name] = {}
+    for s in sections:
+        key, name = key_of(s)
+        grouped[key].append(s)
+        names[key] = name
+    rows = []
+    for key in sorted(grouped):
+        members = grouped[key]
+        capex = float(sum(p.capex for p in members))
+        opex = float(sum(p.opex_per_year for p in members))
+        gain = sum_amounts(p.demonstrated_annual_gain for p in members)
+        npv = float(sum(p.npv for p in members))
+        rows.append(
+            GroupRow(
+                key=key,
+                name=names[key],
+                n_pilots=len(members),
+                n_demonstrated=sum(1 for p in members if p.grade == "demonstrated"),
+                n_adverse=sum(1 for p in members if p.grade == "adverse"),
+                demonstrated_annual_gain=gain,
+                realized_gain_year=float(sum(p.realized_gain_year for p in members)),
+                capex=capex,
+                opex_per_year=opex,
+                npv=npv,
+                roi=roi_of(npv, capex, opex, annuity),
+            )
+        )
+    return tuple(rows)

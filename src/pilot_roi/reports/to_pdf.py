@@ -1,0 +1,568 @@
+"""PDF rendering through WeasyPrint: A4, page numbers, a table of contents, inline SVG charts, DejaVu Sans.
+
+The HTML is built here from the `YearReport` (numbers formatted with pilot_roi.i18n.format_*); WeasyPrint
+lays it out. Page numbers in the contents come from CSS `target-counter`.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from pilot_roi.i18n import format_money, format_number, format_percent, t
+from pilot_roi.reports.charts import bar_chart, series_chart
+from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, YearReport
+from pilot_roi.reports.tables import grade_label, method_label
+
+_CSS = """
+@page {
+  size: A4; margin: 16mm 14mm 18mm 14mm;
+  @top-left { content: string(doctitle); font-size: 7pt; color: #666; }
+  @top-right { content: string(demo); font-size: 7pt; color: #c00000; font-weight: bold; }
+  @bottom-right { content: "%(page)s " counter(page) " / " counter(pages); font-size: 7.5pt; color: #444; }
+  @bottom-left { content: string(status); font-size: 7pt; color: #666; }
+}
+@page:first { @top-left { content: none; } }
+html { font-family: "DejaVu Sans", sans-serif; font-size: 8.5pt; color: #111; }
+h1 { font-size: 17pt; margin: 0 0 4mm 0; string-set: doctitle content(); }
+h2 { font-size: 12.5pt; margin: 5mm 0 2mm 0; color: #1f4e79; break-after: avoid; }
+h3 { font-size: 10pt; margin: 3mm 0 1.5mm 0; break-after: avoid; }
+h2.section { break-before: page; }
+h2.pilot { break-before: page; }
+.banner { color: #c00000; font-weight: bold; border: 1px solid #c00000; padding: 2mm; margin: 3mm 0;
+          string-set: demo content(); }
+.status { string-set: status content(); color: #333; margin: 2mm 0; }
+table { border-collapse: collapse; width: 100%%; margin: 1mm 0 3mm 0; table-layout: fixed; }
+table.kv th:first-child, table.kv td:first-child { width: 32%%; }
+th, td { border: 0.4pt solid #bbb; padding: 0.8mm 1.2mm; vertical-align: top; }
+th { background: #ddebf7; text-align: left; font-weight: bold; }
+td.n { text-align: right; white-space: nowrap; }
+table.kpi td { font-size: 10pt; }
+table.kpi td.big { font-size: 12pt; font-weight: bold; }
+.small { font-size: 7pt; color: #444; }
+table.groups { font-size: 7pt; table-layout: fixed; }
+table.groups td.n { white-space: normal; }
+.ci { font-size: 6.5pt; color: #555; white-space: normal; }
+.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 6.5pt; word-break: break-all; }
+.toc a { color: #111; text-decoration: none; }
+.toc a::after { content: leader('.') target-counter(attr(href), page); }
+.toc li { list-style: none; margin: 0.4mm 0; }
+.toc ul { padding-left: 4mm; margin: 0; }
+.toc > ul { padding-left: 0; }
+.grade-demonstrated { color: #2e7d32; font-weight: bold; }
+.grade-adverse { color: #c62828; font-weight: bold; }
+figure { margin: 1mm 0 2mm 0; break-inside: avoid; }
+figcaption { font-size: 7pt; color: #555; }
+p { margin: 1mm 0 2mm 0; }
+"""
+
+
+def _e(text: object) -> str:
+    return escape(str(text))
+
+
+class _Fmt:
+    """Number formatting in the reader's language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def money(self, value: float | None) -> str:
+        return format_money(value, self.lang)
+
+    def amount(self, a: Amount | None) -> str:
+        if a is None:
+            return "—"
+        text = format_money(a.value, self.lang)
+        if a.ci_low is not None and a.ci_high is not None:
+            text += f" ({t('report.ci95', self.lang)}: {format_money(a.ci_low, self.lang)} … "
+            text += f"{format_money(a.ci_high, self.lang)})"
+        return text
+
+    def amount_html(self, a: Amount | None) -> str:
+        """Escaped HTML: the value, and its interval on a second, smaller line."""
+        if a is None:
+            return "—"
+        html = _e(format_money(a.value, self.lang))
+        if a.ci_low is not None and a.ci_high is not None:
+            ci = f"{format_money(a.ci_low, self.lang)} … {format_money(a.ci_high, self.lang)}"
+            html += f'<br><span class="ci">{_e(t("report.ci95", self.lang))}: {_e(ci)}</span>'
+        return html
+
+    def num(self, value: float | None, decimals: int = 2) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, int) or decimals == 0:
+            return format_number(value, self.lang, 0)
+        if value != 0 and abs(value) < 10**-decimals * 5:
+            return f"{value:.2e}"
+        return format_number(value, self.lang, decimals)
+
+    def pct(self, value: float | None) -> str:
+        return format_percent(value, self.lang)
+
+    def ratio(self, value: float | None) -> str:
+        return "—" if value is None else format_percent(100 * value, self.lang)
+
+    def p(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        return "< 0.0001" if value < 1e-4 else format_number(value, self.lang, 4)
+
+    def months(self, value: float | None) -> str:
+        return "—" if value is None else format_number(value, self.lang, 1)
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None, cls: str = "") -> str:
+    numeric = numeric or set()
+    if len(headers) == 2:
+        cls = f"{cls} kv".strip()
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _grade(grade: str, lang: str) -> str:
+    return f'<span class="grade-{grade}">{_e(grade_label(grade, lang))}</span>'
+
+
+def _summary_html(report: YearReport, lang: str, f: _Fmt) -> str:
+    s = report.summary
+    rows = [
+        [
+            _e(t("report.kpi.demonstrated_gain", lang)),
+            f'<span class="big">{_e(f.amount(s.demonstrated_annual_gain))}</span>',
+        ],
+        [_e(t("report.kpi.realized_year", lang, year=report.year)), _e(f.money(s.realized_gain_year))],
+        [_e(t("report.kpi.investment", lang)), _e(f.money(s.investment_capex))],
+        [_e(t("report.kpi.opex", lang)), _e(f.money(s.investment_opex_per_year))],
+        [_e(t("report.kpi.npv", lang)), _e(f.amount(s.portfolio_npv))],
+        [_e(t("report.kpi.roi", lang)), _e(f.ratio(s.portfolio_roi))],
+    ]
+    html = [_table([t("report.col.item", lang), t("report.col.value", lang)], rows, cls="kpi")]
+    html.append(
+        f"<p>{_e(t('report.kpi.pilots', lang, pilots=s.n_pilots, estimates=s.n_estimates))} "
+        f"{_e(t('report.only_demonstrated', lang))}</p>"
+    )
+    html.append(f"<h3>{_e(t('report.by_grade', lang))}</h3>")
+    html.append(
+        _table(
+            [t("report.col.grade", lang), t("report.col.pilots", lang), t("report.col.estimates", lang)],
+            [[_grade(g.grade, lang), str(g.pilots), str(g.estimates)] for g in s.by_grade],
+            {1, 2},
+        )
+    )
+    for title_key, lines in (("report.largest_gains", s.largest_gains), ("report.adverse_results", s.adverse)):
+        html.append(f"<h3>{_e(t(title_key, lang))}</h3>")
+        if not lines:
+            html.append(f"<p>{_e(t('report.none', lang))}</p>")
+            continue
+        html.append(
+            _table(
+                [
+                    t("report.col.pilot", lang),
+                    t("report.col.metric", lang),
+                    t("report.col.grade", lang),
+                    t("report.col.effect_pct", lang),
+                    t("report.col.annual_gain", lang),
+                ],
+                [
+                    [
+                        f'<a href="#pilot-{_e(g.pilot_code)}">{_e(g.pilot_code)}</a> {_e(g.pilot_name.get(lang))}',
+                        _e(g.metric_name.get(lang)),
+                        _grade(g.grade, lang),
+                        _e(f.pct(g.effect_pct)),
+                        f.amount_html(g.annual_gain),
+                    ]
+                    for g in lines
+                ],
+                {3, 4},
+            )
+        )
+    return "".join(html)
+
+
+def _group_html(groups: tuple[GroupRow, ...], name_key: str, lang: str, f: _Fmt) -> str:
+    chart = bar_chart(
+        [
+            (
+                g.name.get(lang),
+                g.demonstrated_annual_gain.value,
+                g.demonstrated_annual_gain.ci_low,
+                g.demonstrated_annual_gain.ci_high,
+            )
+            for g in groups
+        ],
+        number=f.money,
+    )
+    table = _table(
+        [
+            t(name_key, lang),
+            t("report.col.pilots", lang),
+            t("report.col.n_demonstrated", lang),
+            t("report.col.n_adverse", lang),
+            t("report.col.demonstrated_gain", lang),
+            t("report.col.realized_year", lang),
+            t("report.col.capex", lang),
+            t("report.col.opex", lang),
+            t("report.col.npv", lang),
+            t("report.col.roi", lang),
+        ],
+        [
+            [
+                _e(g.name.get(lang)),
+                str(g.n_pilots),
+                str(g.n_demonstrated),
+                str(g.n_adverse),
+                f.amount_html(g.demonstrated_annual_gain),
+                _e(f.money(g.realized_gain_year)),
+                _e(f.money(g.capex)),
+                _e(f.money(g.opex_per_year)),
+                _e(f.money(g.npv)),
+                _e(f.ratio(g.roi)),
+            ]
+            for g in groups
+        ],
+        set(range(1, 10)),
+        cls="groups",
+    )
+    return (
+        f"<figure>{chart}<figcaption>{_e(t('report.col.demonstrated_gain', lang))}, {_e(t('report.ci95', lang))}"
+        f"</figcaption></figure>{table}"
+    )
+
+
+def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
+    html = [f"<h3>{_e(m.metric_name.get(lang))} ({_e(m.metric_code)}, {_e(m.unit)}) — {_grade(m.grade, lang)}</h3>"]
+    if m.status != "ok" or m.effect is None:
+        html.append(f"<p>{_e(t('report.pilot.no_estimate', lang, reason=m.reason or m.status))}</p>")
+    go_live = min(s.go_live for s in p.treated_sites)
+    chart = series_chart(
+        m.series,
+        go_live,
+        labels=(t("report.col.observed", lang), t("report.col.counterfactual", lang), t("report.ci95", lang)),
+        number=lambda v: format_number(v, lang, 0 if abs(v) >= 100 else 2),
+    )
+    if chart:
+        html.append(f"<figure>{chart}<figcaption>{_e(t('report.pilot.chart_caption', lang))}</figcaption></figure>")
+    elif m.status == "ok":
+        html.append(f'<p class="small">{_e(t("report.pilot.no_series", lang))}</p>')
+    method = method_label(m.method, lang)
+    reused = f" ({_e(t('report.pilot.reused', lang, run=m.reused_from_run))})" if m.reused_from_run else ""
+    rows = [
+        [_e(t("report.col.method", lang)), f"{_e(method)}{reused}"],
+        [_e(t("report.col.method_reason", lang)), _e(m.method_reason or "—")],
+        [
+            _e(t("report.col.effect", lang)),
+            f"{_e(f.num(m.effect))} {_e(m.unit)} ({_e(t('report.ci95', lang))}: {_e(f.num(m.ci_low))} … "
+            f"{_e(f.num(m.ci_high))}); {_e(f.pct(m.effect_pct))}",
+        ],
+        [
+            _e(t("report.col.p_value", lang) + " / " + t("report.col.q_value", lang)),
+            f"{_e(f.p(m.p_value))} / {_e(f.p(m.q_value))}",
+        ],
+        [_e(t("report.col.annual_gain", lang)), _e(f.amount(m.annual_gain))],
+        [_e(t("report.col.npv", lang)), _e(f.amount(m.npv))],
+        [_e(t("report.col.roi", lang)), _e(f.ratio(m.roi))],
+        [_e(t("report.col.payback", lang)), _e(f.months(m.payback_months))],
+        [_e(t("report.col.realized_year", lang)), _e(f.money(m.realized_gain_year))],
+        [_e(t("report.col.realized_to_date", lang)), _e(f.money(m.realized_gain_to_date))],
+        [_e(t("report.col.grade", lang)), f"{_grade(m.grade, lang)}: {_e(m.grade_reason or '')}"],
+    ]
+    html.append(_table([t("report.col.item", lang), t("report.col.value", lang)], rows))
+    diag = [
+        (t("report.col.pre_trend_p", lang), f.p(m.pre_trend_p)),
+        (t("report.col.mde", lang), f.num(m.mde)),
+        (t("report.col.n_treated", lang), f.num(m.n_treated, 0)),
+        (t("report.col.n_controls", lang), f.num(m.n_controls, 0)),
+        (t("report.col.n_pre", lang), f.num(m.n_pre_periods, 0)),
+        (t("report.col.n_post", lang), f.num(m.n_post_periods, 0)),
+    ] + [(d.name, d.value) for d in m.diagnostics]
+    html.append(
+        f"<p class='small'><b>{_e(t('report.pilot.diagnostics', lang))}:</b> "
+        + "; ".join(f"{_e(k)}: {_e(v)}" for k, v in diag)
+        + "</p>"
+    )
+    if len(m.robustness) > 1:
+        html.append(
+            _table(
+                [
+                    t("report.col.method", lang),
+                    t("report.col.status", lang),
+                    t("report.col.effect", lang),
+                    t("report.col.ci_low", lang),
+                    t("report.col.ci_high", lang),
+                    t("report.col.p_value", lang),
+                ],
+                [
+                    [
+                        _e(method_label(r.method, lang)) + (" *" if r.is_primary else ""),
+                        _e(r.reason or r.status),
+                        _e(f.num(r.effect)),
+                        _e(f.num(r.ci_low)),
+                        _e(f.num(r.ci_high)),
+                        _e(f.p(r.p_value)),
+                    ]
+                    for r in m.robustness
+                ],
+                {2, 3, 4, 5},
+                cls="small",
+            )
+        )
+    return "".join(html)
+
+
+def _pilot_html(p: PilotSection, lang: str, f: _Fmt) -> str:
+    html = [f'<h2 class="pilot" id="pilot-{_e(p.code)}">{_e(p.code)} — {_e(p.name.get(lang))}</h2>']
+    html.append(
+        f"<p>{_e(p.subsidiary_name.get(lang))} · {_e(t(f'report.use_case.{p.use_case}', lang))} · "
+        f"{_e(t('report.col.grade', lang))}: {_grade(p.grade, lang)}</p>"
+    )
+    treated = ", ".join(
+        f"{_e(s.site_name.get(lang))} ({_e(s.site_code)}, {s.go_live.isoformat()})" for s in p.treated_sites
+    )
+    controls = ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)})" for s in p.controls) or "—"
+    if p.controls_default:
+        controls = f"{_e(t('report.pilot.controls_default', lang))}: {controls}"
+    metrics = ", ".join(f"{_e(m.metric_name.get(lang))} ({_e(m.unit)})" for m in p.metrics) or "—"
+    html.append(f"<h3>{_e(t('report.pilot.design', lang))}</h3>")
+    html.append(
+        _table(
+            [t("report.col.item", lang), t("report.col.value", lang)],
+            [
+                [_e(t("report.pilot.treated", lang)), treated],
+                [_e(t("report.pilot.controls", lang)), controls],
+                [_e(t("report.pilot.metrics", lang)), metrics],
+                [
+                    _e(t("report.col.capex", lang) + " / " + t("report.col.opex", lang)),
+                    f"{_e(f.money(p.capex))} / {_e(f.money(p.opex_per_year))}",
+                ],
+            ],
+        )
+    )
+    html.append(f"<h3>{_e(t('report.pilot.economics', lang))}</h3>")
+    html.append(
+        _table(
+            [
+                t("report.col.demonstrated_gain", lang),
+                t("report.col.realized_year", lang),
+                t("report.col.npv", lang),
+                t("report.col.roi", lang),
+                t("report.col.payback", lang),
+            ],
+            [
+                [
+                    f.amount_html(p.demonstrated_annual_gain),
+                    _e(f.money(p.realized_gain_year)),
+                    _e(f.money(p.npv)),
+                    _e(f.ratio(p.roi)),
+                    _e(f.months(p.payback_months)),
+                ]
+            ],
+            {0, 1, 2, 3, 4},
+        )
+    )
+    html.extend(_metric_html(p, m, lang, f) for m in p.metrics)
+    return "".join(html)
+
+
+def _lineage_html(report: YearReport, lang: str) -> str:
+    r = report.reproducibility
+    html = [f"<p>{_e(t('report.lineage.intro', lang, run=r.run_id))}</p>"]
+    html.append(
+        _table(
+            [
+                t("report.col.upload_id", lang),
+                t("report.col.file", lang),
+                t("report.col.sha256", lang),
+                t("report.col.uploaded_by", lang),
+                t("report.col.uploaded_at", lang),
+                t("report.col.rows_read", lang),
+                t("report.col.rows_current", lang),
+            ],
+            [
+                [
+                    str(u.upload_id),
+                    _e(u.file_name),
+                    f'<span class="mono">{_e(u.sha256)}</span>',
+                    _e(u.uploaded_by),
+                    _e(u.uploaded_at.isoformat(sep=" ", timespec="seconds")),
+                    str(u.rows_read),
+                    str(u.rows_current),
+                ]
+                for u in report.lineage.uploads
+            ],
+            {0, 5, 6},
+            cls="small",
+        )
+    )
+    html.append(f"<h3>{_e(t('report.section.restatements', lang))}</h3>")
+    if report.lineage.restatements:
+        html.append(
+            _table(
+                [
+                    t("report.col.upload_id", lang),
+                    t("report.col.file", lang),
+                    t("report.col.superseded_by", lang),
+                    t("report.col.superseded_by_file", lang),
+                    t("report.col.restated_at", lang),
+                    t("report.col.n_values", lang),
+                ],
+                [
+                    [
+                        str(x.upload_id),
+                        _e(x.file_name),
+                        str(x.superseded_by_upload_id),
+                        _e(x.superseded_by_file),
+                        _e(x.restated_at.isoformat(sep=" ", timespec="seconds")),
+                        str(x.n_values),
+                    ]
+                    for x in report.lineage.restatements
+                ],
+                {0, 2, 5},
+                cls="small",
+            )
+        )
+    else:
+        html.append(f"<p>{_e(t('report.none', lang))}</p>")
+    html.append(f"<h3>{_e(t('report.section.audit', lang))}</h3>")
+    if report.lineage.audit_events:
+        html.append(
+            _table(
+                [
+                    "#",
+                    t("report.col.uploaded_at", lang),
+                    t("report.col.user", lang),
+                    t("report.col.event", lang),
+                    t("report.col.target", lang),
+                    t("report.col.details", lang),
+                ],
+                [
+                    [
+                        str(a.event_id),
+                        _e(a.occurred_at.isoformat(sep=" ", timespec="seconds")),
+                        _e(a.username),
+                        _e(a.action),
+                        _e(a.target or ""),
+                        f'<span class="mono">{_e((a.details or "")[:300])}</span>',
+                    ]
+                    for a in report.lineage.audit_events
+                ],
+                {0},
+                cls="small",
+            )
+        )
+    else:
+        html.append(f"<p>{_e(t('report.none', lang))}</p>")
+    return "".join(html)
+
+
+def _repro_html(report: YearReport, lang: str) -> str:
+    r = report.reproducibility
+    yes, no = t("report.yes", lang), t("report.no", lang)
+
+    def ts(value: object) -> str:
+        return "—" if value is None else str(value)[:19]
+
+    rows = [
+        ("report.repro.run_id", str(r.run_id)),
+        ("report.repro.run_started", ts(r.run_started_at)),
+        ("report.repro.run_finished", ts(r.run_finished_at)),
+        ("report.repro.started_by", r.run_started_by),
+        ("report.repro.data_version", r.data_version),
+        ("report.repro.code_version", r.code_version),
+        ("report.repro.report_code_version", r.report_code_version),
+        ("report.repro.parameters", r.parameters),
+        ("report.repro.discount_rate", format_percent(100 * r.discount_rate, lang)),
+        ("report.repro.horizon", str(r.horizon_years)),
+        ("report.repro.frozen", yes if r.frozen else no),
+        ("report.repro.frozen_by", r.frozen_by or "—"),
+        ("report.repro.frozen_at", ts(r.frozen_at)),
+        ("report.repro.assembled_at", ts(r.assembled_at)),
+        ("report.repro.demo", yes if report.demo else no),
+    ]
+    table = _table(
+        [t("report.col.item", lang), t("report.col.value", lang)],
+        [[_e(t(k, lang)), f'<span class="mono">{_e(v)}</span>' if len(v) > 40 else _e(v)] for k, v in rows],
+    )
+    return table + f"<p>{_e(t('report.repro.how', lang, year=report.year, run=r.run_id))}</p>"
+
+
+def _methodology_html(report: YearReport, lang: str) -> str:
+    r = report.reproducibility
+    paras = [t(f"report.method_text.{k}", lang) for k in ("p1", "did", "sc", "its", "grades")]
+    paras.append(
+        t(
+            "report.method_text.economics",
+            lang,
+            horizon=r.horizon_years,
+            rate=format_percent(100 * r.discount_rate, lang),
+        )
+    )
+    paras.append(t("report.method_text.limits", lang))
+    return "".join(f"<p>{_e(p)}</p>" for p in paras)
+
+
+def build_html(report: YearReport, lang: str) -> str:
+    """The report as one HTML document for WeasyPrint (exposed for tests and previews)."""
+    f = _Fmt(lang)
+    r = report.reproducibility
+    title = t("report.title", lang, year=report.year)
+    if r.frozen:
+        status = t("report.status_frozen", lang, user=r.frozen_by or "", when=str(r.frozen_at or "")[:16], run=r.run_id)
+    else:
+        status = t("report.status_draft", lang)
+    sections = [
+        ("summary", "report.section.summary", _summary_html(report, lang, f)),
+        (
+            "by-subsidiary",
+            "report.section.by_subsidiary",
+            _group_html(report.by_subsidiary, "report.col.subsidiary", lang, f),
+        ),
+        ("by-use-case", "report.section.by_use_case", _group_html(report.by_use_case, "report.col.use_case", lang, f)),
+    ]
+    tail = [
+        ("methodology", "report.section.methodology", _methodology_html(report, lang)),
+        ("lineage", "report.section.lineage", _lineage_html(report, lang)),
+        ("reproducibility", "report.section.reproducibility", _repro_html(report, lang)),
+    ]
+    toc = ['<nav class="toc"><h2>' + _e(t("report.toc", lang)) + "</h2><ul>"]
+    for anchor, key, _ in sections:
+        toc.append(f'<li><a href="#{anchor}">{_e(t(key, lang))}</a></li>')
+    toc.append(f'<li><a href="#pilots">{_e(t("report.section.pilots", lang))}</a><ul>')
+    toc.extend(
+        f'<li><a href="#pilot-{_e(p.code)}">{_e(p.code)} — {_e(p.name.get(lang))}</a></li>' for p in report.pilots
+    )
+    toc.append("</ul></li>")
+    for anchor, key, _ in tail:
+        toc.append(f'<li><a href="#{anchor}">{_e(t(key, lang))}</a></li>')
+    toc.append("</ul></nav>")
+
+    body = [f"<h1>{_e(title)}</h1>", f"<p>{_e(t('report.subtitle', lang))}</p>"]
+    if report.demo:
+        body.append(f'<div class="banner">{_e(t("report.demo_banner", lang))}</div>')
+    body.append(f'<div class="status">{_e(status)}</div>')
+    body.append("".join(toc))
+    for anchor, key, html in sections:
+        body.append(f'<h2 class="section" id="{anchor}">{_e(t(key, lang))}</h2>{html}')
+    body.append(f'<h2 class="section" id="pilots">{_e(t("report.section.pilots", lang))}</h2>')
+    body.extend(_pilot_html(p, lang, f) for p in report.pilots)
+    for anchor, key, html in tail:
+        body.append(f'<h2 class="section" id="{anchor}">{_e(t(key, lang))}</h2>{html}')
+    css = _CSS % {"page": t("report.page", lang).replace('"', "")}
+    return (
+        f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+        f"<style>{css}</style></head><body>{''.join(body)}</body></html>"
+    )
+
+
+def render_pdf(report: YearReport, lang: str, out: Path) -> None:
+    """Write the report as an A4 PDF to `out`."""
+    from weasyprint import HTML  # heavy import, only when a PDF is asked for
+
+    HTML(string=build_html(report, lang)).write_pdf(str(out))

@@ -1,0 +1,129 @@
+"""Reads a portfolio run needs from the warehouse (SQL in pipelines/estimates/), and the inputs hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from pilot_roi.estimation.options import check_choice
+from pilot_roi.resources import read_sql
+from pilot_roi.runner.model import CONTAMINATION, PilotMetric, SiteRoles
+
+PANEL_SCHEMA: dict[str, Any] = {"site_code": pl.String, "period": pl.Date, "value": pl.Float64}
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def read_portfolio(con: duckdb.DuckDBPyConnection, pilot: str | None = None) -> list[PilotMetric]:
+    """Every pilot-metric (of `pilot` only, when given), ordered by pilot and metric code."""
+    rows = _dicts(con.execute(read_sql("estimates/portfolio.sql"), {"pilot_code": pilot}))
+    return [PilotMetric(**row) for row in rows]
+
+
+def read_site_roles(
+    con: duckdb.DuckDBPyConnection, pilot_code: str, metric_code: str, *, contamination: str = "any_pilot"
+) -> SiteRoles:
+    """Treated sites (with go-live), controls and excluded would-be controls of one pilot-metric.
+
+    `contamination`: "any_pilot" (a site another pilot treats in the window is no control) or
+    "same_metric" (only another pilot measured on the same metric disqualifies it).
+    """
+    params = {
+        "pilot_code": pilot_code,
+        "metric_code": metric_code,
+        "same_metric_only": check_choice("contamination", contamination, CONTAMINATION) == "same_metric",
+    }
+    rows = _dicts(con.execute(read_sql("estimates/pilot_sites.sql"), params))
+    treated = tuple((r["site_code"], r["go_live"]) for r in rows if r["role"] == "treated")
+    controls = tuple(r["site_code"] for r in rows if r["role"] == "control")
+    excluded = tuple((r["site_code"], r["touched_by"]) for r in rows if r["role"] == "excluded")
+    touched = tuple((r["site_code"], r["touched_by"]) for r in rows if r["role"] == "treated" and r["touched_by"])
+    return SiteRoles(treated, controls, excluded, touched)
+
+
+def read_panel(con: duckdb.DuckDBPyConnection, metric_code: str, roles: SiteRoles) -> pl.DataFrame:
+    """The long panel site_code, period, value, go_live (null for controls) of the treated and control sites."""
+    go_live = {site: day for site, day in roles.treated}
+    sites = [site for site, _ in roles.treated] + list(roles.controls)
+    if not sites:
+        return pl.DataFrame(schema={**PANEL_SCHEMA, "go_live": pl.Date})
+    frame = con.sql(read_sql("estimates/panel.sql"), params={"metric_code": metric_code, "sites": sites}).pl()
+    if frame.height == 0:
+        frame = pl.DataFrame(schema=PANEL_SCHEMA)
+    frame = frame.cast(PANEL_SCHEMA)
+    lookup = pl.DataFrame(
+        {"site_code": list(go_live), "go_live": list(go_live.values())},
+        schema={"site_code": pl.String, "go_live": pl.Date},
+    )
+    return frame.join(lookup, on="site_code", how="left").sort("site_code", "period")
+
+
+def inputs_hash(
+    item: PilotMetric, roles: SiteRoles, panel: pl.DataFrame, *, estimation: dict[str, Any], code_version: str
+) -> str:
+    """SHA-256 of everything that feeds one estimate: the registry rows, the panel, the options, the code.
+
+    Registry part: the metric's frequency, aggregation and bounds; the treated sites with go-lives, the
+    controls and the excluded sites. Panel part: every (site, period, value) in order. Tenge values and
+    directions are left out on purpose: they change money and grades, which every run recomputes, not
+    the estimate.
+    """
+    digest = hashlib.sha256()
+    meta = {
+        "pilot": item.pilot_code,
+        "metric": item.metric_code,
+        "frequency": item.frequency,
+        "aggregation": item.aggregation,
+        "min_value": item.min_value,
+        "max_value": item.max_value,
+        "treated": [[s, d.isoformat()] for s, d in roles.treated],
+        "controls": list(roles.controls),
+        "excluded": [list(x) for x in roles.excluded],
+        "estimation": estimation,
+        "code_version": code_version,
+    }
+    digest.update(json.dumps(meta, sort_keys=True, default=str).encode("utf-8"))
+    digest.update(b"\x00sites\x00")
+    digest.update("\x1f".join(panel["site_code"].to_list()).encode("utf-8"))
+    digest.update(b"\x00periods\x00")
+    days = panel["period"].cast(pl.Int32).to_numpy()
+    digest.update(np.ascontiguousarray(days, dtype="<i4").tobytes())
+    digest.update(b"\x00values\x00")
+    digest.update(np.ascontiguousarray(panel["value"].to_numpy(), dtype="<f8").tobytes())
+    return digest.hexdigest()
+
+
+def last_finished_run(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The id of the latest finished run, or None."""
+    row = con.execute(read_sql("estimates/last_finished_run.sql")).fetchone()
+    return int(row[0]) if row else None
+
+
+def run_results(con: duckdb.DuckDBPyConnection, run_id: int) -> list[dict[str, Any]]:
+    """Every stored result row of `run_id` as dicts, ordered by pilot and metric."""
+    return _dicts(con.execute(read_sql("estimates/run_results.sql"), {"run_id": run_id}))
+
+
+def run_counterfactuals(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[tuple[str, str], pl.DataFrame]:
+    """The observed-vs-counterfactual frames of `run_id`, per (pilot_code, metric_code)."""
+    frame = con.sql(read_sql("estimates/run_counterfactuals.sql"), params={"run_id": run_id}).pl()
+    out: dict[tuple[str, str], pl.DataFrame] = {}
+    if frame.height == 0:
+        return out
+    for (pilot, metric), part in frame.group_by("pilot_code", "metric_code", maintain_order=True):
+        out[(str(pilot), str(metric))] = part.drop("pilot_code", "metric_code")
+    return out
+
+
+def pilot_exists(con: duckdb.DuckDBPyConnection, pilot_code: str) -> bool:
+    """True when the registry has a pilot with this code."""
+    row = con.execute(read_sql("estimates/pilot_exists.sql"), {"pilot_code": pilot_code}).fetchone()
+    return bool(row and row[0])

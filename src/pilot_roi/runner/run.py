@@ -1,0 +1,412 @@
+"""Estimate the whole portfolio: read panels, estimate what changed, grade, price, store one run.
+
+Flow (one call of `run_portfolio`):
+
+1. read every pilot-metric (pipelines/estimates/portfolio.sql) and the last finished run's results;
+2. for each pilot-metric read its sites (treated with go-live; listed or default controls, minus sites
+   another pilot touches in the window) and its panel, and hash them (`inputs_hash`); when the hash
+   equals the last run's, carry that result forward (`reused_from_run`) instead of estimating again.
+   With `pilot=CODE` only that pilot's metrics are re-examined; the others are carried forward as they
+   are, so the run still names the complete portfolio;
+3. estimate the rest (in a process pool of `workers` when there are many), each failure isolated;
+4. Benjamini–Hochberg q-values across every pilot-metric with a p-value, then grades, then economics
+   (recomputed every run: they depend on the portfolio, the tenge values and the discount rate);
+5. write the run and all its rows in one transaction.
+
+Determinism: every random choice is seeded from the run's seed and the pilot-metric's codes, so the
+same data and seed give the same numbers bit for bit, in any order and in any process.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import logging
+import math
+import multiprocessing
+import time
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from pilot_roi import __version__
+from pilot_roi.economics import EffectEstimate, evaluate, realized_gain_kzt
+from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.grading import GradeInput, benjamini_hochberg, grade
+from pilot_roi.runner import read
+from pilot_roi.runner.model import Estimate, EstimateJob, PilotMetric, RunOptions, derive_seed
+from pilot_roi.runner.store import store_run
+from pilot_roi.runner.worker import dumps, run_job
+
+log = logging.getLogger(__name__)
+
+_CODE_FILES = ("estimation", "runner/worker.py", "runner/read.py")
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run did: its id, how many pilot-metrics were estimated, reused or failed, and how long it took.
+
+    `seconds_by_item` is each estimate's wall time in its worker, `cpu_seconds_by_item` its CPU time
+    (the honest measure on a shared machine). Neither is stored: timings would break bit-identical runs.
+    """
+
+    run_id: int
+    data_version: str
+    code_version: str
+    n_estimates: int
+    n_estimated: int
+    n_reused: int
+    n_errors: int
+    n_insufficient: int
+    seconds: float
+    seconds_by_item: dict[str, float] = field(default_factory=dict)
+    cpu_seconds_by_item: dict[str, float] = field(default_factory=dict)
+
+
+@cache
+def code_version() -> str:
+    """The package version plus a hash of the estimation code: a result is reused only by the code that made it."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in _CODE_FILES:
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(root).as_posix().encode("utf-8"))
+            digest.update(file.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _estimation_params(options: RunOptions) -> dict[str, Any]:
+    return {"seed": options.seed, "method": options.method, "control_group": options.control_group}
+
+
+def _stored_estimate(row: dict[str, Any], from_run: int, counterfactual: Any) -> Estimate:
+    """A result of run `from_run` carried forward: estimation numbers as stored, frames copied later."""
+
+    def num(key: str) -> float:
+        value = row.get(key)
+        return math.nan if value is None else float(value)
+
+    def opt(key: str) -> float | None:
+        value = row.get(key)
+        return None if value is None else float(value)
+
+    diagnostics = row.get("diagnostics")
+    return Estimate(
+        pilot_code=row["pilot_code"],
+        metric_code=row["metric_code"],
+        inputs_hash=row["inputs_hash"],
+        status=row["status"],
+        reason=row.get("reason"),
+        method=row.get("method"),
+        method_reason=row.get("method_reason"),
+        effect=num("effect"),
+        se=num("se"),
+        effect_pct=num("effect_pct"),
+        ci_low=num("ci_low"),
+        ci_high=num("ci_high"),
+        p_value=num("p_value"),
+        pre_trend_p=opt("pre_trend_p"),
+        mde=opt("mde"),
+        n_treated=int(row.get("n_treated") or 0),
+        n_controls=int(row.get("n_controls") or 0),
+        n_pre_periods=int(row.get("n_pre_periods") or 0),
+        n_post_periods=int(row.get("n_post_periods") or 0),
+        diagnostics=json.loads(diagnostics) if isinstance(diagnostics, str) else dict(diagnostics or {}),
+        summary=row.get("summary"),
+        reused_from_run=int(row.get("reused_from_run") or from_run),
+        frames_from_run=from_run,
+        counterfactual=counterfactual,
+    )
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection, item: PilotMetric, options: RunOptions, version: str
+) -> EstimateJob | Estimate:
+    """The job that estimates `item`, or at once the result that says why it cannot be estimated."""
+    if item.metric_value is None:
+        return Estimate(item.pilot_code, item.metric_code, "", status="error", reason="unknown_metric")
+    roles = read.read_site_roles(con, item.pilot_code, item.metric_code, contamination=options.contamination)
+    panel = read.read_panel(con, item.metric_code, roles)
+    digest = read.inputs_hash(item, roles, panel, estimation=_estimation_params(options), code_version=version)
+    context: dict[str, Any] = {
+        "control_rule": "listed" if item.n_listed_controls else "subsidiary_never_treated",
+        "controls": list(roles.controls),
+        "controls_excluded": {site: by for site, by in roles.excluded},
+    }
+    if roles.treated_touched_by:
+        context["treated_also_in"] = {site: by for site, by in roles.treated_touched_by}
+    if not roles.treated:
+        return Estimate(item.pilot_code, item.metric_code, digest, "insufficient_data", "no_treated_sites",
+                        diagnostics=context)  # fmt: skip
+    treated_sites = {site for site, _ in roles.treated}
+    if panel.filter(panel["site_code"].is_in(list(treated_sites))).height == 0:
+        return Estimate(item.pilot_code, item.metric_code, digest, "insufficient_data", "no_treated_data",
+                        diagnostics=context)  # fmt: skip
+    return EstimateJob(
+        pilot_code=item.pilot_code,
+        metric_code=item.metric_code,
+        inputs_hash=digest,
+        panel=panel,
+        seed=derive_seed(options.seed, "estimate", item.pilot_code, item.metric_code),
+        method=options.method,
+        control_group=options.control_group,
+        context=context,
+    )
+
+
+def _estimate_all(jobs: Iterator[EstimateJob], n_jobs: int, options: RunOptions) -> list[Estimate]:
+    """Run the jobs, in a pool of `options.workers` processes when there are enough of them.
+
+    A pool that breaks (a worker killed, e.g. out of memory) costs only the pilot-metrics it was
+    estimating at that moment (error rows: `worker_failed`); the rest go on in a new pool. A pool that
+    cannot start at all (no job ever finished in it) hands every job to this process instead.
+    """
+    if options.workers <= 1 or n_jobs < options.parallel_min_jobs:
+        return [run_job(job) for job in jobs]
+    results: list[Estimate] = []
+    remaining: Iterator[EstimateJob] = jobs
+    while True:
+        in_flight: dict[cf.Future[Estimate], EstimateJob] = {}
+        finished_before = len(results)
+        try:
+            _pool_pass(remaining, in_flight, results, options)
+            return results
+        except BrokenProcessPool:
+            lost = list(in_flight.values())
+            if len(results) == finished_before:
+                log.warning("the estimation pool could not start; estimating in this process instead")
+                return results + [run_job(job) for job in [*lost, *remaining]]
+            log.warning("an estimation worker died; %d pilot-metric(s) lost, the rest continue", len(lost))
+            results.extend(_lost(job) for job in lost)
+
+
+def _pool_pass(
+    jobs: Iterator[EstimateJob],
+    in_flight: dict[cf.Future[Estimate], EstimateJob],
+    results: list[Estimate],
+    options: RunOptions,
+) -> None:
+    limit = 2 * options.workers + 2  # bounded, so panels are read while others are estimated
+    context = multiprocessing.get_context("spawn")  # no fork: DuckDB and polars hold threads
+    with cf.ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
+        for job in jobs:
+            in_flight[pool.submit(run_job, job)] = job
+            if len(in_flight) >= limit:
+                _collect(in_flight, results, cf.FIRST_COMPLETED)
+        while in_flight:
+            _collect(in_flight, results, cf.FIRST_COMPLETED)
+
+
+def _lost(job: EstimateJob) -> Estimate:
+    return Estimate(job.pilot_code, job.metric_code, job.inputs_hash, "error", "worker_failed",
+                    diagnostics=dict(job.context))  # fmt: skip
+
+
+def _collect(in_flight: dict[cf.Future[Estimate], EstimateJob], results: list[Estimate], when: str) -> None:
+    """Move the finished futures' results into `results`; then raise a broken pool for the caller to handle."""
+    done, _ = cf.wait(list(in_flight), return_when=when)
+    broken: BaseException | None = None
+    for future in done:
+        exc = future.exception()
+        if isinstance(exc, BrokenProcessPool):
+            broken = exc  # stays in flight: the caller counts it as lost
+            continue
+        job = in_flight.pop(future)
+        results.append(future.result() if exc is None else _lost(job))
+    if broken is not None:
+        raise broken
+
+
+def _realized(item: PilotMetric, est: Estimate) -> float:
+    metric = item.metric_value
+    frame = est.counterfactual
+    if metric is None or frame is None or frame.height == 0 or item.first_go_live is None or est.n_treated <= 0:
+        return math.nan
+    return realized_gain_kzt(
+        frame["period"].to_numpy(),
+        frame["observed"].to_numpy(),
+        frame["counterfactual"].to_numpy(),
+        item.first_go_live,
+        metric,
+        est.n_treated,
+    )
+
+
+def assemble_rows(
+    items: list[PilotMetric], estimates: dict[tuple[str, str], Estimate], options: RunOptions
+) -> list[dict[str, Any]]:
+    """The result rows of a run: q-values across the portfolio, grades and economics for every pilot-metric."""
+    ordered = [estimates[item.key] for item in items]
+    p_values = np.array(
+        [e.p_value if e.status == "ok" and math.isfinite(e.effect) else math.nan for e in ordered], dtype=np.float64
+    )
+    q_values = benjamini_hochberg(p_values)
+    rows = []
+    for item, est, q in zip(items, ordered, q_values, strict=True):
+        metric = item.metric_value
+        graded = grade(
+            GradeInput(
+                status=est.status,
+                effect=est.effect,
+                ci_low=est.ci_low,
+                ci_high=est.ci_high,
+                q_value=float(q),
+                higher_is_better=bool(metric.higher_is_better) if metric else True,
+                pre_trend_p=est.pre_trend_p,
+                diagnostics=est.diagnostics,
+                reason=est.reason,
+            ),
+            alpha=options.alpha,
+        )
+        money: dict[str, float] = {}
+        if metric is not None and est.status == "ok":
+            econ = evaluate(
+                EffectEstimate(est.effect, est.se, est.ci_low, est.ci_high),
+                metric,
+                item.costs,
+                est.n_treated,
+                options.economics(derive_seed(options.seed, "economics", item.pilot_code, item.metric_code)),
+                realized_gain=_realized(item, est),
+            )
+            money = {
+                "annual_gain_kzt": econ.annual_gain_kzt,
+                "annual_gain_ci_low": econ.annual_gain_ci_low,
+                "annual_gain_ci_high": econ.annual_gain_ci_high,
+                "npv_kzt": econ.npv_kzt,
+                "npv_ci_low": econ.npv_ci_low,
+                "npv_ci_high": econ.npv_ci_high,
+                "roi": econ.roi,
+                "roi_ci_low": econ.roi_ci_low,
+                "roi_ci_high": econ.roi_ci_high,
+                "payback_months": econ.payback_months,
+                "realized_gain_kzt": econ.realized_gain_kzt,
+            }
+        diagnostics = dict(est.diagnostics)
+        rows.append(
+            {
+                "pilot_code": item.pilot_code,
+                "metric_code": item.metric_code,
+                "inputs_hash": est.inputs_hash,
+                "reused_from_run": est.reused_from_run,
+                "status": est.status,
+                "reason": est.reason,
+                "method": est.method,
+                "method_reason": est.method_reason,
+                "effect": est.effect,
+                "se": est.se,
+                "effect_pct": est.effect_pct,
+                "ci_low": est.ci_low,
+                "ci_high": est.ci_high,
+                "p_value": est.p_value,
+                "q_value": float(q),
+                "pre_trend_p": est.pre_trend_p,
+                "mde": est.mde,
+                "grade": graded.grade,
+                "grade_reason": graded.reason,
+                "n_treated": est.n_treated,
+                "n_controls": est.n_controls,
+                "n_pre_periods": est.n_pre_periods,
+                "n_post_periods": est.n_post_periods,
+                **money,
+                "diagnostics": dumps(diagnostics),
+                "summary": est.summary,
+            }
+        )
+    return rows
+
+
+def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = None) -> RunSummary:
+    """Estimate every pilot-metric, grade and price them, and store the run in one transaction."""
+    options = options or RunOptions()
+    clock = time.perf_counter()
+    started_at = _utcnow()
+    version = code_version()
+
+    items = read.read_portfolio(con)
+    if options.pilot is not None and not any(i.pilot_code == options.pilot for i in items):
+        key = "estimate.pilot_has_no_metrics" if read.pilot_exists(con, options.pilot) else "estimate.unknown_pilot"
+        raise InvalidInput([Problem(key, params={"pilot": options.pilot})])
+    if not items:
+        raise InvalidInput([Problem("estimate.no_pilots")])
+
+    prev_run = read.last_finished_run(con)
+    prev_rows = {(r["pilot_code"], r["metric_code"]): r for r in read.run_results(con, prev_run)} if prev_run else {}
+    prev_cf = read.run_counterfactuals(con, prev_run) if prev_run else {}
+
+    estimates: dict[tuple[str, str], Estimate] = {}
+    pending: list[PilotMetric] = []
+    for item in items:
+        old = prev_rows.get(item.key)
+        if options.pilot is not None and item.pilot_code != options.pilot and old is not None and prev_run:
+            estimates[item.key] = _stored_estimate(old, prev_run, prev_cf.get(item.key))
+        else:
+            pending.append(item)
+
+    jobs: list[EstimateJob] = []
+    for item in pending:
+        prepared = _prepare(con, item, options, version)
+        old = prev_rows.get(item.key)
+        if isinstance(prepared, Estimate):
+            estimates[item.key] = prepared
+        elif (
+            not options.force
+            and old is not None
+            and prev_run is not None
+            and old["inputs_hash"] == prepared.inputs_hash
+            and old["status"] != "error"
+        ):
+            estimates[item.key] = _stored_estimate(old, prev_run, prev_cf.get(item.key))
+        else:
+            jobs.append(prepared)
+
+    # biggest panels first: the pool's last job is then a short one (results are keyed, order is free)
+    jobs.sort(key=lambda job: (-job.panel.height, job.pilot_code, job.metric_code))
+    for est in _estimate_all(iter(jobs), len(jobs), options):
+        estimates[est.key] = est
+
+    rows = assemble_rows(items, estimates, options)
+    data_version = hashlib.sha256(
+        "\n".join(f"{r['pilot_code']}|{r['metric_code']}|{r['inputs_hash']}" for r in rows).encode("utf-8")
+    ).hexdigest()
+    ordered = [estimates[item.key] for item in items]
+    run_id = store_run(
+        con,
+        started_at=started_at,
+        finished_at=_utcnow(),
+        data_version=data_version,
+        code_version=version,
+        parameters=options.parameters(),
+        started_by=options.started_by,
+        rows=rows,
+        estimates=ordered,
+        reused_from=prev_run,
+    )
+    reused = sum(1 for e in ordered if e.frames_from_run is not None)
+    return RunSummary(
+        run_id=run_id,
+        data_version=data_version,
+        code_version=version,
+        n_estimates=len(rows),
+        n_estimated=len(jobs),
+        n_reused=reused,
+        n_errors=sum(1 for r in rows if r["status"] == "error"),
+        n_insufficient=sum(1 for r in rows if r["status"] == "insufficient_data"),
+        seconds=time.perf_counter() - clock,
+        seconds_by_item={f"{e.pilot_code}/{e.metric_code}": e.seconds for e in ordered if e.seconds},
+        cpu_seconds_by_item={f"{e.pilot_code}/{e.metric_code}": e.cpu_seconds for e in ordered if e.cpu_seconds},
+    )

@@ -1,0 +1,182 @@
+"""The dashboard in a real headless Chromium (Debian's), against the real demo warehouse and estimates.
+
+Run with `pytest --headless -m browser tests/dashboard`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from dashboard_helpers import ADMIN, ENGINEER, REPO_ROOT
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from pilot_roi.i18n import t
+from pilot_roi.warehouse import connect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAGES = (
+    ("/", "dash.portfolio.title"),
+    ("/pilots/KMG-EN-02", None),
+    ("/upload", "dash.upload.title"),
+    ("/quality", "dash.quality.title"),
+    ("/reports", "dash.reports.title"),
+    ("/admin", "dash.admin.title"),
+)
+
+
+def _start(dash_duo, warehouse: Path, user: tuple[str, str]):  # type: ignore[no-untyped-def]
+    from dashboards.app import create_app
+
+    app = create_app(warehouse, secret_key="x" * 40)
+    dash_duo.start_server(app, navigate=False)
+    driver = dash_duo.driver
+    driver.get(dash_duo.server.url + "/login")
+    driver.find_element(By.ID, "username").send_keys(user[0])
+    driver.find_element(By.ID, "password").send_keys(user[1])
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    dash_duo.wait_for_element("#shell-lang-select", timeout=20)
+    # The anonymous sign-in page's /favicon.ico request is refused (401) by design of the security layer;
+    # drain that entry so the assertions below see only the signed-in app's console.
+    dash_duo.get_logs()
+    return app
+
+
+def _set_lang(dash_duo, lang: str) -> None:  # type: ignore[no-untyped-def]
+    Select(dash_duo.find_element("#shell-lang-select")).select_by_value(lang)
+    dash_duo.wait_for_text_to_equal("#shell-nav-portfolio", t("dash.nav.portfolio", lang), timeout=10)
+
+
+def _severe(dash_duo) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [entry for entry in (dash_duo.get_logs() or []) if entry.get("level") == "SEVERE"]
+
+
+def test_every_page_renders_without_console_errors_in_every_language(dash_duo, demo_warehouse: Path) -> None:
+    _start(dash_duo, demo_warehouse, ADMIN)
+    for lang in ("ru", "kk", "en"):
+        _set_lang(dash_duo, lang)
+        for path, title_key in PAGES:
+            dash_duo.driver.get(dash_duo.server.url + path)
+            dash_duo.wait_for_element(".page-title", timeout=20)
+            if title_key:
+                dash_duo.wait_for_text_to_equal(".page-title", t(title_key, lang), timeout=20)
+            time.sleep(0.4)  # let the page's own callbacks finish
+            assert dash_duo.find_element("#shell-nav-portfolio").text == t("dash.nav.portfolio", lang)
+            assert "Traceback" not in dash_duo.driver.page_source
+            assert _severe(dash_duo) == [], f"{path} ({lang})"
+
+
+def test_language_switch_is_remembered(dash_duo, demo_warehouse: Path) -> None:
+    _start(dash_duo, demo_warehouse, ADMIN)
+    _set_lang(dash_duo, "kk")
+    dash_duo.wait_for_text_to_equal(".page-title", t("dash.portfolio.title", "kk"), timeout=20)
+    kazakh = dash_duo.find_element(".page-title").text
+    assert any(letter in kazakh.lower() for letter in "әғқңөұүһі")
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_text_to_equal("#shell-nav-portfolio", t("dash.nav.portfolio", "kk"), timeout=20)
+    con = connect(demo_warehouse)
+    try:  # remembered for the account too, not only in this browser
+        assert con.execute("SELECT language FROM users WHERE username = ?", [ADMIN[0]]).fetchone() == ("kk",)
+    finally:
+        con.close()
+    _set_lang(dash_duo, "en")
+    dash_duo.wait_for_text_to_equal(".page-title", t("dash.portfolio.title", "en"), timeout=20)
+    assert _severe(dash_duo) == []
+
+
+def test_portfolio_shows_cards_and_forest_and_saves_screenshot(dash_duo, demo_warehouse: Path) -> None:
+    _start(dash_duo, demo_warehouse, ADMIN)
+    _set_lang(dash_duo, "en")
+    dash_duo.wait_for_element("#portfolio-card-gain", timeout=20)
+    dash_duo.wait_for_element("#portfolio-forest .main-svg", timeout=20)
+    assert "₸" in dash_duo.find_element("#portfolio-card-gain").text
+    points = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#portfolio-forest .scatterlayer .point")
+    assert len(points) >= 5
+    time.sleep(1.0)
+    target = REPO_ROOT / "docs" / "screenshot-portfolio.png"
+    target.parent.mkdir(exist_ok=True)
+    dash_duo.driver.set_window_size(1400, 2200)
+    time.sleep(0.5)
+    assert dash_duo.driver.save_screenshot(str(target))
+    assert _severe(dash_duo) == []
+
+
+def test_pilot_page_shows_the_counterfactual_chart(dash_duo, demo_warehouse: Path) -> None:
+    _start(dash_duo, demo_warehouse, ADMIN)
+    _set_lang(dash_duo, "en")
+    dash_duo.driver.get(dash_duo.server.url + "/pilots/KMG-EN-02")
+    dash_duo.wait_for_element("#pilot-counterfactual .main-svg", timeout=20)
+    if os.environ.get("PILOT_ROI_TEST_SCREENSHOTS"):
+        dash_duo.driver.set_window_size(1400, 2400)
+        time.sleep(1.0)
+        dash_duo.driver.save_screenshot(os.path.join(os.environ["PILOT_ROI_TEST_SCREENSHOTS"], "pilot.png"))
+    traces = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#pilot-counterfactual .scatterlayer .trace")
+    assert len(traces) >= 2  # counterfactual and observed (plus the band where the run stored one)
+    assert "Go-live" in dash_duo.find_element("#pilot-counterfactual").text
+    assert "a year" in dash_duo.find_element(".verdict").text
+    dash_duo.wait_for_element("#pilot-robustness", timeout=10)
+    assert _severe(dash_duo) == []
+
+
+def _counts(path: Path) -> tuple[int, int]:
+    con = connect(path)
+    try:
+        n_obs = con.execute("SELECT count(*) FROM observation_current").fetchone()[0]  # type: ignore[index]
+        n_up = con.execute("SELECT count(*) FROM upload_log").fetchone()[0]  # type: ignore[index]
+    finally:
+        con.close()
+    return int(n_obs), int(n_up)
+
+
+def test_upload_flow_good_file_loads_bad_file_changes_nothing(dash_duo, demo_warehouse: Path, tmp_path: Path) -> None:
+    con = connect(demo_warehouse)
+    try:
+        site, metric, period, value = con.execute(
+            "SELECT o.site_code, o.metric_code, o.period, o.value FROM observation_current o "
+            "JOIN sites s ON s.code = o.site_code WHERE s.subsidiary_code = 'KMG' "
+            "ORDER BY o.period DESC, o.site_code LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+    finally:
+        con.close()
+    _start(dash_duo, demo_warehouse, ENGINEER)
+    _set_lang(dash_duo, "en")
+    dash_duo.driver.get(dash_duo.server.url + "/upload")
+    dash_duo.wait_for_element("#upload-files", timeout=20)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("site_code,metric_code,period,value\nNO-SUCH-SITE,nope,2025-01-01,abc\n", encoding="utf-8")
+    before = _counts(demo_warehouse)
+    dash_duo.find_element("#upload-files input[type=file]").send_keys(str(bad))
+    dash_duo.wait_for_element("#upload-errors-table", timeout=30)
+    assert "NO-SUCH-SITE" in dash_duo.find_element("#upload-errors-table").text
+    assert dash_duo.find_element("#upload-confirm").get_attribute("disabled") is not None
+    assert _counts(demo_warehouse) == before
+
+    good = tmp_path / "good.csv"
+    new_value = float(value) + 1.0
+    good.write_text(
+        f"site_code,metric_code,period,value\n{site},{metric},{period:%Y-%m-%d},{new_value}\n", encoding="utf-8"
+    )
+    dash_duo.driver.get(dash_duo.server.url + "/upload")
+    dash_duo.wait_for_element("#upload-files", timeout=20)
+    dash_duo.find_element("#upload-files input[type=file]").send_keys(str(good))
+    dash_duo.wait_for_contains_text("#upload-preview", "good.csv", timeout=30)
+    assert _counts(demo_warehouse) == before  # the preview is a dry run
+    dash_duo.wait_for_element("#upload-confirm:not([disabled])", timeout=10).click()
+    dash_duo.wait_for_contains_text("#upload-result", t("dash.status.loaded", "en"), timeout=30)
+    con = connect(demo_warehouse)
+    try:
+        stored = con.execute(
+            "SELECT value FROM observation_current WHERE site_code = ? AND metric_code = ? AND period = ?",
+            [site, metric, period],
+        ).fetchone()
+    finally:
+        con.close()
+    assert stored is not None and stored[0] == pytest.approx(new_value)
+    assert _counts(demo_warehouse)[1] == before[1] + 1
+    dash_duo.wait_for_contains_text("#upload-history", "good.csv", timeout=10)
+    assert _severe(dash_duo) == []

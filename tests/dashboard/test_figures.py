@@ -1,0 +1,153 @@
+"""Fast unit tests of the pure figure builders and UI text (no warehouse, no browser)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import plotly.utils
+import polars as pl
+import pytest
+from dashboards.components import figures
+from dashboards.components.ui import diagnostics_in_words, verdict
+
+from pilot_roi.i18n import format_money, format_percent, t
+
+
+def _portfolio_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "pilot_code": ["A-1", "B-2", "C-3", "D-4"],
+            "pilot_name": ["Alpha", "Beta", "Gamma", "Delta"],
+            "metric_name": ["Energy", "Output", "Rejects", "Downtime"],
+            "effect_pct": [-4.2, 1.0, None, 12.0],
+            "ci_low_pct": [-5.5, -0.5, None, 5.0],
+            "ci_high_pct": [-2.9, 2.5, None, 19.0],
+            "grade": ["demonstrated", "promising", "insufficient_data", "adverse"],
+            "annual_gain_kzt": [310e6, 20e6, None, -50e6],
+        }
+    )
+
+
+def _serialisable(fig: dict) -> dict:
+    return json.loads(json.dumps(fig, cls=plotly.utils.PlotlyJSONEncoder))
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_forest_plot_one_trace_per_grade_with_pilot_links(lang: str) -> None:
+    fig = _serialisable(figures.forest_plot(_portfolio_frame(), lang))
+    names = [trace["name"] for trace in fig["data"]]
+    assert names == [figures.grade_label(g, lang) for g in ("demonstrated", "promising", "adverse")]
+    by_name = {trace["name"]: trace for trace in fig["data"]}
+    demonstrated = by_name[figures.grade_label("demonstrated", lang)]
+    assert demonstrated["marker"]["color"] == figures.GRADE_COLORS["demonstrated"]
+    assert demonstrated["customdata"] == [["A-1"]]
+    assert demonstrated["error_x"]["array"] == pytest.approx([1.3])
+    assert demonstrated["error_x"]["arrayminus"] == pytest.approx([1.3])
+    assert format_money(310e6, lang) in demonstrated["hovertext"][0]
+    # rows without a number (insufficient data) are left out, not drawn at zero
+    assert all("C-3" not in y for trace in fig["data"] for y in trace["y"])
+    assert fig["layout"]["yaxis"]["categoryarray"][0].startswith("A-1")  # sorted by effect
+
+
+def test_palette_is_distinct_and_symbols_differ() -> None:
+    assert len(set(figures.GRADE_COLORS.values())) == len(figures.GRADE_ORDER)
+    assert len(set(figures.GRADE_SYMBOLS.values())) == len(figures.GRADE_ORDER)
+
+
+def test_empty_inputs_give_an_explaining_figure() -> None:
+    empty = pl.DataFrame(schema={"pilot_code": pl.String, "effect_pct": pl.Float64})
+    fig = figures.forest_plot(empty, "en")
+    assert fig["data"] == []
+    assert fig["layout"]["annotations"][0]["text"] == t("dash.empty.no_estimates", "en")
+
+
+def test_gains_bar_and_cumulative() -> None:
+    frame = pl.DataFrame({"name": ["KTZ", "KAP"], "annual_gain_kzt": [2.0e9, 0.5e9]})
+    fig = _serialisable(figures.gains_bar(frame, "name", "ru"))
+    assert fig["data"][0]["y"] == ["KTZ", "KAP"]
+    assert fig["data"][0]["text"][0] == format_money(2.0e9, "ru")
+    assert fig["layout"]["separators"] == ", "
+    cumulative = pl.DataFrame({"month": [date(2025, 1, 1), date(2025, 2, 1)], "cumulative_kzt": [1.0, 3.0]})
+    fig = _serialisable(figures.cumulative_gain(cumulative, "en"))
+    assert fig["data"][0]["x"] == ["2025-01-01", "2025-02-01"]
+    assert fig["data"][0]["y"] == [1.0, 3.0]
+
+
+def test_counterfactual_chart_has_band_lines_and_go_live() -> None:
+    frame = pl.DataFrame(
+        {
+            "period": [date(2025, m, 1) for m in range(1, 7)],
+            "observed": [10.0, 10.0, 10.0, 9.0, 9.0, 9.0],
+            "counterfactual": [10.0] * 6,
+            "ci_low": [9.5] * 6,
+            "ci_high": [10.5] * 6,
+        }
+    )
+    fig = _serialisable(figures.counterfactual_chart(frame, date(2025, 4, 1), "GJ", "kk"))
+    names = [trace.get("name") for trace in fig["data"]]
+    assert t("dash.cf.observed", "kk") in names and t("dash.cf.counterfactual", "kk") in names
+    assert t("dash.cf.band", "kk") in names
+    assert fig["layout"]["shapes"][0]["x0"] == "2025-04-01"
+    assert fig["layout"]["annotations"][0]["text"] == t("dash.cf.go_live", "kk")
+    nothing = pl.lit(None, dtype=pl.Float64)
+    no_band = frame.with_columns(nothing.alias("ci_low"), nothing.alias("ci_high"))
+    assert len(figures.counterfactual_chart(no_band, None, "GJ", "en")["data"]) == 2
+
+
+def test_event_study_splits_leads_and_lags() -> None:
+    frame = pl.DataFrame(
+        {
+            "event_time": [-2, -1, 0, 1],
+            "att": [0.1, -0.1, -1.0, -1.2],
+            "se": [0.1] * 4,
+            "ci_low": [-0.1, -0.3, -1.2, -1.4],
+            "ci_high": [0.3, 0.1, -0.8, -1.0],
+        }
+    )
+    fig = _serialisable(figures.event_study_chart(frame, "t", "en"))
+    assert [trace["x"] for trace in fig["data"]] == [[-2, -1], [0, 1]]
+    assert fig["data"][1]["error_y"]["array"] == pytest.approx([0.2, 0.2])
+
+
+def test_coverage_heatmap_percentages() -> None:
+    months = [date(2025, 1, 1), date(2025, 2, 1), date(2025, 1, 1)]
+    frame = pl.DataFrame({"site_code": ["S1", "S1", "S2"], "month": months, "coverage": [1.0, 0.5, 0.25]})
+    fig = _serialisable(figures.coverage_heatmap(frame, "en"))
+    assert fig["data"][0]["y"] == ["S1", "S2"]
+    assert fig["data"][0]["z"] == [[100.0, 50.0], [25.0, 0.0]]
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_verdict_in_plain_words(lang: str) -> None:
+    row = {
+        "metric_name": "Energy use",
+        "status": "ok",
+        "grade": "demonstrated",
+        "effect": -42.0,
+        "effect_pct": -4.2,
+        "ci_low": -55.0,
+        "ci_high": -29.0,
+        "annual_gain_kzt": 310e6,
+    }
+    text = verdict(row, lang)
+    assert format_percent(4.2, lang) in text
+    assert format_money(310e6, lang) in text
+    assert figures.grade_label("demonstrated", lang) in text
+    assert "2,9" in text or "2.9" in text  # CI in percent, scaled like the point estimate
+    if lang == "en":
+        assert text == "Energy use fell 4.2% (95% CI 2.9–5.5%), worth 310.0 M ₸ a year: demonstrated."
+
+
+def test_verdict_without_a_number_says_why() -> None:
+    row = {"metric_name": "Output", "status": "insufficient_data", "reason": "no_controls"}
+    assert t("dash.reason.no_controls", "en") in verdict(row, "en")
+
+
+def test_diagnostics_in_words_mentions_pretrend_and_q() -> None:
+    row = {"method": "did", "n_treated": 2, "n_controls": 5, "n_pre_periods": 24, "n_post_periods": 12,
+           "pre_trend_p": 0.01, "p_value": 0.001, "q_value": 0.004, "diagnostics": '{"placebo_p": 0.5}'}  # fmt: skip
+    lines = diagnostics_in_words(row, "en")
+    assert any("Pre-go-live trends differ" in line for line in lines)
+    assert any("q = 0.004" in line for line in lines)
+    assert t("dash.diag.placebo_p", "en", value="0.500") in lines

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from dgp import Scenario, simulate
+
+from pilot_roi import estimate_effect
+from pilot_roi.estimation import api
+from pilot_roi.estimation.api import METHODS, estimate_panel
+from pilot_roi.estimation.options import EstimationOptions
+from pilot_roi.estimation.panel import PanelData
+
+FAST = {"diagnostics": False, "robustness": False}
+
+
+def _frame(panel: PanelData) -> pl.DataFrame:
+    ft = panel.first_treated
+    go = [
+        dt.date.fromisoformat(str(panel.time_labels[g])) if 0 <= g < panel.n_times else None for g in ft[panel.unit_idx]
+    ]
+    return pl.DataFrame(
+        {
+            "site_code": [f"S{u:03d}" for u in panel.unit_idx],
+            "period": panel.time_labels[panel.time_idx].astype("datetime64[D]"),
+            "value": panel.y,
+            "go_live": pl.Series(go, dtype=pl.Date),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def pilot() -> pl.DataFrame:
+    panel, _ = simulate(Scenario("p", 2, 10, n_pre=60, n_post=30, effect=5.0), np.random.default_rng(11))
+    return _frame(panel)
+
+
+def test_registry_holds_every_method() -> None:
+    assert set(METHODS) == {"did", "staggered_did", "synthetic_control", "its"}
+
+
+def test_auto_on_a_common_go_live_is_did_with_robustness(pilot) -> None:
+    res = estimate_effect(pilot, unit="site_code", time="period", outcome="value", first_treated="go_live")
+    assert res.method == "did" and res.ok
+    assert "same date" in res.method_reason and "placebo variance" in res.method_reason
+    assert [r.method for r in res.robustness] == ["staggered_did", "synthetic_control", "its"]
+    assert {"placebo_in_time", "leave_one_out", "mde", "design"} <= set(res.diagnostics)
+    assert res.diagnostics["placebo_in_time"]["status"] == "ok"
+    assert res.mde is not None and res.mde > 0
+    text = res.summary()
+    assert "Difference-in-differences" in text and "95% confidence interval" in text
+    assert "Разность разностей" in res.summary("ru") and "Айырмалар" in res.summary("kk")
+
+
+def test_pandas_input_and_row_order_give_identical_numbers(pilot) -> None:
+    kwargs = dict(unit="site_code", time="period", outcome="value", first_treated="go_live", **FAST)
+    a = estimate_effect(pilot, **kwargs)
+    b = estimate_effect(pilot.sample(fraction=1.0, shuffle=True, seed=3).to_pandas(), **kwargs)
+    assert (a.att, a.se, a.ci_low, a.ci_high, a.p_value) == (b.att, b.se, b.ci_low, b.ci_high, b.p_value)
+
+
+def test_same_seed_same_numbers_bit_for_bit() -> None:
+    panel, _ = simulate(Scenario("w", 8, 10, n_pre=30, n_post=20, effect=1.0), np.random.default_rng(2))
+    a = estimate_panel(panel, "did", EstimationOptions(seed=5, **FAST))
+    b = estimate_panel(panel, "did", EstimationOptions(seed=5, **FAST))
+    assert "wild cluster bootstrap" in a.inference
+    assert (a.ci_low, a.ci_high, a.p_value) == (b.ci_low, b.ci_high, b.p_value)
+
+
+def test_auto_chooses_staggered_and_its_by_design() -> None:
+    panel, _ = simulate(Scenario("s", 3, 10, n_pre=60, n_post=30, n_cohorts=3), np.random.default_rng(1))
+    res = estimate_panel(panel, "auto", EstimationOptions(**FAST))
+    assert res.method == "staggered_did" and "different dates" in res.method_reason
+    no_controls = panel.subset_units(panel.treated)
+    res = estimate_panel(no_controls, "auto", EstimationOptions(**FAST))
+    assert res.method == "its" and "no control sites" in res.method_reason
+
+
+def _insufficient(panel: PanelData, method: str = "did", **opts) -> str | None:
+    res = estimate_panel(panel, method, EstimationOptions(**FAST, **opts))
+    assert res.status == "insufficient_data" and np.isnan(res.att)
+    return res.reason
+
+
+def test_data_sufficiency_reason_codes() -> None:
+    rng = np.random.default_rng(0)
+    short_pre, _ = simulate(Scenario("a", 2, 8, n_pre=10, n_post=30), rng)
+    assert _insufficient(short_pre) == "insufficient_pre_periods"
+    short_post, _ = simulate(Scenario("b", 2, 8, n_pre=60, n_post=3), rng)
+    assert _insufficient(short_post) == "insufficient_post_periods"
+    panel, _ = simulate(Scenario("c", 2, 8, n_pre=60, n_post=30), rng)
+    assert _insufficient(panel.subset_units(panel.treated)) == "no_controls"
+    keep = rng.random(panel.n_obs) > 0.4
+    gappy = PanelData(
+        panel.unit_idx[keep],
+        panel.time_idx[keep],
+        panel.y[keep],
+        panel.first_treated,
+        panel.unit_labels,
+        panel.time_labels,
+        panel.time_ordinal,
+        panel.time_kind,
+    )
+    assert _insufficient(gappy) == "too_many_gaps"
+    assert _insufficient(panel.with_first_treated(np.full(panel.n_units, -1))) == "no_treated"
+
+
+def test_options_are_checked_at_the_boundary(pilot) -> None:
+    kwargs = dict(unit="site_code", time="period", outcome="value", first_treated="go_live")
+    with pytest.raises(ValueError, match="did, staggered_did"):
+        estimate_effect(pilot, method="magic", **kwargs)
+    with pytest.raises(ValueError, match="never_treated, not_yet_treated"):
+        estimate_effect(pilot, control_group="everyone", **kwargs)
+    with pytest.raises(TypeError, match="unknown option"):
+        estimate_effect(pilot, bogus=1, **kwargs)
+
+
+def test_a_missing_method_module_is_reported_not_raised() -> None:
+    run = api._external("synthetic_control", "no_such_module", "estimate_synthetic_control")
+    panel, _ = simulate(Scenario("m", 1, 5, n_pre=40, n_post=20), np.random.default_rng(0))
+    res = run(panel, EstimationOptions())
+    assert res.status == "error" and res.reason == "method_not_available"
+
+
+def test_integer_periods_and_not_yet_treated_controls() -> None:
+    rows = []
+    rng = np.random.default_rng(4)
+    for u in range(12):
+        go = [2005, 2007, None][u % 3] if u < 9 else None
+        for year in range(2000, 2011):
+            rows.append({"unit": u, "year": year, "y": rng.normal() + (1.0 if go and year >= go else 0.0), "g": go})
+    df = pl.DataFrame(rows)
+    res = estimate_effect(df, "unit", "year", "y", "g", control_group="not_yet_treated", **FAST)
+    assert res.method == "staggered_did" and res.ok
+    assert res.group_time["group"].dtype == pl.Int64
