@@ -60,14 +60,3 @@ def reg_con(reg_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = connect(reg_path)
     yield connection
     connection.close()
-
-
-def current(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """The current observations, sorted: (site_code, metric_code, period, value)."""
-    return con.execute("SELECT site_code, metric_code, period, value FROM observations ORDER BY ALL").fetchall()
-
-
-def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """Every table ingestion writes, for before/after comparisons."""
-    tables = ("observation_current", "observation_superseded", "upload_log", "upload_errors", "audit_log")
-    return {name: con.execute(f"SELECT * FROM {name} ORDER BY ALL").fetchall() for name in tables}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_helpers import current
 
-from conftest import current
 from pilot_roi.ingest import ingest_file
 
 HEAD = "Отчёт за март\nПредприятие КМГ\nКод объекта;Код показателя;Дата;Значение;Ед. изм.\n"

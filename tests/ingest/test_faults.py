@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from ingest_helpers import snapshot
 
-from conftest import snapshot
 from pilot_roi.cli import main
 from pilot_roi.errors import WarehouseBusy
 from pilot_roi.ingest import ingest_file

@@ -10,8 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 import xlsxwriter
+from ingest_helpers import current
 
-from conftest import current
 from pilot_roi.ingest import ingest_file
 
 EXPECTED = [

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 import pytest
+from ingest_helpers import current, snapshot
 
-from conftest import current, snapshot
 from pilot_roi.errors import InvalidInput
 from pilot_roi.ingest import load_observations
 from pilot_roi.resources import read_sql

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from ingest_helpers import current
 
-from conftest import current
 from pilot_roi.cli import main
 from pilot_roi.warehouse import connect
 
