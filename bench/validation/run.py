@@ -1,6 +1,6 @@
 """Simulation study of the DiD estimators: bias, RMSE, 95% CI coverage and rejection rates.
 
-Usage: python bench/validation/run.py [--reps 500] [--processes 2] [--out bench/validation/results.md]
+Usage: python bench/validation/run.py [--reps 500] [--processes 2] [--out bench/validation/results.md] [--only TEXT]
 
 Panels are simulated by `dgp.py` (daily data, weekly and annual seasonality, a common shock, AR(1)
 site noise, few treated sites). Every replication draws one panel and runs every method on it
@@ -184,6 +184,8 @@ def pretrend_markdown(rows: list[tuple[int, float]], reps: int) -> str:
     ]
     for idx, (scenario, method) in enumerate(PRETREND):
         p = np.array([v for i, v in rows if i == idx])
+        if p.size == 0:  # not run (--only)
+            continue
         ok = np.isfinite(p)
         rate = float(np.mean(p[ok] < 0.05)) if ok.any() else math.nan
         lines.append(f"| {scenario.name} | {method} | {100 * rate:.1f}% | {int((~ok).sum())} |")
@@ -262,10 +264,13 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=25)
     parser.add_argument("--pretrend-reps", type=int, default=300)
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results.md"))
+    parser.add_argument(
+        "--only", default=None, help="run only the designs whose name contains this text (same seeds); write --out"
+    )
     args = parser.parse_args()
-    tasks = [
-        (i, s, min(s + args.chunk, args.reps)) for i in range(len(SCENARIOS)) for s in range(0, args.reps, args.chunk)
-    ]
+    chosen = [i for i, (s, _) in enumerate(SCENARIOS) if args.only is None or args.only in s.name]
+    chosen_pre = [i for i, (s, _) in enumerate(PRETREND) if args.only is None or args.only in s.name]
+    tasks = [(i, s, min(s + args.chunk, args.reps)) for i in chosen for s in range(0, args.reps, args.chunk)]
     started = time.time()
     rows: list[tuple[int, str, float, float, float, float, float]] = []
     with mp.get_context("spawn").Pool(args.processes) as pool:
@@ -273,7 +278,7 @@ def main() -> None:
             rows.extend(part)
         pre_tasks = [
             (i, s, min(s + args.chunk, args.pretrend_reps))
-            for i in range(len(PRETREND))
+            for i in chosen_pre
             for s in range(0, args.pretrend_reps, args.chunk)
         ]
         pre_rows: list[tuple[int, float]] = []

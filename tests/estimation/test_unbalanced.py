@@ -80,18 +80,33 @@ def test_site_weights_reproduce_every_aggregate_on_unbalanced_panels(
     np.testing.assert_allclose(weights.apply(panel.wide()), agg.estimate, atol=1e-9)
 
 
-def test_pre_mean_base_cancels_common_period_effects_whatever_days_are_missing() -> None:
-    # y = site level + a large common period effect + nothing else: every ATT(g, t) must be exactly 0 even
-    # though each site misses different pre-period days (a plain mean over observed days would not be).
+def test_pre_mean_base_puts_back_the_period_effects_of_missed_days() -> None:
+    # y = site level + a large common period effect (amplitude 50) + nothing else, 20% of cells missing:
+    # every ATT(g, t) should be ~0. A plain mean over each site's observed pre-period days leaks the period
+    # effects of the days it happens to miss (rms ≈ 4 here); the pool-adjusted base removes them up to a
+    # second-order remainder (the pool sites' own means over different days).
     rng = np.random.default_rng(5)
     n_units, n_times = 8, 60
     y = rng.normal(0, 10, n_units)[:, None] + 50 * np.sin(np.arange(n_times) / 3.0)[None, :]
     y[rng.random(y.shape) < 0.2] = np.nan
     unit_group = np.array([20, 20, 35, -1, -1, -1, -1, -1])
+    plain = []
+    for g in (20, 35):
+        d = y - nan_mean(y[:, :g], axis=1)[:, None]
+        for t in range(n_times):
+            tr, co = (unit_group == g) & np.isfinite(d[:, t]), (unit_group < 0) & np.isfinite(d[:, t])
+            if tr.any() and co.any():
+                plain.append(d[tr, t].mean() - d[co, t].mean())
+    plain_rms = float(np.sqrt(np.mean(np.square(plain))))
     for control_group in ("never_treated", "not_yet_treated"):
         gt = group_time_effects(y, unit_group, np.array([20, 35]), base="pre_mean", control_group=control_group)
         assert gt.att.size > 0
-        np.testing.assert_allclose(gt.att, 0.0, atol=1e-9)
+        assert float(np.sqrt(np.mean(gt.att**2))) < 0.1 * plain_rms
+        assert float(np.max(np.abs(gt.att))) < 0.03 * 50
+    # balanced: exactly 0
+    full = rng.normal(0, 10, n_units)[:, None] + 50 * np.sin(np.arange(n_times) / 3.0)[None, :]
+    gt = group_time_effects(full, unit_group, np.array([20, 35]), base="pre_mean")
+    np.testing.assert_allclose(gt.att, 0.0, atol=1e-9)
 
 
 def test_unbalanced_influence_function_matches_the_sampling_spread() -> None:

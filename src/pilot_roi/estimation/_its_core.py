@@ -242,6 +242,29 @@ def newey_west_lags(n: int) -> int:
     return max(1, math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0)))
 
 
+def corrected_rho(rho_hat: float, n: int, k: int) -> float:
+    """AR(1) coefficient of regression errors from the residuals' lag-1 autocorrelation `rho_hat`.
+
+    Residuals of a regression with `k` columns on `n` points understate the errors' autocorrelation by
+    about (k + 3 rho) / n (Kendall's (1 + 3 rho) / n for a mean, one more 1/n per smooth regressor);
+    solving rho = rho_hat + (k + 3 rho) / n gives the correction. Floored at 0 and capped at 0.95.
+    """
+    if not math.isfinite(rho_hat) or n <= 3:
+        return 0.0
+    return float(min(0.95, max(0.0, (n * rho_hat + k) / (n - 3))))
+
+
+def trend_supported(n_pre: int, seasonal_periods: tuple[float, ...]) -> bool:
+    """Whether a pre-period of `n_pre` steps can separate a linear trend from the modelled seasons.
+
+    Over less than two cycles of the longest seasonal period a straight line and the seasonal curve are
+    nearly collinear: the fitted slope then mostly reflects where in the cycle the pre-period starts and
+    ends, and extrapolating it over the post-period dominates the estimate. A trend needs two cycles.
+    """
+    usable = [p for p in seasonal_periods if 2 <= p <= n_pre]
+    return not usable or n_pre >= 2.0 * max(usable)
+
+
 def segmented_fit(
     y: np.ndarray,
     go_live: int,
@@ -255,6 +278,7 @@ def segmented_fit(
     cov: str | None = None,
     hac_lags: int | None = None,
     t: np.ndarray | None = None,
+    trend: bool = True,
 ) -> SegmentedFit:
     """Segmented regression of `y` (n,) with a step (and slope change) at `go_live`.
 
@@ -262,7 +286,12 @@ def segmented_fit(
     Pearson chi² over residual degrees of freedom as R's quasipoisson). `cov`: "ar1" (Gaussian only,
     the default there: feasible GLS with AR(1) errors, iterated Cochrane-Orcutt as statsmodels' GLSAR,
     t intervals on the residual degrees of freedom), "hac" (Newey-West with `hac_lags`, default the
-    automatic rule; the Poisson default) or "model". `harmonics` overrides the number of sine/
+    automatic rule; the Poisson default) or "model". For "ar1" the estimated autocorrelation is
+    corrected for its small-sample bias (residuals of a k-column regression on n points understate it by
+    about (k + 3 rho) / n) and floored at 0 (negative autocorrelation would narrow the interval of a mean;
+    in short series it is mostly an artefact of the fit), then the model is refitted by GLS at that rho.
+    `trend=False` drops the pre-period trend (the counterfactual is then level + seasonality; see
+    `trend_supported`). `harmonics` overrides the number of sine/
     cosine pairs per seasonal period (default as in `seasonal_terms`). `t` the time values (default
     0..n-1); the trend is linear in `t`. NaN observations are skipped.
     """
@@ -272,11 +301,14 @@ def segmented_fit(
     t = np.arange(n, dtype=float) if t is None else np.asarray(t, float)
     post = (np.arange(n) >= go_live).astype(float)
     t_go = t[go_live]
-    cols = [np.ones(n), t - t_go, post]
-    names = ["const", "trend", "step"]
+    cols = [np.ones(n), post]
+    names = ["const", "step"]
     if slope_change:
         cols.append((t - t_go) * post)
         names.append("slope_change")
+    if trend:
+        cols.append(t - t_go)
+        names.append("trend")
     if harmonics is None:
         season, season_names = seasonal_terms(np.arange(n, dtype=float), seasonal_periods, go_live)
     else:
@@ -285,9 +317,9 @@ def segmented_fit(
         season_names = [f"period_{p:g}x{harmonics}" for p in seasonal_periods]
     x = np.column_stack([*cols, season] + ([np.asarray(exog, float).reshape(n, -1)] if exog is not None else []))
     x_cf = x.copy()
-    x_cf[:, 2] = 0.0
+    x_cf[:, 1] = 0.0
     if slope_change:
-        x_cf[:, 3] = 0.0
+        x_cf[:, 2] = 0.0
     ok = np.isfinite(y)
     if family not in ("gaussian", "poisson"):
         raise ValueError(f"family={family!r} is not allowed; choose one of: gaussian, poisson")
@@ -301,13 +333,16 @@ def segmented_fit(
         fit_kw = {"cov_type": "HAC", "cov_kwds": {"maxlags": lags, "use_correction": True}}
     df = math.inf
     rho = math.nan
+    rho_raw = math.nan
     if family == "gaussian" and cov == "ar1":
         # GLSAR needs an unbroken series: fill no gaps (callers refuse gappy pre-periods), drop NaN ends
         glsar = sm.GLSAR(y[ok], x[ok], rho=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = glsar.iterative_fit(maxiter=20)
-        rho = float(np.asarray(glsar.rho).ravel()[0])
+            glsar.iterative_fit(maxiter=20)
+            rho_raw = float(np.asarray(glsar.rho).ravel()[0])
+            rho = corrected_rho(rho_raw, int(ok.sum()), x.shape[1])
+            res = sm.GLSAR(y[ok], x[ok], rho=rho).fit()
         df = float(res.df_resid)
     elif family == "gaussian":
         res = sm.OLS(y[ok], x[ok]).fit(**fit_kw)
@@ -341,6 +376,8 @@ def segmented_fit(
         "cov": cov,
         "hac_lags": lags if cov == "hac" else None,
         "ar1_rho": rho,
+        "ar1_rho_raw": rho_raw,
+        "trend": trend,
         "seasonality": season_names,
         "slope_change": slope_change,
         "params": {nm: float(b) for nm, b in zip(names, beta[: len(names)], strict=True)},
@@ -349,10 +386,10 @@ def segmented_fit(
     return SegmentedFit(
         att=att,
         att_se=att_se,
-        step=float(beta[2]),
-        step_se=float(se[2]),
-        slope_change=float(beta[3]) if slope_change else math.nan,
-        slope_change_se=float(se[3]) if slope_change else math.nan,
+        step=float(beta[1]),
+        step_se=float(se[1]),
+        slope_change=float(beta[2]) if slope_change else math.nan,
+        slope_change_se=float(se[2]) if slope_change else math.nan,
         counterfactual=cf,
         cf_se=cf_se,
         df=df,

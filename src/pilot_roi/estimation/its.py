@@ -48,8 +48,10 @@ class ItsOptions:
 
     model ["auto"]; trend ["lldtrend"] (structural level specification); ar [True] (AR(1) noise,
     structural); level_sd_floor [0.01]: least sd of the random-walk level, as a share of the pre-period
-    sd (structural); family ["gaussian"], slope_change [True] and cov [None: "ar1" for gaussian, "hac"
-    for poisson] (segmented); use_controls [False]: the
+    sd (structural); family ["gaussian"], slope_change [False: a level shift; True adds a change of
+    slope at go-live, for effects that keep growing], linear_trend [True: the pre-period trend continues;
+    False: level and seasonality only] and cov [None: "ar1" for gaussian, "hac" for poisson]
+    (segmented); use_controls [False]: the
     mean of never-treated units as a regressor; seasonal_periods [None = from the frequency];
     min_pre_periods [None = 28 daily, 16 weekly, 12 monthly, 8 quarterly, 6 annual, 8 otherwise];
     max_missing_share [0.3] of the pre-period; n_sims [1000] simulated paths per unit;
@@ -61,7 +63,8 @@ class ItsOptions:
     ar: bool = True
     level_sd_floor: float = 0.01
     family: str = "gaussian"
-    slope_change: bool = True
+    slope_change: bool = False
+    linear_trend: bool = True
     cov: str | None = None
     use_controls: bool = False
     seasonal_periods: tuple[float, ...] | None = None
@@ -99,7 +102,7 @@ class _UnitResult:
     cf_se: np.ndarray
     post_sum_sims: np.ndarray | None  # (n_sims,) sum over observed post cells of simulated counterfactual
     cum_sims: np.ndarray | None  # (n_post, n_sims) cumulative simulated gap
-    att_se_sum: float  # se of the sum of post gaps (segmented)
+    att_se_sum: float  # se of the sum of post gaps over the observed post cells
     df: float  # degrees of freedom of the t interval (inf: normal)
     info: dict[str, object]
 
@@ -231,12 +234,19 @@ def _fit_unit(
             cf_se=place(fc.cf_se),
             post_sum_sims=sims[post_obs].sum(axis=0),
             cum_sims=np.cumsum(gap_sims, axis=0),
-            att_se_sum=math.nan,
+            att_se_sum=float(np.std(sims[post_obs].sum(axis=0), ddof=1)),
             df=math.inf,
             info=fc.info,
         )
     seg = core.segmented_fit(
-        y, g, seasonal_periods=periods, slope_change=opts.slope_change, family=opts.family, exog=exog, cov=opts.cov
+        y,
+        g,
+        seasonal_periods=periods,
+        slope_change=opts.slope_change,
+        family=opts.family,
+        exog=exog,
+        cov=opts.cov,
+        trend=opts.linear_trend,
     )
     n_post_obs = int(post_obs.sum())
     info = {
@@ -286,13 +296,14 @@ def _assemble(
     gap_sum = float(np.sum((ys - cfs)[post_cells]))
     att = gap_sum / n_cells
     cf_post_mean = float(np.mean(cfs[post_cells]))
-    if model == "structural":
-        sims = np.stack([u.post_sum_sims for u in units if u.post_sum_sims is not None])
-        obs_sum = float(np.sum(ys[post_cells]))
-        att_sims = (obs_sum - sims.sum(axis=0)) / n_cells
-        se = float(np.std(att_sims, ddof=1))
-    else:
-        se = float(math.sqrt(sum(u.att_se_sum**2 for u in units))) / n_cells
+    # Treated units share shocks (weather, demand, a common supply problem): their forecast errors are
+    # correlated, and the mean over units is then less precise than independent errors would make it.
+    # The correlation is measured on the pre-period residuals the units share in calendar time.
+    pre_resid = np.where(~post & np.isfinite(ys) & np.isfinite(cfs), ys - cfs, np.nan)
+    corr = unit_error_correlation(pre_resid)
+    sd_sum = np.asarray([u.att_se_sum for u in units])
+    se = float(math.sqrt(max(float(sd_sum @ corr @ sd_sum), 0.0))) / n_cells
+    se_independent = float(math.sqrt(float(np.sum(sd_sum**2)))) / n_cells
     if se > 0:
         p = float(2 * norm.sf(abs(att) / se)) if math.isinf(df) else float(2 * t_dist.sf(abs(att) / se, df))
     else:
@@ -305,7 +316,8 @@ def _assemble(
         cnt = valid.sum(axis=0)
         obs_mean = np.where(cnt > 0, np.nansum(np.where(valid, ys, 0.0), axis=0) / np.maximum(cnt, 1), np.nan)
         cf_mean = np.where(cnt > 0, np.nansum(np.where(valid, cfs, 0.0), axis=0) / np.maximum(cnt, 1), np.nan)
-        se_mean = np.sqrt(np.nansum(np.where(valid, ses**2, 0.0), axis=0)) / np.maximum(cnt, 1)
+        s_valid = np.where(valid & np.isfinite(ses), ses, 0.0)
+        se_mean = np.sqrt(np.einsum("it,ij,jt->t", s_valid, corr, s_valid)) / np.maximum(cnt, 1)
         se_mean = np.where(cnt > 0, se_mean, np.nan)
     pos = grid.position
     counterfactual = panel.time_frame(
@@ -320,12 +332,14 @@ def _assemble(
     e_min, e_max = int(rel.min()), int(rel.max())
     n_e = e_max - e_min + 1
     s_gap = np.zeros(n_e)
-    s_var = np.zeros(n_e)
     s_cnt = np.zeros(n_e)
     ok = valid & np.isfinite(ses)
     np.add.at(s_gap, (rel - e_min)[ok], (ys - cfs)[ok])
-    np.add.at(s_var, (rel - e_min)[ok], (ses**2)[ok])
     np.add.at(s_cnt, (rel - e_min)[ok], 1.0)
+    s_unit = np.zeros((len(units), n_e))
+    rows, cols = np.nonzero(ok)
+    s_unit[rows, (rel - e_min)[ok]] = ses[ok]
+    s_var = np.einsum("ie,ij,je->e", s_unit, corr, s_unit)
     has = s_cnt > 0
     e_att = s_gap[has] / s_cnt[has]
     e_se = np.sqrt(s_var[has]) / s_cnt[has]
@@ -346,7 +360,7 @@ def _assemble(
         },
     )
 
-    cumulative = _cumulative(units, model, z)
+    cumulative = _cumulative(units, model, z, corr)
     n_pre = int(np.sum(np.isfinite(ys) & ~post))
     level = round(100 * (1 - alpha))
     if model == "structural":
@@ -371,7 +385,14 @@ def _assemble(
         "n_post_cells": n_cells,
         "n_pre_cells": n_pre,
         "use_controls": opts.use_controls,
-        "assumption": "treated units' forecast errors are independent of each other",
+        "assumption": "the pre-period model continues over the post-period; treated units' forecast errors "
+        "are as correlated as their pre-period residuals",
+        "unit_error_correlation": {
+            "mean_off_diagonal": float(corr[~np.eye(len(units), dtype=bool)].mean()) if len(units) > 1 else 0.0,
+            "se_if_independent": se_independent,
+        },
+        "inference_dof": df,
+        "counterfactual_mean_post": cf_post_mean,
     }
     if model == "segmented" and opts.family == "poisson":
         diagnostics["rate_ratio"] = {u.label: u.info.get("rate_ratio") for u in units}
@@ -395,7 +416,29 @@ def _assemble(
     )
 
 
-def _cumulative(units: list[_UnitResult], model: str, z: float) -> pl.DataFrame:
+def unit_error_correlation(resid: np.ndarray, *, min_overlap: int = 8) -> np.ndarray:
+    """Correlation (n_units, n_units) of units' pre-period residuals `resid` (n_units, n_grid; NaN = none).
+
+    Pairs with fewer than `min_overlap` shared periods get 0; negative correlations are floored at 0
+    (they would narrow the interval of a mean on the strength of a short, noisy estimate). The diagonal is 1.
+    """
+    n = resid.shape[0]
+    corr = np.eye(n)
+    ok = np.isfinite(resid)
+    for i in range(n):
+        for j in range(i + 1, n):
+            both = ok[i] & ok[j]
+            if both.sum() < min_overlap:
+                continue
+            a = resid[i, both] - resid[i, both].mean()
+            b = resid[j, both] - resid[j, both].mean()
+            den = math.sqrt(float(a @ a) * float(b @ b))
+            r = float(a @ b) / den if den > 0 else 0.0
+            corr[i, j] = corr[j, i] = max(0.0, min(1.0, r))
+    return corr
+
+
+def _cumulative(units: list[_UnitResult], model: str, z: float, corr: np.ndarray) -> pl.DataFrame:
     """Cumulative effect by event time (0 = go-live): mean over treated units of the summed gaps."""
     horizon = min(int(u.y.shape[0] - u.go_live) for u in units)
     gaps = np.stack(
@@ -406,13 +449,13 @@ def _cumulative(units: list[_UnitResult], model: str, z: float) -> pl.DataFrame:
     )
     cum = np.cumsum(gaps, axis=1).mean(axis=0)
     if model == "structural":
-        sims = np.stack([u.cum_sims[:horizon] for u in units if u.cum_sims is not None]).mean(axis=0)
-        se = np.std(sims, axis=1, ddof=1)
+        sd_unit = np.stack([np.std(u.cum_sims[:horizon], axis=1, ddof=1) for u in units if u.cum_sims is not None])
     else:
         # segmented: the cumulative gap's uncertainty grows with the counterfactual line's; summing the
         # pointwise se is the conservative bound (perfect correlation along the line)
         se_pt = np.stack([u.cf_se[u.go_live : u.go_live + horizon] for u in units])
-        se = np.sqrt(np.sum(np.cumsum(np.nan_to_num(se_pt), axis=1) ** 2, axis=0)) / len(units)
+        sd_unit = np.cumsum(np.nan_to_num(se_pt), axis=1)
+    se = np.sqrt(np.einsum("ih,ij,jh->h", sd_unit, corr, sd_unit)) / len(units)
     return pl.DataFrame(
         {
             "event_time": np.arange(horizon, dtype=np.int64),

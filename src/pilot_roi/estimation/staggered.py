@@ -129,10 +129,12 @@ class _Cohort:
     times (n_cells,); sign (n_units, n_cells): +1/n_treated for the cohort's sites in the cell, -1/n_control
     for its controls, 0 otherwise (so ATT(g,t) = Σ_i sign_ic · δ_ic). Single-period bases (`varying`,
     `universal`): base_t (n_cells,) the base period of each cell. Pre-period mean: site i's base is
-    Σ_s base_w[i, s] (y_is - m_s) + Σ_s adj[s] m_s, with m_s the mean of the untreated pool at s
-    (pool (n_units, n_times), pool_n (n_times,)): the mean over the site's observed pre-periods, with the
-    common period effects of the days it misses put back from the pool, so they cancel exactly between
-    treated and control sites whatever days each one misses (balanced panel: the plain pre-period mean).
+    Σ_s base_w[i, s] (y_is - m_s) + Σ_s adj[s] m_s: the mean over the site's observed pre-periods, with the
+    period effects of the days it misses put back. m_s is the period effect at pre-period s estimated from
+    the untreated pool (pool (n_units, n_times) its observed cells, pool_n (n_times,) their count): the
+    mean over the pool sites observed at s of y_js minus the site's own pool mean (pool_w (n_units,
+    n_times) its weights), so neither the period effects nor the pool's changing composition leak into
+    the comparison when sites miss different days. Balanced panel: the plain pre-period mean.
     """
 
     times: np.ndarray
@@ -144,6 +146,7 @@ class _Cohort:
     adj: np.ndarray | None
     pool: np.ndarray | None
     pool_n: np.ndarray | None
+    pool_w: np.ndarray | None
 
 
 def _cohort_cells(observed: np.ndarray, unit_group: np.ndarray, g: int, base: str, control_group: str) -> _Cohort:
@@ -156,10 +159,11 @@ def _cohort_cells(observed: np.ndarray, unit_group: np.ndarray, g: int, base: st
     n_times = observed.shape[1]
     times, b = _base_matrix(g, n_times, base)
     base_t: np.ndarray | None = None
-    base_w = adj = pool = pool_n = None
+    base_w = adj = pool = pool_n = pool_w = None
     if base == "pre_mean":
-        pool = _untreated_pool(observed, unit_group, control_group)
+        pool = _untreated_pool(observed, unit_group, control_group) & (np.arange(n_times) < g)[None, :]
         pool_n = pool.sum(axis=0)
+        pool_w = np.where(pool, 1.0 / np.maximum(pool.sum(axis=1), 1)[:, None], 0.0)
         usable = (np.arange(n_times) < g) & (pool_n > 0)  # pre-periods with a pool mean
         obs_pre = observed & usable[None, :]
         cnt = obs_pre.sum(axis=1)
@@ -177,13 +181,16 @@ def _cohort_cells(observed: np.ndarray, unit_group: np.ndarray, g: int, base: st
     nt = treat.sum(axis=0)
     nc = ctrl.sum(axis=0)
     sign = treat / np.maximum(nt, 1)[None, :] - ctrl / np.maximum(nc, 1)[None, :]
-    return _Cohort(times, sign, nt, nc, base_t, base_w, adj, pool, pool_n)
+    return _Cohort(times, sign, nt, nc, base_t, base_w, adj, pool, pool_n, pool_w)
 
 
-def _pool_mean(y0: np.ndarray, c: _Cohort) -> np.ndarray:
-    """m_s (n_times,): the pool's mean at each period (0 where the pool is empty)."""
-    assert c.pool is not None and c.pool_n is not None
-    return np.where(c.pool, y0, 0.0).sum(axis=0) / np.maximum(c.pool_n, 1)
+def _pool_effects(y0: np.ndarray, c: _Cohort) -> tuple[np.ndarray, np.ndarray]:
+    """(m (n_times,), ȳ (n_units,)): the pool's period effects (0 where the pool is empty) and each pool
+    site's own mean over its pool cells."""
+    assert c.pool is not None and c.pool_n is not None and c.pool_w is not None
+    ybar = (c.pool_w * y0).sum(axis=1)
+    m = np.where(c.pool, y0 - ybar[:, None], 0.0).sum(axis=0) / np.maximum(c.pool_n, 1)
+    return m, ybar
 
 
 def group_time_effects(
@@ -211,7 +218,7 @@ def group_time_effects(
         c = _cohort_cells(observed, unit_group, g, base, control_group)
         if c.base_t is None:
             assert c.base_w is not None and c.adj is not None and c.pool is not None and c.pool_n is not None
-            m = _pool_mean(y0, c)
+            m, ybar = _pool_effects(y0, c)
             base_val = (c.base_w * (y0 - m[None, :])).sum(axis=1) + float(c.adj @ m)
             delta = y0[:, c.times] - base_val[:, None]
         else:
@@ -226,7 +233,7 @@ def group_time_effects(
             assert c.base_w is not None and c.adj is not None and c.pool is not None and c.pool_n is not None
             # m_s enters ATT(g,t) with the coefficient a_cs = Σ_i sign_ic (base_w[i, s] - adj[s])
             a = c.sign.T @ c.base_w - c.sign.sum(axis=0)[:, None] * c.adj[None, :]  # (cells, T)
-            dev = np.where(c.pool, (y0 - m[None, :]) / np.maximum(c.pool_n, 1)[None, :], 0.0)
+            dev = np.where(c.pool, (y0 - ybar[:, None] - m[None, :]) / np.maximum(c.pool_n, 1)[None, :], 0.0)
             infl = infl + dev @ a.T
         valid = (c.n_treated > 0) & (c.n_control > 0)
         parts["group"].append(np.full(int(valid.sum()), g))
@@ -351,35 +358,45 @@ def aggregate(
     return Aggregate(estimate=cw.T @ gt.att, cell_weights=cw, infl=infl, labels=labels)
 
 
-def aggregate_patterns(gt: GroupTime, cell_weights: np.ndarray) -> LinearWeights:
+def aggregate_patterns(gt: GroupTime, cell_weights: np.ndarray, chunk: int = 8) -> LinearWeights:
     """Site weight vectors of aggregated parameters (k = columns of cell_weights) for the placebo variance.
 
     θ̂_k = Σ_u W_u · y_u exactly, balanced or not: each site's weights follow the cells it enters and the
     days its base uses (see `_Cohort`); sites with the same observed days and role share a pattern.
+    Built `chunk` parameters at a time to bound the temporary memory (k × n_units × n_times in total).
     """
     n_units, n_times = gt.observed.shape
     k = cell_weights.shape[1]
-    dense = np.zeros((n_times, n_units, k))
-    for g in gt.cohorts:
-        g = int(g)
-        sel = np.flatnonzero(gt.group == g)
-        if sel.size == 0:
-            continue
-        c = _cohort_cells(gt.observed, gt.unit_group, g, gt.base, gt.control_group)
-        pos = np.searchsorted(c.times, gt.time[sel])
-        s = c.sign[:, pos]  # (n_units, cells)
-        w = cell_weights[sel]  # (cells, k)
-        contrib = s.T[:, :, None] * w[:, None, :]  # (cells, n_units, k)
-        dense[c.times[pos]] += contrib  # a cohort's cells have distinct times
-        if c.base_t is None:
+    out = np.zeros((k, n_units, n_times))
+    cohorts = [(int(g), np.flatnonzero(gt.group == g)) for g in gt.cohorts]
+    cells = [
+        (_cohort_cells(gt.observed, gt.unit_group, g, gt.base, gt.control_group), sel) for g, sel in cohorts if sel.size
+    ]
+    for lo in range(0, k, chunk):
+        cols = slice(lo, min(lo + chunk, k))
+        dense = np.zeros((n_times, n_units, cols.stop - lo))
+        for c, sel in cells:
+            pos = np.searchsorted(c.times, gt.time[sel])
+            s = c.sign[:, pos]  # (n_units, cells)
+            w = cell_weights[sel, cols]  # (cells, kc)
+            contrib = s.T[:, :, None] * w[:, None, :]  # (cells, n_units, kc)
+            if c.base_t is not None:
+                dense[c.times[pos]] += contrib  # a cohort's cells have distinct times
+                np.add.at(dense, c.base_t[pos], -contrib)
+                continue
             assert c.base_w is not None and c.adj is not None and c.pool is not None and c.pool_n is not None
+            assert c.pool_w is not None
+            dense[c.times[pos]] += contrib
+            del contrib
             dense -= c.base_w.T[:, :, None] * (s @ w)[None, :, :]
             a = s.T @ c.base_w - s.sum(axis=0)[:, None] * c.adj[None, :]  # (cells, T): m_s in each cell
+            # m_s = Σ_j share_js (y_js - Σ_r pool_w_jr y_jr)
             share = np.where(c.pool, 1.0 / np.maximum(c.pool_n, 1)[None, :], 0.0)  # (n_units, T)
-            dense += share.T[:, :, None] * (w.T @ a).T[:, None, :]
-        else:
-            np.add.at(dense, c.base_t[pos], -contrib)
-    return LinearWeights.from_dense(np.ascontiguousarray(np.transpose(dense, (2, 1, 0))))
+            wa = w.T @ a  # (kc, T): the weight of each m_s in each aggregate
+            dense += share.T[:, :, None] * wa.T[:, None, :]
+            dense -= c.pool_w.T[:, :, None] * (share @ wa.T)[None, :, :]
+        out[cols] = np.transpose(dense, (2, 1, 0))
+    return LinearWeights.from_dense(out)
 
 
 def _inference(
