@@ -35,6 +35,7 @@ NAV_PAGES: tuple[tuple[str, str, str], ...] = (
     ("quality", "/quality", "read"),
     ("reports", "/reports", "export"),
     ("admin", "/admin", "admin"),
+    ("audit", "/audit", "audit"),
 )
 LANG_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 

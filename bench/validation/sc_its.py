@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from pilot_roi.estimation._sc_its_simulate import simulate_its_panel, simulate_monthly_panel, simulate_sc_panel
+from pilot_roi.estimation._sc_its_simulate import (
+    simulate_its_panel,
+    simulate_monthly_panel,
+    simulate_monthly_staggered_panel,
+    simulate_sc_panel,
+    staggered_true_att,
+)
 from pilot_roi.estimation.its import estimate_its
 from pilot_roi.estimation.panel import prepare_panel
 from pilot_roi.estimation.synthetic_control import estimate_synthetic_control
@@ -39,7 +45,7 @@ OUT = Path(__file__).resolve().parent / "sc_its_results.md"
 @dataclass(frozen=True)
 class Design:
     name: str
-    family: str  # sc | its | monthly
+    family: str  # sc | its | monthly | staggered
     simulate: dict[str, Any]
     estimate: dict[str, Any]
     description: str
@@ -90,6 +96,23 @@ DESIGNS: list[Design] = [
         {"model": "segmented"},
         "ITS segmented regression forced onto the daily design above (misspecified: no random-walk level)",
     ),
+    Design(
+        "its_short_noisy_monthly",
+        "monthly",
+        {"n_treated": 1, "n_pre": 18, "n_post": 14, "rho": 0.15, "sigma": 3.0},
+        {},
+        "ITS, 1 site, 18 pre / 14 post months, noise sd 3 against trend + annual season, rho 0.15 (the "
+        "residual autocorrelation of such short fits is about -0.15 on average); auto model = segmented",
+    ),
+    Design(
+        "its_staggered_common_shock",
+        "staggered",
+        {"n_treated": 6},
+        {},
+        "ITS, 6 sites all treated in 3 cohorts (13, 17, 21 pre months; 20 post months after the last), a "
+        "shared AR(1) factor (sd as large as the sites' own noise), effect ramping up over 2 months "
+        "(truth = the ramped ATT over the post cells); auto model = segmented per site",
+    ),
 ]
 
 
@@ -98,7 +121,16 @@ def _simulate(design: Design, rng: np.random.Generator, effect: float) -> pl.Dat
         return simulate_sc_panel(rng, effect=effect, **design.simulate)
     if design.family == "its":
         return simulate_its_panel(rng, effect=effect, **design.simulate)
+    if design.family == "staggered":
+        return simulate_monthly_staggered_panel(rng, effect=effect, **design.simulate)
     return simulate_monthly_panel(rng, effect=effect, **design.simulate)
+
+
+def _truth(design: Design, effect: float) -> float:
+    """The ATT the design's panels carry (the ramp makes it smaller than `effect` for staggered)."""
+    if design.family == "staggered":
+        return staggered_true_att(effect, **design.simulate)
+    return effect
 
 
 def _naive(df: pl.DataFrame) -> tuple[float, float]:
@@ -128,17 +160,18 @@ def _one(args: tuple[Design, int, float]) -> tuple[float, ...]:
 def _summarise(design: Design, effect: float, rows: np.ndarray) -> list[dict[str, Any]]:
     att, se, lo, hi, p, elapsed, n_att, n_se = rows.T
     ok = np.isfinite(att)
+    truth = _truth(design, effect)
     out = [
         {
             "design": design.name,
             "estimator": design.estimate.get("inference", design.estimate.get("model", "default")),
             "effect": effect,
             "reps": int(ok.sum()),
-            "bias": float(np.mean(att[ok]) - effect),
-            "rmse": float(np.sqrt(np.mean((att[ok] - effect) ** 2))),
+            "bias": float(np.mean(att[ok]) - truth),
+            "rmse": float(np.sqrt(np.mean((att[ok] - truth) ** 2))),
             "sd_att": float(np.std(att[ok], ddof=1)),
             "mean_se": float(np.nanmean(se[ok])),
-            "coverage": float(np.mean((lo[ok] <= effect) & (effect <= hi[ok]))),
+            "coverage": float(np.mean((lo[ok] <= truth) & (truth <= hi[ok]))),
             "reject_0": float(np.mean(p[ok] <= 0.05)),
             "median_s": float(np.median(elapsed[ok])),
         }
@@ -150,11 +183,11 @@ def _summarise(design: Design, effect: float, rows: np.ndarray) -> list[dict[str
             "estimator": "naive before/after",
             "effect": effect,
             "reps": int(n_att.size),
-            "bias": float(np.mean(n_att) - effect),
-            "rmse": float(np.sqrt(np.mean((n_att - effect) ** 2))),
+            "bias": float(np.mean(n_att) - truth),
+            "rmse": float(np.sqrt(np.mean((n_att - truth) ** 2))),
             "sd_att": float(np.std(n_att, ddof=1)),
             "mean_se": float(np.mean(n_se)),
-            "coverage": float(np.mean(np.abs(n_att - effect) <= z * n_se)),
+            "coverage": float(np.mean(np.abs(n_att - truth) <= z * n_se)),
             "reject_0": float(np.mean(np.abs(n_att) > z * n_se)),
             "median_s": math.nan,
         }
@@ -162,7 +195,20 @@ def _summarise(design: Design, effect: float, rows: np.ndarray) -> list[dict[str
     return out
 
 
-def _markdown(results: list[dict[str, Any]], reps: int, seconds: float) -> str:
+def _kept_rows(out: Path, run: list[Design]) -> list[str]:
+    """Table rows of `out` for designs not in `run` (a partial run keeps the other estimators' rows)."""
+    if not out.exists():
+        return []
+    names = {d.name for d in run}
+    rows = []
+    for line in out.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| ") and cells[0] not in names and cells[0] in {d.name for d in DESIGNS}:
+            rows.append(line)
+    return rows
+
+
+def _markdown(results: list[dict[str, Any]], reps: int, seconds: float, kept: list[str] | None = None) -> str:
     lines = [
         "# Synthetic control and ITS: simulation study",
         "",
@@ -175,6 +221,7 @@ def _markdown(results: list[dict[str, Any]], reps: int, seconds: float) -> str:
         "",
         "| design | estimator | effect | reps | bias | RMSE | sd(ATT) | mean SE | coverage | reject_0 | median s |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *(kept or []),
     ]
     for r in results:
         t = "" if math.isnan(r["median_s"]) else f"{r['median_s']:.3f}"
@@ -185,8 +232,27 @@ def _markdown(results: list[dict[str, Any]], reps: int, seconds: float) -> str:
         )
     lines += ["", "Designs:", ""]
     lines += [f"- `{d.name}`: {d.description}" for d in DESIGNS]
+    lines += ["", *ITS_NOTES.splitlines()]
     lines.append("")
     return "\n".join(lines)
+
+
+ITS_NOTES = """ITS inference (what the ITS rows measure):
+
+- structural: the simulated forecast paths carry the variance parameters' uncertainty (20 parameter
+  vectors drawn from the estimates' asymptotic normal distribution, variances censored at their floor,
+  each simulating 50 of the 1000 paths); before, the fitted variances were taken as known and the same
+  design covered 0.914 (effect 0) / 0.922 (effect 1) with a false-positive rate of 0.086.
+- segmented (AR(1) feasible GLS): rho corrected for its small-sample bias ((k + 3 rho) / n for a
+  k-column fit on n points), floored at 0, and its sampling uncertainty integrated out (3-point
+  Gauss-Hermite, law of total variance); t intervals on the residual degrees of freedom. Before, the raw
+  FGLS rho (about half the true 0.3 here) covered 0.890 / 0.880 with a false-positive rate of 0.110.
+  Default effect shape: a level step (slope_change=False); the pre-period linear trend stays.
+- several treated units: their forecast errors are taken to be as correlated as their pre-period
+  residuals (floored at 0), not independent. On `its_staggered_common_shock` the independent
+  computation covered about 0.74.
+- `its_segmented_on_daily` forces a model without a random-walk level onto series that have one: it
+  stays mis-calibrated on purpose (the auto model for daily data is the structural one)."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -196,8 +262,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", choices=("sc", "its"), default=None)
     parser.add_argument("--effects", type=float, nargs="+", default=[0.0, 1.0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--design", nargs="+", default=None, help="run only these designs (by name)")
     args = parser.parse_args(argv)
     designs = [d for d in DESIGNS if args.only is None or (d.family == "sc") == (args.only == "sc")]
+    if args.design:
+        designs = [d for d in designs if d.name in args.design]
+    kept = _kept_rows(args.out, designs) if args.only or args.design else []
     start = time.perf_counter()
     results: list[dict[str, Any]] = []
     with Pool(args.processes) as pool:
@@ -213,8 +283,8 @@ def main(argv: list[str] | None = None) -> None:
                     f"({time.perf_counter() - t0:.0f} s)",
                     flush=True,
                 )
-                args.out.write_text(_markdown(results, args.reps, time.perf_counter() - start), encoding="utf-8")
-    args.out.write_text(_markdown(results, args.reps, time.perf_counter() - start), encoding="utf-8")
+                args.out.write_text(_markdown(results, args.reps, time.perf_counter() - start, kept), encoding="utf-8")
+    args.out.write_text(_markdown(results, args.reps, time.perf_counter() - start, kept), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,23 @@ def headline_card(
     )
 
 
+def section_card(title: str, body: Any, help_text: str | None = None, class_name: str | None = None) -> dbc.Card:
+    """A titled card around `body`; `help_text` is a small muted line above it (a chart's reading guide)."""
+    content = [html.P(help_text, className="small text-muted"), body] if help_text is not None else body
+    extra = {"className": class_name} if class_name is not None else {}
+    return dbc.Card([dbc.CardHeader(title), dbc.CardBody(content)], **extra)
+
+
+def plot(component_id: str, figure: Any) -> dcc.Graph:
+    """A chart without Plotly's logo in the mode bar."""
+    return dcc.Graph(id=component_id, figure=figure, config={"displaylogo": False})
+
+
+def table_or_empty(frame: pl.DataFrame, columns: list[tuple[str, str]], table_id: str, empty: str) -> Any:
+    """`table(frame, columns, table_id)`, or the `empty` message when the frame has no rows."""
+    return table(frame, columns, table_id) if frame.height else empty_state(empty)
+
+
 def money_interval(low: Any, high: Any, lang: str) -> str:
     """ "95% CI a – b" in money."""
     return t("dash.ci95", lang, low=format_money(num(low), lang), high=format_money(num(high), lang))

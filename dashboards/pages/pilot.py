@@ -23,6 +23,8 @@ from dashboards.components.ui import (
     label,
     money_interval,
     num,
+    plot,
+    section_card,
     verdict,
 )
 from dashboards.context import access, cursor, lang_of
@@ -105,21 +107,13 @@ def design_card(pilot: dict[str, Any], sites: pl.DataFrame, lang: str) -> dbc.Ca
         (t("dash.pilot.capex", lang), format_money(num(pilot["capex_kzt"]), lang)),
         (t("dash.pilot.opex", lang), format_money(num(pilot["opex_kzt_per_year"]), lang)),
     ]
-    return dbc.Card(
-        [
-            dbc.CardHeader(t("dash.pilot.design", lang)),
-            dbc.CardBody(
-                html.Dl(
-                    [
-                        el
-                        for k, v in rows
-                        for el in (html.Dt(k, className="col-sm-3"), html.Dd(v, className="col-sm-9"))
-                    ],
-                    className="row mb-0",
-                )
-            ),
-        ],
-        className="mb-3",
+    return section_card(
+        t("dash.pilot.design", lang),
+        html.Dl(
+            [el for k, v in rows for el in (html.Dt(k, className="col-sm-3"), html.Dd(v, className="col-sm-9"))],
+            className="row mb-0",
+        ),
+        class_name="mb-3",
     )
 
 
@@ -240,57 +234,32 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
                 className="verdict-box",
             ),
             money_cards(row, lang),
-            dbc.Card(
-                [
-                    dbc.CardHeader(t("dash.pilot.counterfactual", lang)),
-                    dbc.CardBody(
-                        [
-                            html.P(t("dash.pilot.counterfactual_help", lang), className="small text-muted"),
-                            dcc.Graph(
-                                id=ids.PI_COUNTERFACTUAL,
-                                figure=figures.counterfactual_chart(cf, pilot.get("first_go_live"), unit, lang),
-                                config={"displaylogo": False},
-                            ),
-                        ]
-                    ),
-                ],
-                className="mb-3",
+            section_card(
+                t("dash.pilot.counterfactual", lang),
+                plot(ids.PI_COUNTERFACTUAL, figures.counterfactual_chart(cf, pilot.get("first_go_live"), unit, lang)),
+                t("dash.pilot.counterfactual_help", lang),
+                "mb-3",
             ),
             dbc.Row(
                 [
                     dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(t("dash.pilot.event_study", lang)),
-                                dbc.CardBody(
-                                    [
-                                        html.P(t("dash.pilot.event_study_help", lang), className="small text-muted"),
-                                        dcc.Graph(
-                                            id=ids.PI_EVENT_STUDY,
-                                            figure=figures.event_study_chart(es, unit, lang),
-                                            config={"displaylogo": False},
-                                        ),
-                                    ]
-                                ),
-                            ]
+                        section_card(
+                            t("dash.pilot.event_study", lang),
+                            plot(ids.PI_EVENT_STUDY, figures.event_study_chart(es, unit, lang)),
+                            t("dash.pilot.event_study_help", lang),
                         ),
                         lg=6,
                     ),
                     dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(t("dash.pilot.diagnostics", lang)),
-                                dbc.CardBody(html.Ul([html.Li(line) for line in diagnostics_in_words(row, lang)])),
-                            ]
+                        section_card(
+                            t("dash.pilot.diagnostics", lang),
+                            html.Ul([html.Li(line) for line in diagnostics_in_words(row, lang)]),
                         ),
                         lg=6,
                     ),
                 ],
                 className="g-3 mb-3",
             ),
-            dbc.Card(
-                [dbc.CardHeader(t("dash.pilot.robustness", lang)), dbc.CardBody(robustness_table(rb, unit, lang))],
-                className="mb-3",
-            ),
+            section_card(t("dash.pilot.robustness", lang), robustness_table(rb, unit, lang), class_name="mb-3"),
         ]
     )

@@ -15,7 +15,15 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboards import ids
 from dashboards.components import figures
-from dashboards.components.ui import empty_state, grade_badge, headline_card, label, money_interval, num
+from dashboards.components.ui import (
+    empty_state,
+    grade_badge,
+    headline_card,
+    label,
+    money_interval,
+    num,
+    section_card,
+)
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
@@ -83,57 +91,26 @@ def _body(lang: str) -> html.Div:
     return html.Div(
         [
             dbc.Row(id=ids.PF_CARDS, className="g-3 mb-3"),
-            dbc.Card(
-                [
-                    dbc.CardHeader(t("dash.portfolio.forest", lang)),
-                    dbc.CardBody(
-                        [
-                            html.P(t("dash.portfolio.forest_help", lang), className="small text-muted"),
-                            graph(ids.PF_FOREST),
-                        ]
-                    ),
-                ],
-                className="mb-3",
+            section_card(
+                t("dash.portfolio.forest", lang),
+                graph(ids.PF_FOREST),
+                t("dash.portfolio.forest_help", lang),
+                "mb-3",
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(t("dash.portfolio.by_subsidiary", lang)),
-                                dbc.CardBody(graph(ids.PF_BY_SUBSIDIARY)),
-                            ]
-                        ),
-                        lg=6,
-                    ),
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(t("dash.portfolio.by_use_case", lang)),
-                                dbc.CardBody(graph(ids.PF_BY_USE_CASE)),
-                            ]
-                        ),
-                        lg=6,
-                    ),
+                    dbc.Col(section_card(t("dash.portfolio.by_subsidiary", lang), graph(ids.PF_BY_SUBSIDIARY)), lg=6),
+                    dbc.Col(section_card(t("dash.portfolio.by_use_case", lang), graph(ids.PF_BY_USE_CASE)), lg=6),
                 ],
                 className="g-3 mb-3",
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader(t("dash.portfolio.cumulative", lang)),
-                    dbc.CardBody(
-                        [
-                            html.P(t("dash.portfolio.cumulative_help", lang), className="small text-muted"),
-                            graph(ids.PF_CUMULATIVE),
-                        ]
-                    ),
-                ],
-                className="mb-3",
+            section_card(
+                t("dash.portfolio.cumulative", lang),
+                graph(ids.PF_CUMULATIVE),
+                t("dash.portfolio.cumulative_help", lang),
+                "mb-3",
             ),
-            dbc.Card(
-                [dbc.CardHeader(t("dash.portfolio.table", lang)), dbc.CardBody(html.Div(id=ids.PF_TABLE))],
-                className="mb-3",
-            ),
+            section_card(t("dash.portfolio.table", lang), html.Div(id=ids.PF_TABLE), class_name="mb-3"),
         ]
     )
 

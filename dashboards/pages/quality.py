@@ -10,13 +10,16 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboards import ids
 from dashboards.components import figures
-from dashboards.components.ui import empty_state, table
+from dashboards.components.ui import empty_state, plot, section_card, table_or_empty
 from dashboards.context import cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
 from pilot_roi.i18n import t
 
 dash.register_page(__name__, path="/quality", name="quality", title="pilot-roi", order=3)
+
+MISSING_COLUMNS = ("site_code", "metric_code", "first_period", "last_period", "n_present", "n_missing")
+OUTLIER_COLUMNS = ("site_code", "metric_code", "period", "value", "median", "reason")
 
 
 def layout(lang: str | None = None, **_: Any) -> html.Div:
@@ -54,10 +57,9 @@ def update_quality(subsidiary: str | None, lang: str | None) -> Any:
     require("read")
     lang = lang_of(lang)
     with cursor() as cur:
-        coverage = q.coverage(cur, subsidiary)
-        missing = q.missing_periods(cur, subsidiary)
-        flagged = q.outliers(cur, subsidiary)
+        views = q.quality(cur, subsidiary)
         uploads = q.uploads(cur, None, 10)
+    coverage, missing, flagged = views.coverage, views.missing, views.outliers
     if coverage.height == 0 and uploads.height == 0:
         return empty_state(t("dash.empty.no_observations", lang), t("dash.quality.no_data_hint", lang))
     last = uploads.row(0, named=True) if uploads.height else None
@@ -73,6 +75,10 @@ def update_quality(subsidiary: str | None, lang: str | None) -> Any:
         if last
         else t("dash.quality.no_uploads", lang)
     )
+
+    def columns(names: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(c, t(f"dash.quality.col.{c}", lang)) for c in names]
+
     if flagged.height:
         flagged = flagged.with_columns(
             flagged["reason"].replace_strict(
@@ -83,68 +89,35 @@ def update_quality(subsidiary: str | None, lang: str | None) -> Any:
     return html.Div(
         [
             dbc.Alert(last_text, color="light", id="quality-last-upload"),
-            dbc.Card(
-                [
-                    dbc.CardHeader(t("dash.quality.coverage", lang)),
-                    dbc.CardBody(
-                        [
-                            html.P(t("dash.quality.coverage_help", lang), className="small text-muted"),
-                            dcc.Graph(
-                                id="quality-coverage",
-                                figure=figures.coverage_heatmap(coverage, lang),
-                                config={"displaylogo": False},
-                            ),
-                        ]
-                    ),
-                ],
-                className="mb-3",
+            section_card(
+                t("dash.quality.coverage", lang),
+                plot("quality-coverage", figures.coverage_heatmap(coverage, lang)),
+                t("dash.quality.coverage_help", lang),
+                "mb-3",
             ),
             dbc.Row(
                 [
                     dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(t("dash.quality.missing", lang)),
-                                dbc.CardBody(
-                                    table(
-                                        missing,
-                                        [
-                                            (c, t(f"dash.quality.col.{c}", lang))
-                                            for c in (
-                                                "site_code",
-                                                "metric_code",
-                                                "first_period",
-                                                "last_period",
-                                                "n_present",
-                                                "n_missing",
-                                            )
-                                        ],
-                                        "quality-missing-table",
-                                    )
-                                    if missing.height
-                                    else empty_state(t("dash.quality.no_missing", lang))
-                                ),
-                            ]
+                        section_card(
+                            t("dash.quality.missing", lang),
+                            table_or_empty(
+                                missing,
+                                columns(MISSING_COLUMNS),
+                                "quality-missing-table",
+                                t("dash.quality.no_missing", lang),
+                            ),
                         ),
                         lg=6,
                     ),
                     dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(t("dash.quality.outliers", lang)),
-                                dbc.CardBody(
-                                    table(
-                                        flagged,
-                                        [
-                                            (c, t(f"dash.quality.col.{c}", lang))
-                                            for c in ("site_code", "metric_code", "period", "value", "median", "reason")
-                                        ],
-                                        "quality-outliers-table",
-                                    )
-                                    if flagged.height
-                                    else empty_state(t("dash.quality.no_outliers", lang))
-                                ),
-                            ]
+                        section_card(
+                            t("dash.quality.outliers", lang),
+                            table_or_empty(
+                                flagged,
+                                columns(OUTLIER_COLUMNS),
+                                "quality-outliers-table",
+                                t("dash.quality.no_outliers", lang),
+                            ),
                         ),
                         lg=6,
                     ),

@@ -25,7 +25,7 @@ from dashboards.components import reestimate
 from dashboards.components.pending import PendingUpload, put_pending, take_pending
 from dashboards.components.ui import empty_state, error_alert, table
 from dashboards.context import access, cursor, lang_of
-from dashboards.security import current_user, require
+from dashboards.security import audit_event, current_user, require
 from pilot_roi import dashboard_queries as q
 from pilot_roi.auth import can, upload_subsidiaries
 from pilot_roi.errors import InvalidInput, PilotRoiError, Problem
@@ -396,6 +396,7 @@ def download_errors(n_clicks: int | None, records: list[dict[str, Any]] | None) 
     frame = neutralise_frame(pl.DataFrame(records, infer_schema_length=None))
     buffer = io.BytesIO()
     frame.write_csv(buffer)
+    audit_event("export", "upload-errors.csv", {"format": "csv", "rows": frame.height})
     return dcc.send_bytes(b"\xef\xbb\xbf" + buffer.getvalue(), "upload-errors.csv")
 
 

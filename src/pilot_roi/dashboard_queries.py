@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pilot_roi.ingest.quality import quality_report
 from pilot_roi.resources import read_sql
 
 GRADES: tuple[str, ...] = ("demonstrated", "promising", "inconclusive", "adverse", "insufficient_data")
@@ -242,19 +243,59 @@ def uploads(con: duckdb.DuckDBPyConnection, username: str | None = None, limit: 
     return _frame(con, "dashboard_uploads", {"username": username, "limit": limit})
 
 
-def coverage(con: duckdb.DuckDBPyConnection, subsidiary: str | None = None) -> pl.DataFrame:
-    """Share of expected observations present per site and month: site_code, month, coverage (0..1)."""
-    return _frame(con, "dashboard_coverage", {"subsidiary": subsidiary})
+@dataclass(frozen=True, slots=True)
+class QualityViews:
+    """The quality page's frames, adapted from the ingestion quality report (`pilot_roi.ingest.quality`).
+
+    coverage: site_code, month, coverage (0..1: observed / expected periods in the month, mean over the site's
+        metrics; only months inside a metric's first..last observed period count).
+    missing: site-metrics with gaps between their first and last value, most gaps first (at most `limit`):
+        site_code, metric_code, first_period, last_period, n_present, n_missing.
+    outliers: values the quality report flags (|robust z| > QUALITY_PAGE_Z; values outside a metric's bounds never
+        reach the warehouse), at most `limit`: site_code, metric_code, period, value, median, robust_z,
+        reason ("robust_z").
+    """
+
+    coverage: pl.DataFrame
+    missing: pl.DataFrame
+    outliers: pl.DataFrame
 
 
-def missing_periods(con: duckdb.DuckDBPyConnection, subsidiary: str | None = None) -> pl.DataFrame:
-    """Site-metrics with gaps between their first and last value, most gaps first (at most 200)."""
-    return _frame(con, "dashboard_missing_periods", {"subsidiary": subsidiary})
+QUALITY_PAGE_Z = 5.0
+"""The quality page flags values more than 5 robust SDs out (the ingestion report's default, 3.5, flags more)."""
 
 
-def outliers(con: duckdb.DuckDBPyConnection, subsidiary: str | None = None) -> pl.DataFrame:
-    """Flagged values (outside bounds, or > 5 robust SDs from the site-metric median), at most 200."""
-    return _frame(con, "dashboard_outliers", {"subsidiary": subsidiary})
+def quality(con: duckdb.DuckDBPyConnection, subsidiary: str | None = None, limit: int = 200) -> QualityViews:
+    """Coverage per site and month, gaps and flagged values for one subsidiary (None: all), from one quality report."""
+    report = quality_report(con, subsidiary_code=subsidiary, z_threshold=QUALITY_PAGE_Z)
+    coverage = (
+        report.monthly.group_by("site_code", "month")
+        .agg((pl.col("n_observed") / pl.col("n_expected")).mean().alias("coverage"))
+        .sort("site_code", "month")
+    )
+    missing = (
+        report.coverage.filter(pl.col("n_missing") > 0)
+        .select(
+            "site_code",
+            "metric_code",
+            "first_period",
+            "last_period",
+            pl.col("n_observed").alias("n_present"),
+            "n_missing",
+        )
+        .sort(["n_missing", "site_code", "metric_code"], descending=[True, False, False])
+        .head(limit)
+    )
+    outliers = report.outliers.head(limit).select(
+        "site_code",
+        "metric_code",
+        "period",
+        "value",
+        pl.col("median_value").alias("median"),
+        "robust_z",
+        pl.lit("robust_z").alias("reason"),
+    )
+    return QualityViews(coverage=coverage, missing=missing, outliers=outliers)
 
 
 def registry_pilots(con: duckdb.DuckDBPyConnection, lang: str) -> pl.DataFrame:
@@ -293,3 +334,59 @@ def set_user_language(con: duckdb.DuckDBPyConnection, username: str, lang: str) 
 def template_rows(con: duckdb.DuckDBPyConnection, subsidiary: str | None) -> pl.DataFrame:
     """Site and metric pairs an engineer of `subsidiary` (None: any) reports: site_code, metric_code, unit."""
     return _frame(con, "dashboard_subsidiary_sites", {"subsidiary": subsidiary})
+
+
+AUDIT_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    """Filters of the audit page: one user, one action, a date range (ISO dates, inclusive); None = any.
+
+    ValueError if a date is not an ISO date (YYYY-MM-DD).
+    """
+
+    username: str | None = None
+    action: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        """Check the dates before they reach SQL."""
+        import datetime as dt
+
+        for value in (self.date_from, self.date_to):
+            if value is not None:
+                dt.date.fromisoformat(value)
+
+    def params(self) -> dict[str, Any]:
+        """The bound parameters of marts/dashboard_audit_log.sql (without limit and offset)."""
+        return {
+            "username": self.username,
+            "action": self.action,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+        }
+
+
+def audit_log(
+    con: duckdb.DuckDBPyConnection,
+    filters: AuditFilters | None = None,
+    *,
+    limit: int = AUDIT_PAGE_SIZE,
+    offset: int = 0,
+) -> pl.DataFrame:
+    """One page of audit events, newest first: event_id, occurred_at, username, action, target, details,
+    remote_addr and n_total (how many events match the filters)."""
+    if limit < 0 or offset < 0:
+        raise ValueError(f"limit={limit} and offset={offset} must not be negative")
+    params = {**(filters or AuditFilters()).params(), "limit": limit, "offset": offset}
+    return _frame(con, "dashboard_audit_log", params)
+
+
+def audit_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The users and actions present in the audit log, sorted: {"user": [...], "action": [...]}."""
+    out: dict[str, list[str]] = {"user": [], "action": []}
+    for row in _frame(con, "dashboard_audit_options").iter_rows(named=True):
+        out[str(row["kind"])].append(str(row["value"]))
+    return out

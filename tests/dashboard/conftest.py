@@ -12,24 +12,15 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.chrome.options import Options
 
+from headless_chromium import chromium_options
+
 _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:  # `dashboards/` sits at the repository root, beside src/
     sys.path.insert(0, str(_ROOT))
 
 
 def pytest_setup_options() -> Options:
-    options = Options()
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    return options
+    return chromium_options("--window-size=1400,1000")
 
 
 @pytest.fixture(scope="session")

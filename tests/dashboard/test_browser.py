@@ -26,6 +26,7 @@ PAGES = (
     ("/quality", "dash.quality.title"),
     ("/reports", "dash.reports.title"),
     ("/admin", "dash.admin.title"),
+    ("/audit", "dash.audit.title"),
 )
 
 

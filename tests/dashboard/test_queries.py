@@ -156,7 +156,7 @@ def test_warehouse_info_and_empty_warehouse(con: duckdb.DuckDBPyConnection) -> N
     assert q.portfolio(con, "ru").height == 0
     assert q.portfolio_headline(q.portfolio(con, "ru")).n_estimates == 0
     assert q.realized_gain(con).height == 0
-    assert q.coverage(con).height == 0 and q.uploads(con).height == 0
+    assert q.quality(con).coverage.height == 0 and q.uploads(con).height == 0
 
 
 def test_set_user_language_changes_only_the_language(con: duckdb.DuckDBPyConnection) -> None:

@@ -10,23 +10,10 @@ import yaml
 from pilot_roi.errors import InvalidInput
 from pilot_roi.registry import load_registry_file, parse_registry
 from pilot_roi.registry.parse import KnownCodes
+from registry_sample import sample_registry
 
 BASE: dict[str, Any] = {
-    "subsidiaries": [
-        {"code": "KMG", "name": {"ru": "КазМунайГаз", "kk": "ҚазМұнайГаз", "en": "KazMunayGas"}, "sector": "oil_gas"},
-        {"code": "KTZ", "name": {"ru": "КТЖ", "kk": "ҚТЖ", "en": "KTZ"}, "sector": "rail"},
-    ],
-    "sites": [
-        {"code": "KMG-ANPZ", "subsidiary": "KMG", "name": {"en": "Atyrau refinery"}, "region": "Atyrau"},
-        {"code": "KMG-PNHZ", "subsidiary": "KMG", "name": {"en": "Pavlodar refinery"}, "region": "Pavlodar"},
-        {"code": "KMG-SHNOS", "subsidiary": "KMG", "name": {"en": "Shymkent refinery"}, "region": "Shymkent"},
-        {"code": "KTZ-AST", "subsidiary": "KTZ", "name": {"en": "Astana depot"}, "region": "Astana"},
-    ],
-    "metrics": [
-        {"code": "energy_gj", "name": {"ru": "Энергия", "kk": "Энергия", "en": "Energy use"}, "unit": "GJ",
-         "frequency": "daily", "aggregation": "sum", "higher_is_better": False, "value_kzt_per_unit": 4200,
-         "min_value": 0},
-    ],
+    **sample_registry("KMG-ANPZ", "KMG-PNHZ", "KMG-SHNOS", "KTZ-AST"),
     "pilots": [
         {"code": "KMG-APC-01", "name": {"en": "APC"}, "subsidiary": "KMG", "use_case": "process_optimization",
          "sites": [{"site": "KMG-ANPZ", "go_live": "2025-03-01"}], "controls": ["KMG-PNHZ", "KMG-SHNOS"],

@@ -35,6 +35,15 @@ def test_quality_report(reg_con: duckdb.DuckDBPyConnection) -> None:
     assert output["last_upload_id"] == second.upload_id and output["last_uploaded_by"] == "eng2"
     assert sorted(report.missing.filter(pl.col("metric_code") == "energy_gj")["period"].to_list()) == sorted(gaps)
     assert report.missing.filter(pl.col("metric_code") == "output_t")["period"].to_list() == [date(2025, 3, 1)]
+    monthly = {
+        (r["metric_code"], r["month"]): (r["n_expected"], r["n_observed"]) for r in report.monthly.iter_rows(named=True)
+    }
+    # 60 days from 1 January: January 31 (2 gaps), February 28 (1 gap), 1 March; output_t has no March value.
+    assert monthly[("energy_gj", date(2025, 1, 1))] == (31, 29)
+    assert monthly[("energy_gj", date(2025, 2, 1))] == (28, 27)
+    assert monthly[("energy_gj", date(2025, 3, 1))] == (1, 1)
+    assert monthly[("output_t", date(2025, 3, 1))] == (1, 0)
+    assert report.monthly["n_observed"].sum() == energy["n_observed"] + output["n_observed"]
     flagged = report.outliers.filter(pl.col("metric_code") == "energy_gj")
     assert flagged["period"].to_list() == [days[25]]
     assert flagged["robust_z"][0] > 10

@@ -19,23 +19,9 @@ import yaml
 from pilot_roi import auth
 from pilot_roi.registry import load_registry_file
 from pilot_roi.warehouse import connect, migrate
+from registry_sample import sample_registry
 
-REGISTRY = {
-    "subsidiaries": [
-        {"code": "KMG", "name": {"ru": "КазМунайГаз", "kk": "ҚазМұнайГаз", "en": "KazMunayGas"}, "sector": "oil_gas"},
-        {"code": "KTZ", "name": {"ru": "КТЖ", "kk": "ҚТЖ", "en": "KTZ"}, "sector": "rail"},
-    ],
-    "sites": [
-        {"code": "KMG-ANPZ", "subsidiary": "KMG", "name": {"en": "Atyrau refinery"}, "region": "Atyrau"},
-        {"code": "KMG-PNHZ", "subsidiary": "KMG", "name": {"en": "Pavlodar refinery"}, "region": "Pavlodar"},
-        {"code": "KTZ-AST", "subsidiary": "KTZ", "name": {"en": "Astana depot"}, "region": "Astana"},
-    ],
-    "metrics": [
-        {"code": "energy_gj", "name": {"ru": "Энергия", "kk": "Энергия", "en": "Energy use"}, "unit": "GJ",
-         "frequency": "daily", "aggregation": "sum", "higher_is_better": False, "value_kzt_per_unit": 4200,
-         "min_value": 0},
-    ],
-}  # fmt: skip
+REGISTRY = sample_registry("KMG-ANPZ", "KMG-PNHZ", "KTZ-AST")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Correct-Horse-42"

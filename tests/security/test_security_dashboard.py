@@ -159,23 +159,13 @@ def _browser_errors(server: Server) -> list[str] | None:
         return None
     try:
         from selenium import webdriver
-        from selenium.webdriver.chrome.options import Options
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
+
+        from headless_chromium import chromium_options
     except ImportError:
         return None
-    options = Options()
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-    ):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options)
+    driver = webdriver.Chrome(options=chromium_options(console_log=True))
     try:
         driver.get(server.url + "/upload")
         driver.find_element(By.ID, "username").send_keys("admin")

@@ -415,22 +415,12 @@ def test_browser_signs_in_and_dash_runs_under_the_csp(server: Server) -> None:
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("chromium is not installed")
     webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = Options()
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-    ):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options)
+    from headless_chromium import chromium_options
+
+    driver = webdriver.Chrome(options=chromium_options(console_log=True))
     try:
         driver.get(server.url + "/")
         assert "/login" in driver.current_url

@@ -8,10 +8,11 @@ Two counterfactuals:
   plus a deterministic slope by default, AR(1) noise, seasonality as Fourier regressors whose
   coefficients live in the state vector so their uncertainty reaches the forecast) fitted on the
   pre-period and forecast over the post-period. The mean post gap's standard error comes from paths
-  simulated from the fitted model (state uncertainty at go-live and future shocks; the variance
-  parameters are taken as known).
+  simulated from the fitted model: state uncertainty at go-live, future shocks and, by default, the
+  variance parameters' own uncertainty (paths from parameter vectors drawn around the estimates).
 - `segmented_fit`: segmented regression over the whole series: intercept, trend, a level step and
-  (optionally) a slope change at go-live, Fourier seasonality; Gaussian with Newey-West (HAC) errors,
+  (optionally) a slope change at go-live, Fourier seasonality; Gaussian with AR(1) errors (feasible GLS
+  with a small-sample corrected rho whose uncertainty is integrated out) or Newey-West (HAC) errors,
   or Poisson/quasi-Poisson (log link, optional offset) for counts.
 """
 
@@ -20,13 +21,14 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 Frequency = Literal["daily", "weekly", "monthly", "quarterly", "annual", "integer"]
 
 _EPOCH_YEAR = 1970
+MIN_OBS_PARAM_DRAWS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +136,18 @@ def structural_fit(
     ar: bool = True,
     level_sd_floor: float = 0.01,
     n_sims: int = 1000,
+    n_param_draws: int = 20,
     rng: np.random.Generator,
 ) -> UnitForecast:
     """Fit `UnobservedComponents` on y[:go_live] and forecast the rest with simulated paths.
 
     `y` float64 (n,) with NaN for missing periods; `exog` (n, k) extra regressors (e.g. control
     series), complete. `trend` is a statsmodels level specification ("llevel", "lldtrend", "lltrend",
-    "dtrend", ...).
+    "dtrend", ...). With `n_param_draws` > 1 the paths carry the variance parameters' uncertainty too:
+    `n_param_draws` parameter vectors are drawn from the estimates' asymptotic normal distribution
+    (variances folded at 0, the AR coefficient kept stationary) and each simulates its share of the
+    `n_sims` paths from its own filtered state. With 0 or 1, or fewer than `MIN_OBS_PARAM_DRAWS`
+    observed pre-periods, the fitted parameters are taken as known.
     """
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.statespace.structural import UnobservedComponents
@@ -166,6 +173,7 @@ def structural_fit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(disp=False, maxiter=200)
+        res_free = res
         # A random-walk level with a small variance is hard to tell from none: the likelihood often
         # puts it at zero, and the forecast then ignores drift it cannot rule out. Like CausalImpact's
         # prior on the level's sd (0.01 of the outcome's sd), keep at least that much level variance.
@@ -183,8 +191,25 @@ def structural_fit(
     fc = res.get_forecast(steps, exog=x_post)
     fc_mean = np.asarray(fc.predicted_mean, float)
     fc_se = np.asarray(fc.se_mean, float)
-    sims = res.simulate(steps, anchor="end", repetitions=n_sims, exog=x_post, rng=rng)
-    sim_post = np.asarray(sims, float).reshape(steps, n_sims)
+    floors = {"sigma2.level": floor} if floored else {}
+    cap = float(np.nanvar(y[:go_live]))
+    # the normal approximation to the variance estimates needs a long pre-period: with a few dozen points
+    # the likelihood is too flat for the Hessian to bound them (short series default to segmented fits)
+    use_draws = n_param_draws > 1 and int(np.isfinite(y[:go_live]).sum()) >= MIN_OBS_PARAM_DRAWS
+    draws = _parameter_draws(res, res_free, n_param_draws, rng, floors, cap) if use_draws else None
+    if draws is None:
+        sims = res.simulate(steps, anchor="end", repetitions=n_sims, exog=x_post, rng=rng)
+        sim_post = np.asarray(sims, float).reshape(steps, n_sims)
+    else:
+        per = -(-n_sims // draws.shape[0])
+        parts = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for theta in draws:
+                res_d = model.filter(theta)
+                part = res_d.simulate(steps, anchor="end", repetitions=per, exog=x_post, rng=rng)
+                parts.append(np.asarray(part, float).reshape(steps, per))
+        sim_post = np.concatenate(parts, axis=1)[:, :n_sims]
     pre_pred = np.asarray(res.fittedvalues, float)
     pre_se = np.sqrt(np.asarray(res.filter_results.forecasts_error_cov[0, 0, :], float))
     # the first periods are diffuse: no honest one-step prediction yet
@@ -201,6 +226,7 @@ def structural_fit(
         "params": params,
         "converged": converged,
         "level_variance_floored": floored,
+        "parameter_uncertainty": draws is not None,
         "aic": float(res.aic),
     }
     return UnitForecast(
@@ -209,6 +235,40 @@ def structural_fit(
         sim_post=sim_post,
         info=info,
     )
+
+
+def _parameter_draws(
+    res: Any, res_free: Any, n_draws: int, rng: np.random.Generator, floors: dict[str, float], cap: float
+) -> np.ndarray | None:
+    """`n_draws` parameter vectors (n_draws, k) around `res`'s estimates, or None when no usable covariance.
+
+    The covariance is the numerical-Hessian one of the unrestricted fit `res_free` (a floored variance
+    has none of its own). Variances are censored at their floor (0, or `floors[name]`): an estimate on
+    the boundary has a point mass there and a half-normal above) and capped at `cap`, the pre-period
+    variance of the series (no component's one-step variance can plausibly exceed it; short series give
+    Hessians too flat to bound them); AR coefficients are clipped to (-0.98, 0.98).
+    """
+    model = res_free.model
+    names = list(model.param_names)
+    center = np.asarray(res.params, dtype=np.float64)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cov = np.asarray(res_free.cov_params(), dtype=np.float64)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    if cov.shape != (len(names), len(names)) or not np.all(np.isfinite(cov)):
+        return None
+    cov = 0.5 * (cov + cov.T)
+    vals, vecs = np.linalg.eigh(cov)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    draws = center + rng.standard_normal((n_draws, len(names))) @ root.T
+    for j, name in enumerate(names):
+        if name.startswith("sigma2"):
+            draws[:, j] = np.clip(draws[:, j], floors.get(name, 0.0), max(cap, float(center[j])))
+        elif name.startswith("ar."):
+            draws[:, j] = np.clip(draws[:, j], -0.98, 0.98)
+    return draws
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +394,7 @@ def segmented_fit(
     df = math.inf
     rho = math.nan
     rho_raw = math.nan
+    extra: list[Any] = []
     if family == "gaussian" and cov == "ar1":
         # GLSAR needs an unbroken series: fill no gaps (callers refuse gappy pre-periods), drop NaN ends
         glsar = sm.GLSAR(y[ok], x[ok], rho=1)
@@ -341,8 +402,16 @@ def segmented_fit(
             warnings.simplefilter("ignore")
             glsar.iterative_fit(maxiter=20)
             rho_raw = float(np.asarray(glsar.rho).ravel()[0])
-            rho = corrected_rho(rho_raw, int(ok.sum()), x.shape[1])
+            n_ok = int(ok.sum())
+            rho = corrected_rho(rho_raw, n_ok, x.shape[1])
             res = sm.GLSAR(y[ok], x[ok], rho=rho).fit()
+            # rho is estimated too: average the fit over its sampling distribution (3-point Gauss-Hermite
+            # on rho +- sqrt(3) sd, sd = sqrt((1 - rho^2) / n)); the spread of the estimates adds to
+            # the variance (law of total variance)
+            rho_sd = math.sqrt(max(1.0 - rho**2, 0.0) / max(n_ok, 1))
+            for node in (-math.sqrt(3.0), math.sqrt(3.0)):
+                r_k = min(0.95, max(0.0, rho + node * rho_sd))
+                extra.append(sm.GLSAR(y[ok], x[ok], rho=r_k).fit())
         df = float(res.df_resid)
     elif family == "gaussian":
         res = sm.OLS(y[ok], x[ok]).fit(**fit_kw)
@@ -353,6 +422,14 @@ def segmented_fit(
         res = glm.fit(scale="X2", **fit_kw) if cov == "model" else glm.fit(**fit_kw)
     beta = np.asarray(res.params, float)
     vcov = np.asarray(res.cov_params(), float)
+    if family == "gaussian" and cov == "ar1":
+        mix = [(2.0 / 3.0, beta, vcov)] + [
+            (1.0 / 6.0, np.asarray(r.params, float), np.asarray(r.cov_params(), float)) for r in extra
+        ]
+        total = np.zeros_like(vcov)
+        for w, b, v in mix:
+            total += w * (v + np.outer(b - beta, b - beta))
+        vcov = total
     post_obs = ok & (post > 0)
     off_all = np.zeros(n) if offset is None else np.asarray(offset, float)
     if family == "gaussian":
@@ -378,6 +455,7 @@ def segmented_fit(
         "ar1_rho": rho,
         "ar1_rho_raw": rho_raw,
         "trend": trend,
+        "trend_identified": trend_supported(go_live, seasonal_periods) if trend else None,
         "seasonality": season_names,
         "slope_change": slope_change,
         "params": {nm: float(b) for nm, b in zip(names, beta[: len(names)], strict=True)},

@@ -136,3 +136,72 @@ def simulate_monthly_panel(
         },
         schema={"site": pl.String, "date": pl.Date, "value": pl.Float64, "go_live": pl.Date},
     )
+
+
+def simulate_monthly_staggered_panel(
+    rng: np.random.Generator,
+    *,
+    n_treated: int = 6,
+    n_pre: int = 13,
+    stagger: tuple[int, ...] = (0, 4, 8),
+    n_post: int = 20,
+    effect: float = 0.0,
+    ramp: int = 2,
+    rho: float = 0.2,
+    sigma: float = 1.0,
+    common_rho: float = 0.5,
+    common_sigma: float = 1.0,
+    slope_sd: float = 0.05,
+) -> pl.DataFrame:
+    """Monthly series of `n_treated` sites, all treated, in cohorts going live `stagger` months after
+    month `n_pre` (round-robin), observed for `n_pre + max(stagger) + n_post` months.
+
+    Each site: level + its own linear trend (slope ~ N(0, `slope_sd`)) + annual seasonality + AR(1)
+    noise (`rho`, innovation sd `sigma`) + a factor shared by all sites (AR(1) with `common_rho`,
+    innovation sd `common_sigma`: the common shocks that make sites' forecast errors correlated). The
+    effect ramps up linearly over `ramp` months from go-live to `effect`; the true ATT over the observed
+    post cells is therefore below `effect` (see `staggered_true_att`).
+    """
+    n_times = n_pre + max(stagger) + n_post
+    t = np.arange(n_times)
+    level = rng.normal(50.0, 5.0, size=(n_treated, 1))
+    slope = rng.normal(0.0, slope_sd, size=(n_treated, 1)) * t[None, :]
+    season = rng.uniform(1.0, 3.0, size=(n_treated, 1)) * np.sin(2 * np.pi * t[None, :] / 12.0 + 0.5)
+    common = _ar1(rng, (1, n_times), common_rho, common_sigma)
+    y = level + slope + season + common + _ar1(rng, (n_treated, n_times), rho, sigma)
+    go = np.asarray([n_pre + stagger[i % len(stagger)] for i in range(n_treated)])
+    y += effect * _ramp_path(t, go, ramp)
+    dates = [dt.date(2019 + (k // 12), 1 + k % 12, 1) for k in range(n_times)]
+    sites = [f"S{i:03d}" for i in range(n_treated)]
+    return pl.DataFrame(
+        {
+            "site": np.repeat(sites, n_times),
+            "date": dates * n_treated,
+            "value": y.ravel(),
+            "go_live": [dates[go[i]] for i in range(n_treated) for _ in range(n_times)],
+        },
+        schema={"site": pl.String, "date": pl.Date, "value": pl.Float64, "go_live": pl.Date},
+    )
+
+
+def _ramp_path(t: np.ndarray, go: np.ndarray, ramp: int) -> np.ndarray:
+    since = t[None, :] - go[:, None]
+    share = np.ones_like(since, dtype=float) if ramp <= 0 else np.minimum(1.0, (since + 1) / ramp)
+    return np.where(since >= 0, share, 0.0)
+
+
+def staggered_true_att(
+    effect: float,
+    *,
+    n_treated: int = 6,
+    n_pre: int = 13,
+    stagger: tuple[int, ...] = (0, 4, 8),
+    n_post: int = 20,
+    ramp: int = 2,
+) -> float:
+    """The ATT over all post cells of `simulate_monthly_staggered_panel` with the same arguments."""
+    n_times = n_pre + max(stagger) + n_post
+    go = np.asarray([n_pre + stagger[i % len(stagger)] for i in range(n_treated)])
+    path = _ramp_path(np.arange(n_times), go, ramp)
+    post = np.arange(n_times)[None, :] >= go[:, None]
+    return float(effect * path[post].mean())

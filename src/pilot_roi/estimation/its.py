@@ -7,14 +7,17 @@ fits the counterfactual model chosen by `model` and averages the gaps over the t
 - `model="structural"`: statsmodels `UnobservedComponents` (local level + deterministic slope, AR(1),
   weekly and annual Fourier seasonality when the pre-period covers a cycle, optional control series as
   regressors) fitted on the pre-period and forecast; the ATT's standard error is the spread of the
-  mean over simulated forecast paths. Default for daily and weekly data.
-- `model="segmented"`: segmented regression (level step and slope change at go-live, Fourier
-  seasonality) with AR(1) errors by feasible GLS and t intervals (or Newey-West / model errors);
-  `family="poisson"` for counts. Default otherwise.
+  mean over simulated forecast paths, which carry the variance parameters' uncertainty (`param_draws`).
+  Default for daily and weekly data.
+- `model="segmented"`: segmented regression (linear trend, a level step at go-live and optionally a
+  slope change, Fourier seasonality) with AR(1) errors by feasible GLS (small-sample corrected rho,
+  floored at 0, its uncertainty integrated out) and t intervals on the residual degrees of freedom (or
+  Newey-West / model errors); `family="poisson"` for counts. Default otherwise.
 
 ATT: mean over every observed post cell of (observed - counterfactual), in outcome units; intervals
-are ATT ± q · se (normal q for the structural model, t for the segmented); several treated units are
-taken as independent. `diagnostics["cumulative"]`
+are ATT ± q · se (normal q for the structural model, t for the segmented). Several treated units'
+forecast errors are taken to be as correlated as their pre-period residuals (common shocks: a shared
+shock does not average out over units). `diagnostics["cumulative"]`
 holds the cumulative effect over the post-period (mean over treated units) with its interval.
 """
 
@@ -54,7 +57,9 @@ class ItsOptions:
     (segmented); use_controls [False]: the
     mean of never-treated units as a regressor; seasonal_periods [None = from the frequency];
     min_pre_periods [None = 28 daily, 16 weekly, 12 monthly, 8 quarterly, 6 annual, 8 otherwise];
-    max_missing_share [0.3] of the pre-period; n_sims [1000] simulated paths per unit;
+    max_missing_share [0.3] of the pre-period; n_sims [1000] simulated paths per unit; param_draws [20]:
+    parameter vectors drawn from the variance parameters' estimated distribution, each simulating its
+    share of the paths (0: parameters taken as known) (structural);
     control_group [ignored: accepted for a uniform API].
     """
 
@@ -71,6 +76,7 @@ class ItsOptions:
     min_pre_periods: int | None = None
     max_missing_share: float = 0.3
     n_sims: int = 1000
+    param_draws: int = 20
     control_group: str = "never_treated"
 
 
@@ -90,6 +96,8 @@ def parse_options(options: dict[str, Any]) -> ItsOptions:
     check_choice("trend", opts.trend, _TRENDS)
     if opts.n_sims < 100:
         raise ValueError("n_sims must be at least 100")
+    if opts.param_draws < 0 or opts.param_draws > opts.n_sims // 10:
+        raise ValueError("param_draws must lie between 0 and n_sims / 10")
     return opts
 
 
@@ -221,6 +229,7 @@ def _fit_unit(
             ar=opts.ar,
             level_sd_floor=opts.level_sd_floor,
             n_sims=opts.n_sims,
+            n_param_draws=opts.param_draws,
             rng=rng,
         )
         sims = fc.sim_post
@@ -337,8 +346,7 @@ def _assemble(
     np.add.at(s_gap, (rel - e_min)[ok], (ys - cfs)[ok])
     np.add.at(s_cnt, (rel - e_min)[ok], 1.0)
     s_unit = np.zeros((len(units), n_e))
-    rows, cols = np.nonzero(ok)
-    s_unit[rows, (rel - e_min)[ok]] = ses[ok]
+    s_unit[np.nonzero(ok)[0], (rel - e_min)[ok]] = ses[ok]
     s_var = np.einsum("ie,ij,je->e", s_unit, corr, s_unit)
     has = s_cnt > 0
     e_att = s_gap[has] / s_cnt[has]

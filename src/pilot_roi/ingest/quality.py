@@ -18,12 +18,15 @@ class QualityReport:
         n_observed, n_expected (periods at the metric's frequency from first to last), n_missing,
         last_upload_id, last_uploaded_at, last_file_name, last_uploaded_by (the latest upload whose values are
         current for the pair).
+    monthly: one row per site x metric x calendar month with an expected period: site_code, metric_code, month,
+        n_expected, n_observed (coverage over time).
     missing: one row per missing period: site_code, metric_code, period.
     outliers: flagged values (|robust z| > threshold, series of at least `min_points`): site_code, metric_code,
         period, value, median_value, mad (metric units), robust_z (unitless), upload_id. Flagged, never rejected.
     """
 
     coverage: pl.DataFrame
+    monthly: pl.DataFrame
     missing: pl.DataFrame
     outliers: pl.DataFrame
 
@@ -44,8 +47,9 @@ def quality_report(
     filters = {"site_code": site_code, "metric_code": metric_code, "subsidiary_code": subsidiary_code}
     con.execute(read_sql("marts/quality_expected_periods.sql"), filters)
     coverage = con.sql(read_sql("marts/quality_coverage.sql")).pl()
+    monthly = con.sql(read_sql("marts/quality_coverage_monthly.sql")).pl()
     missing = con.sql(read_sql("marts/quality_missing_periods.sql")).pl()
     outliers = con.sql(
         read_sql("marts/quality_outliers.sql"), params={**filters, "z_threshold": z_threshold, "min_points": min_points}
     ).pl()
-    return QualityReport(coverage=coverage, missing=missing, outliers=outliers)
+    return QualityReport(coverage=coverage, monthly=monthly, missing=missing, outliers=outliers)

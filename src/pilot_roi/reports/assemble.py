@@ -295,7 +295,7 @@ def assemble_report(
                 target=r["target"],
                 details=r["details"],
             )
-            for r in _query(con, "reports/lineage_audit.sql", as_of=as_of)
+            for r in _query(con, "reports/lineage_audit.sql", as_of=as_of, year=year)
         ),
     )
 

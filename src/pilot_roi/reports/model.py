@@ -268,7 +268,7 @@ class RestatementRow:
 
 @dataclass(frozen=True, slots=True)
 class AuditRow:
-    """One audit-log event about data changes before the run (restatements, uploads, registry loads)."""
+    """One audit-log event of the year up to the run's start (any action), or an earlier data or registry change."""
 
     event_id: int
     occurred_at: datetime

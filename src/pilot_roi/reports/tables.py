@@ -5,7 +5,7 @@ Values stay raw (floats, ints, dates, text); each renderer formats them by the c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -36,13 +36,6 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
 
 
-def _c(lang: str) -> Callable[[str, str, Kind], Column]:
-    def make(col_id: str, key: str, kind: Kind) -> Column:
-        return Column(col_id, t(key, lang), kind)
-
-    return make
-
-
 def grade_label(grade: str, lang: str) -> str:
     """The evidence grade in the reader's language."""
     return t(f"report.grade.{grade}", lang)
@@ -57,22 +50,198 @@ def method_label(method: str | None, lang: str) -> str:
     return method if text == key else text
 
 
-def _lo(a: Amount | None) -> float | None:
-    return None if a is None else a.ci_low
+Get = Callable[[Any, str], Cell]
 
 
-def _hi(a: Amount | None) -> float | None:
-    return None if a is None else a.ci_high
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One column of a table spec and how to read its value from one row's source object.
+
+    `header` is an i18n key, or a function of the language for headers that are not a plain key; `get` reads the
+    value from the row's source (and the language); without it the value is the source's attribute named `id`.
+    """
+
+    id: str
+    header: str | Callable[[str], str]
+    kind: Kind
+    get: Get | None = None
+
+    def column(self, lang: str) -> Column:
+        """The column in the report's language."""
+        header = self.header(lang) if callable(self.header) else t(self.header, lang)
+        return Column(self.id, header, self.kind)
+
+    def value(self, source: Any, lang: str) -> Cell:
+        """This column's cell for one row's source object."""
+        return getattr(source, self.id) if self.get is None else self.get(source, lang)
 
 
-def _v(a: Amount | None) -> float | None:
-    return None if a is None else a.value
+def spec_table(key: str, title_key: str, fields: Sequence[Field], sources: Iterable[Any], lang: str) -> Table:
+    """A table from its spec: one column per field, one row per source object."""
+    return Table(
+        key,
+        t(title_key, lang),
+        tuple(f.column(lang) for f in fields),
+        tuple(tuple(f.value(s, lang) for f in fields) for s in sources),
+    )
+
+
+def _literal(text: str) -> Callable[[str], str]:
+    return lambda _lang: text
+
+
+def _attr(name: str) -> Get:
+    return lambda s, _lang: getattr(s, name)
+
+
+def _name(attr: str) -> Get:
+    """A `Name` attribute in the reader's language."""
+    return lambda s, lang: getattr(s, attr).get(lang)
+
+
+def _text(attr: str) -> Get:
+    """An optional text attribute, '' when absent."""
+    return lambda s, _lang: getattr(s, attr) or ""
+
+
+def _part(attr: str, part: Literal["value", "ci_low", "ci_high"]) -> Get:
+    """One part of an optional `Amount` attribute (None when the amount is absent)."""
+
+    def get(s: Any, _lang: str) -> Cell:
+        amount: Amount | None = getattr(s, attr)
+        return None if amount is None else getattr(amount, part)
+
+    return get
+
+
+def _at(index: int, *fields: Field) -> tuple[Field, ...]:
+    """The same fields read from element `index` of a tuple source (rows of nested sections)."""
+
+    def moved(f: Field) -> Field:
+        return Field(f.id, f.header, f.kind, lambda s, lang: f.value(s[index], lang))
+
+    return tuple(moved(f) for f in fields)
+
+
+def _grade(s: Any, lang: str) -> Cell:
+    return grade_label(s.grade, lang)
+
+
+def _method(s: Any, lang: str) -> Cell:
+    return method_label(s.method, lang)
+
+
+def _use_case(s: Any, lang: str) -> Cell:
+    return t(f"report.use_case.{s.use_case}", lang)
+
+
+_PILOT_CODE = Field("pilot_code", "report.col.pilot_code", "text", _attr("code"))
+_METRIC_CODE = Field("metric_code", "report.col.metric_code", "text")
+_PILOT_HEAD = (
+    _PILOT_CODE,
+    Field("pilot_name", "report.col.pilot_name", "text", _name("name")),
+    Field("subsidiary", "report.col.subsidiary", "text", _name("subsidiary_name")),
+    Field("use_case", "report.col.use_case", "text", _use_case),
+)
+_DEMONSTRATED = (
+    Field(
+        "demonstrated_annual_gain", "report.col.demonstrated_gain", "money", _part("demonstrated_annual_gain", "value")
+    ),
+    Field(
+        "demonstrated_annual_gain_ci_low",
+        "report.col.annual_gain_ci_low",
+        "money",
+        _part("demonstrated_annual_gain", "ci_low"),
+    ),
+    Field(
+        "demonstrated_annual_gain_ci_high",
+        "report.col.annual_gain_ci_high",
+        "money",
+        _part("demonstrated_annual_gain", "ci_high"),
+    ),
+)
+_REALIZED_YEAR = Field("realized_gain_year", "report.col.realized_year", "money")
+_CAPEX = Field("capex", "report.col.capex", "money")
+_OPEX = Field("opex_per_year", "report.col.opex", "money")
+_NPV = Field("npv", "report.col.npv", "money")
+_ROI = Field("roi", "report.col.roi", "ratio")
+_PAYBACK = Field("payback_months", "report.col.payback", "number")
+_STATUS = Field("status", "report.col.status", "text")
+_REASON = Field("reason", "report.col.reason", "text", _text("reason"))
+_METHOD = Field("method", "report.col.method", "text", _method)
+_EFFECT = Field("effect", "report.col.effect", "number")
+_SE = Field("se", "report.col.se", "number")
+_EFFECT_PCT = Field("effect_pct", "report.col.effect_pct", "pct")
+_CI_LOW = Field("ci_low", "report.col.ci_low", "number")
+_CI_HIGH = Field("ci_high", "report.col.ci_high", "number")
+_P_VALUE = Field("p_value", "report.col.p_value", "p")
+_N_TREATED = Field("n_treated", "report.col.n_treated", "int")
+_UPLOAD_ID = Field("upload_id", "report.col.upload_id", "int")
+_FILE_NAME = Field("file_name", "report.col.file", "text")
+
+_GROUP_TAIL = (
+    Field("n_pilots", "report.col.pilots", "int"),
+    Field("n_demonstrated", "report.col.n_demonstrated", "int"),
+    Field("n_adverse", "report.col.n_adverse", "int"),
+    *_DEMONSTRATED,
+    _REALIZED_YEAR,
+    _CAPEX,
+    _OPEX,
+    _NPV,
+    _ROI,
+)
+PILOT_FIELDS = (
+    *_PILOT_HEAD,
+    Field("grade", "report.col.grade", "text", _grade),
+    Field("n_treated", "report.col.n_treated", "int", lambda p, _lang: len(p.treated_sites)),
+    Field("first_go_live", "report.col.go_live", "date", lambda p, _lang: min(s.go_live for s in p.treated_sites)),
+    _CAPEX,
+    _OPEX,
+    *_DEMONSTRATED,
+    _REALIZED_YEAR,
+    _NPV,
+    _ROI,
+    _PAYBACK,
+)
+_METRIC_FIELDS = (
+    _METRIC_CODE,
+    Field("metric_name", "report.col.metric", "text", _name("metric_name")),
+    Field("unit", "report.col.unit", "text"),
+    _STATUS,
+    _REASON,
+    _METHOD,
+    Field("grade", "report.col.grade", "text", _grade),
+    Field("grade_reason", "report.col.grade_reason", "text", _text("grade_reason")),
+    _EFFECT,
+    _SE,
+    _EFFECT_PCT,
+    _CI_LOW,
+    _CI_HIGH,
+    _P_VALUE,
+    Field("q_value", "report.col.q_value", "p"),
+    Field("pre_trend_p", "report.col.pre_trend_p", "p"),
+    _N_TREATED,
+    Field("n_controls", "report.col.n_controls", "int"),
+    Field("n_pre_periods", "report.col.n_pre", "int"),
+    Field("n_post_periods", "report.col.n_post", "int"),
+    Field("annual_gain_kzt", "report.col.annual_gain", "money", _part("annual_gain", "value")),
+    Field("annual_gain_ci_low", "report.col.annual_gain_ci_low", "money", _part("annual_gain", "ci_low")),
+    Field("annual_gain_ci_high", "report.col.annual_gain_ci_high", "money", _part("annual_gain", "ci_high")),
+    Field("npv_kzt", "report.col.npv", "money", _part("npv", "value")),
+    Field("npv_ci_low", "report.col.npv_ci_low", "money", _part("npv", "ci_low")),
+    Field("npv_ci_high", "report.col.npv_ci_high", "money", _part("npv", "ci_high")),
+    _ROI,
+    _PAYBACK,
+    Field("realized_gain_to_date", "report.col.realized_to_date", "money"),
+    _REALIZED_YEAR,
+)
+ESTIMATE_FIELDS = (*_at(0, *_PILOT_HEAD), *_at(1, *_METRIC_FIELDS))
+"""Columns of the per pilot-metric table; a row's source is a (pilot, metric) pair."""
 
 
 def summary_table(report: YearReport, lang: str) -> Table:
     """Executive summary as label / value / 95% CI rows (values in their natural units)."""
     s = report.summary
-    c = _c(lang)
     rows: list[tuple[Cell, ...]] = [
         (
             "demonstrated_annual_gain",
@@ -104,10 +273,10 @@ def summary_table(report: YearReport, lang: str) -> Table:
         t("report.section.summary", lang),
         (
             Column("item", "id", "text"),
-            c("label", "report.col.item", "text"),
-            c("value", "report.col.value", "number"),
-            c("ci_low", "report.col.ci_low", "number"),
-            c("ci_high", "report.col.ci_high", "number"),
+            Column("label", t("report.col.item", lang), "text"),
+            Column("value", t("report.col.value", lang), "number"),
+            _CI_LOW.column(lang),
+            _CI_HIGH.column(lang),
         ),
         tuple(rows),
     )
@@ -115,339 +284,168 @@ def summary_table(report: YearReport, lang: str) -> Table:
 
 def group_table(key: str, title_key: str, name_key: str, groups: tuple[GroupRow, ...], lang: str) -> Table:
     """By-subsidiary or by-use-case table."""
-    c = _c(lang)
-    columns = (
-        Column("code", "code", "text"),
-        c("name", name_key, "text"),
-        c("n_pilots", "report.col.pilots", "int"),
-        c("n_demonstrated", "report.col.n_demonstrated", "int"),
-        c("n_adverse", "report.col.n_adverse", "int"),
-        c("demonstrated_annual_gain", "report.col.demonstrated_gain", "money"),
-        c("demonstrated_annual_gain_ci_low", "report.col.annual_gain_ci_low", "money"),
-        c("demonstrated_annual_gain_ci_high", "report.col.annual_gain_ci_high", "money"),
-        c("realized_gain_year", "report.col.realized_year", "money"),
-        c("capex", "report.col.capex", "money"),
-        c("opex_per_year", "report.col.opex", "money"),
-        c("npv", "report.col.npv", "money"),
-        c("roi", "report.col.roi", "ratio"),
+    fields = (
+        Field("code", _literal("code"), "text", _attr("key")),
+        Field("name", name_key, "text", _name("name")),
+        *_GROUP_TAIL,
     )
-    rows = tuple(
-        (
-            g.key,
-            g.name.get(lang),
-            g.n_pilots,
-            g.n_demonstrated,
-            g.n_adverse,
-            g.demonstrated_annual_gain.value,
-            g.demonstrated_annual_gain.ci_low,
-            g.demonstrated_annual_gain.ci_high,
-            g.realized_gain_year,
-            g.capex,
-            g.opex_per_year,
-            g.npv,
-            g.roi,
-        )
-        for g in groups
-    )
-    return Table(key, t(title_key, lang), columns, rows)
+    return spec_table(key, title_key, fields, groups, lang)
 
 
 def pilots_table(report: YearReport, lang: str) -> Table:
     """One row per pilot: design summary and the pilot's own economics (demonstrated gains only)."""
-    c = _c(lang)
-    columns = (
-        c("pilot_code", "report.col.pilot_code", "text"),
-        c("pilot_name", "report.col.pilot_name", "text"),
-        c("subsidiary", "report.col.subsidiary", "text"),
-        c("use_case", "report.col.use_case", "text"),
-        c("grade", "report.col.grade", "text"),
-        c("n_treated", "report.col.n_treated", "int"),
-        c("first_go_live", "report.col.go_live", "date"),
-        c("capex", "report.col.capex", "money"),
-        c("opex_per_year", "report.col.opex", "money"),
-        c("demonstrated_annual_gain", "report.col.demonstrated_gain", "money"),
-        c("demonstrated_annual_gain_ci_low", "report.col.annual_gain_ci_low", "money"),
-        c("demonstrated_annual_gain_ci_high", "report.col.annual_gain_ci_high", "money"),
-        c("realized_gain_year", "report.col.realized_year", "money"),
-        c("npv", "report.col.npv", "money"),
-        c("roi", "report.col.roi", "ratio"),
-        c("payback_months", "report.col.payback", "number"),
-    )
-    rows = tuple(
-        (
-            p.code,
-            p.name.get(lang),
-            p.subsidiary_name.get(lang),
-            t(f"report.use_case.{p.use_case}", lang),
-            grade_label(p.grade, lang),
-            len(p.treated_sites),
-            min(s.go_live for s in p.treated_sites),
-            p.capex,
-            p.opex_per_year,
-            p.demonstrated_annual_gain.value,
-            p.demonstrated_annual_gain.ci_low,
-            p.demonstrated_annual_gain.ci_high,
-            p.realized_gain_year,
-            p.npv,
-            p.roi,
-            p.payback_months,
-        )
-        for p in report.pilots
-    )
-    return Table("pilots", t("report.section.pilots", lang), columns, rows)
+    return spec_table("pilots", "report.section.pilots", PILOT_FIELDS, report.pilots, lang)
 
 
 def estimates_table(report: YearReport, lang: str) -> Table:
     """The per pilot-metric table (the CSV export): every estimate with its economics."""
-    c = _c(lang)
-    columns = (
-        c("pilot_code", "report.col.pilot_code", "text"),
-        c("pilot_name", "report.col.pilot_name", "text"),
-        c("subsidiary", "report.col.subsidiary", "text"),
-        c("use_case", "report.col.use_case", "text"),
-        c("metric_code", "report.col.metric_code", "text"),
-        c("metric_name", "report.col.metric", "text"),
-        c("unit", "report.col.unit", "text"),
-        c("status", "report.col.status", "text"),
-        c("reason", "report.col.reason", "text"),
-        c("method", "report.col.method", "text"),
-        c("grade", "report.col.grade", "text"),
-        c("grade_reason", "report.col.grade_reason", "text"),
-        c("effect", "report.col.effect", "number"),
-        c("se", "report.col.se", "number"),
-        c("effect_pct", "report.col.effect_pct", "pct"),
-        c("ci_low", "report.col.ci_low", "number"),
-        c("ci_high", "report.col.ci_high", "number"),
-        c("p_value", "report.col.p_value", "p"),
-        c("q_value", "report.col.q_value", "p"),
-        c("pre_trend_p", "report.col.pre_trend_p", "p"),
-        c("n_treated", "report.col.n_treated", "int"),
-        c("n_controls", "report.col.n_controls", "int"),
-        c("n_pre_periods", "report.col.n_pre", "int"),
-        c("n_post_periods", "report.col.n_post", "int"),
-        c("annual_gain_kzt", "report.col.annual_gain", "money"),
-        c("annual_gain_ci_low", "report.col.annual_gain_ci_low", "money"),
-        c("annual_gain_ci_high", "report.col.annual_gain_ci_high", "money"),
-        c("npv_kzt", "report.col.npv", "money"),
-        c("npv_ci_low", "report.col.npv_ci_low", "money"),
-        c("npv_ci_high", "report.col.npv_ci_high", "money"),
-        c("roi", "report.col.roi", "ratio"),
-        c("payback_months", "report.col.payback", "number"),
-        c("realized_gain_to_date", "report.col.realized_to_date", "money"),
-        c("realized_gain_year", "report.col.realized_year", "money"),
-    )
-    rows = []
-    for p in report.pilots:
-        for m in p.metrics:
-            rows.append(
-                (
-                    p.code,
-                    p.name.get(lang),
-                    p.subsidiary_name.get(lang),
-                    t(f"report.use_case.{p.use_case}", lang),
-                    m.metric_code,
-                    m.metric_name.get(lang),
-                    m.unit,
-                    m.status,
-                    m.reason or "",
-                    method_label(m.method, lang),
-                    grade_label(m.grade, lang),
-                    m.grade_reason or "",
-                    m.effect,
-                    m.se,
-                    m.effect_pct,
-                    m.ci_low,
-                    m.ci_high,
-                    m.p_value,
-                    m.q_value,
-                    m.pre_trend_p,
-                    m.n_treated,
-                    m.n_controls,
-                    m.n_pre_periods,
-                    m.n_post_periods,
-                    _v(m.annual_gain),
-                    _lo(m.annual_gain),
-                    _hi(m.annual_gain),
-                    _v(m.npv),
-                    _lo(m.npv),
-                    _hi(m.npv),
-                    m.roi,
-                    m.payback_months,
-                    m.realized_gain_to_date,
-                    m.realized_gain_year,
-                )
-            )
-    return Table("estimates", t("report.section.estimates", lang), columns, tuple(rows))
+    sources = ((p, m) for p in report.pilots for m in p.metrics)
+    return spec_table("estimates", "report.section.estimates", ESTIMATE_FIELDS, sources, lang)
+
+
+def _site_name_header(lang: str) -> str:
+    return t("report.col.site", lang) + " (" + t("report.col.item", lang).lower() + ")"
+
+
+_DESIGN_FIELDS = (
+    *_at(0, _PILOT_CODE),
+    Field("role", "report.pilot.design", "text", lambda s, lang: t(f"report.pilot.{s[1]}", lang)),
+    *_at(
+        2,
+        Field("site_code", "report.col.site", "text"),
+        Field("site_name", _site_name_header, "text", _name("site_name")),
+    ),
+    Field("go_live", "report.col.go_live", "date", lambda s, _lang: s[2].go_live if s[1] == "treated" else None),
+)
 
 
 def design_table(report: YearReport, lang: str) -> Table:
     """Every pilot's treated and control sites (with go-lives) and metrics."""
-    c = _c(lang)
-    columns = (
-        c("pilot_code", "report.col.pilot_code", "text"),
-        Column("role", t("report.pilot.design", lang), "text"),
-        c("site_code", "report.col.site", "text"),
-        Column("site_name", t("report.col.site", lang) + " (" + t("report.col.item", lang).lower() + ")", "text"),
-        c("go_live", "report.col.go_live", "date"),
-    )
-    rows: list[tuple[Cell, ...]] = []
-    treated, controls = t("report.pilot.treated", lang), t("report.pilot.controls", lang)
+    sources: list[tuple[Any, str, Any]] = []
     for p in report.pilots:
-        rows.extend((p.code, treated, s.site_code, s.site_name.get(lang), s.go_live) for s in p.treated_sites)
-        rows.extend((p.code, controls, s.site_code, s.site_name.get(lang), None) for s in p.controls)
-    return Table("design", t("report.pilot.design", lang), columns, tuple(rows))
+        sources.extend((p, "treated", s) for s in p.treated_sites)
+        sources.extend((p, "controls", s) for s in p.controls)
+    return spec_table("design", "report.pilot.design", _DESIGN_FIELDS, sources, lang)
+
+
+def _yes_no(attr: str) -> Get:
+    return lambda s, lang: t("report.yes" if getattr(s, attr) else "report.no", lang)
+
+
+_ROBUSTNESS_FIELDS = (
+    *_at(0, _PILOT_CODE),
+    *_at(1, _METRIC_CODE),
+    *_at(
+        2,
+        _METHOD,
+        Field("is_primary", "report.col.primary", "text", _yes_no("is_primary")),
+        _STATUS,
+        _REASON,
+        _EFFECT,
+        _SE,
+        _CI_LOW,
+        _CI_HIGH,
+        _P_VALUE,
+        _EFFECT_PCT,
+    ),
+)
 
 
 def robustness_table(report: YearReport, lang: str) -> Table:
     """Every method's result per pilot-metric."""
-    c = _c(lang)
-    columns = (
-        c("pilot_code", "report.col.pilot_code", "text"),
-        c("metric_code", "report.col.metric_code", "text"),
-        c("method", "report.col.method", "text"),
-        c("is_primary", "report.col.primary", "text"),
-        c("status", "report.col.status", "text"),
-        c("reason", "report.col.reason", "text"),
-        c("effect", "report.col.effect", "number"),
-        c("se", "report.col.se", "number"),
-        c("ci_low", "report.col.ci_low", "number"),
-        c("ci_high", "report.col.ci_high", "number"),
-        c("p_value", "report.col.p_value", "p"),
-        c("effect_pct", "report.col.effect_pct", "pct"),
-    )
-    yes, no = t("report.yes", lang), t("report.no", lang)
-    rows = tuple(
-        (
-            p.code,
-            m.metric_code,
-            method_label(r.method, lang),
-            yes if r.is_primary else no,
-            r.status,
-            r.reason or "",
-            r.effect,
-            r.se,
-            r.ci_low,
-            r.ci_high,
-            r.p_value,
-            r.effect_pct,
-        )
-        for p in report.pilots
-        for m in p.metrics
-        for r in m.robustness
-    )
-    return Table("robustness", t("report.section.robustness", lang), columns, rows)
+    sources = ((p, m, r) for p in report.pilots for m in p.metrics for r in m.robustness)
+    return spec_table("robustness", "report.section.robustness", _ROBUSTNESS_FIELDS, sources, lang)
+
+
+_SERIES_FIELDS = (
+    *_at(0, _PILOT_CODE),
+    *_at(1, _METRIC_CODE),
+    *_at(
+        2,
+        Field("period", "report.col.period", "date"),
+        Field("observed", "report.col.observed", "number"),
+        Field("counterfactual", "report.col.counterfactual", "number"),
+        _CI_LOW,
+        _CI_HIGH,
+    ),
+)
 
 
 def series_table(report: YearReport, lang: str) -> Table:
     """Observed vs counterfactual per pilot, metric and period (mean per treated site)."""
-    c = _c(lang)
-    columns = (
-        c("pilot_code", "report.col.pilot_code", "text"),
-        c("metric_code", "report.col.metric_code", "text"),
-        c("period", "report.col.period", "date"),
-        c("observed", "report.col.observed", "number"),
-        c("counterfactual", "report.col.counterfactual", "number"),
-        c("ci_low", "report.col.ci_low", "number"),
-        c("ci_high", "report.col.ci_high", "number"),
-    )
-    rows = tuple(
-        (p.code, m.metric_code, s.period, s.observed, s.counterfactual, s.ci_low, s.ci_high)
-        for p in report.pilots
-        for m in p.metrics
-        for s in m.series
-    )
-    return Table("series", t("report.section.series", lang), columns, rows)
+    sources = ((p, m, s) for p in report.pilots for m in p.metrics for s in m.series)
+    return spec_table("series", "report.section.series", _SERIES_FIELDS, sources, lang)
+
+
+_EVENT_STUDY_FIELDS = (
+    *_at(0, _PILOT_CODE),
+    *_at(1, _METRIC_CODE),
+    *_at(
+        2,
+        Field("event_time", "report.col.event_time", "int"),
+        Field("att", "report.col.effect", "number"),
+        _CI_LOW,
+        _CI_HIGH,
+    ),
+)
 
 
 def event_study_table(report: YearReport, lang: str) -> Table:
     """Event-study coefficients per pilot-metric (periods relative to go-live)."""
-    c = _c(lang)
-    columns = (
-        c("pilot_code", "report.col.pilot_code", "text"),
-        c("metric_code", "report.col.metric_code", "text"),
-        c("event_time", "report.col.event_time", "int"),
-        c("att", "report.col.effect", "number"),
-        c("ci_low", "report.col.ci_low", "number"),
-        c("ci_high", "report.col.ci_high", "number"),
-    )
-    rows = tuple(
-        (p.code, m.metric_code, e.event_time, e.att, e.ci_low, e.ci_high)
-        for p in report.pilots
-        for m in p.metrics
-        for e in m.event_study
-    )
-    return Table("event_study", t("report.section.event_study", lang), columns, rows)
+    sources = ((p, m, e) for p in report.pilots for m in p.metrics for e in m.event_study)
+    return spec_table("event_study", "report.section.event_study", _EVENT_STUDY_FIELDS, sources, lang)
+
+
+_UPLOAD_FIELDS = (
+    _UPLOAD_ID,
+    _FILE_NAME,
+    Field("sha256", "report.col.sha256", "text"),
+    Field("size_bytes", "report.col.size", "int"),
+    Field("uploaded_by", "report.col.uploaded_by", "text"),
+    Field("uploaded_at", "report.col.uploaded_at", "datetime"),
+    _STATUS,
+    Field("rows_read", "report.col.rows_read", "int"),
+    Field("rows_inserted", "report.col.rows_inserted", "int"),
+    Field("rows_updated", "report.col.rows_updated", "int"),
+    Field("rows_current", "report.col.rows_current", "int"),
+)
 
 
 def uploads_table(report: YearReport, lang: str) -> Table:
     """Every upload behind the numbers: file, SHA-256, who, when, rows."""
-    c = _c(lang)
-    columns = (
-        c("upload_id", "report.col.upload_id", "int"),
-        c("file_name", "report.col.file", "text"),
-        c("sha256", "report.col.sha256", "text"),
-        c("size_bytes", "report.col.size", "int"),
-        c("uploaded_by", "report.col.uploaded_by", "text"),
-        c("uploaded_at", "report.col.uploaded_at", "datetime"),
-        c("status", "report.col.status", "text"),
-        c("rows_read", "report.col.rows_read", "int"),
-        c("rows_inserted", "report.col.rows_inserted", "int"),
-        c("rows_updated", "report.col.rows_updated", "int"),
-        c("rows_current", "report.col.rows_current", "int"),
-    )
-    rows = tuple(
-        (
-            u.upload_id,
-            u.file_name,
-            u.sha256,
-            u.size_bytes,
-            u.uploaded_by,
-            u.uploaded_at,
-            u.status,
-            u.rows_read,
-            u.rows_inserted,
-            u.rows_updated,
-            u.rows_current,
-        )
-        for u in report.lineage.uploads
-    )
-    return Table("lineage", t("report.section.lineage", lang), columns, rows)
+    return spec_table("lineage", "report.section.lineage", _UPLOAD_FIELDS, report.lineage.uploads, lang)
+
+
+_RESTATEMENT_FIELDS = (
+    _UPLOAD_ID,
+    _FILE_NAME,
+    Field("superseded_by_upload_id", "report.col.superseded_by", "int"),
+    Field("superseded_by_file", "report.col.superseded_by_file", "text"),
+    Field("restated_at", "report.col.restated_at", "datetime"),
+    Field("n_values", "report.col.n_values", "int"),
+)
 
 
 def restatements_table(report: YearReport, lang: str) -> Table:
     """Restatements before the run: which upload's values another replaced, how many, when."""
-    c = _c(lang)
-    columns = (
-        c("upload_id", "report.col.upload_id", "int"),
-        c("file_name", "report.col.file", "text"),
-        c("superseded_by_upload_id", "report.col.superseded_by", "int"),
-        c("superseded_by_file", "report.col.superseded_by_file", "text"),
-        c("restated_at", "report.col.restated_at", "datetime"),
-        c("n_values", "report.col.n_values", "int"),
+    return spec_table(
+        "restatements", "report.section.restatements", _RESTATEMENT_FIELDS, report.lineage.restatements, lang
     )
-    rows = tuple(
-        (r.upload_id, r.file_name, r.superseded_by_upload_id, r.superseded_by_file, r.restated_at, r.n_values)
-        for r in report.lineage.restatements
-    )
-    return Table("restatements", t("report.section.restatements", lang), columns, rows)
+
+
+_AUDIT_FIELDS = (
+    Field("event_id", _literal("#"), "int"),
+    Field("occurred_at", "report.col.uploaded_at", "datetime"),
+    Field("username", "report.col.user", "text"),
+    Field("action", "report.col.event", "text"),
+    Field("target", "report.col.target", "text", _text("target")),
+    Field("details", "report.col.details", "text", _text("details")),
+)
 
 
 def audit_table(report: YearReport, lang: str) -> Table:
     """Audit-log events about data before the run."""
-    c = _c(lang)
-    columns = (
-        Column("event_id", "#", "int"),
-        c("occurred_at", "report.col.uploaded_at", "datetime"),
-        c("username", "report.col.user", "text"),
-        c("action", "report.col.event", "text"),
-        c("target", "report.col.target", "text"),
-        c("details", "report.col.details", "text"),
-    )
-    rows = tuple(
-        (a.event_id, a.occurred_at, a.username, a.action, a.target or "", a.details or "")
-        for a in report.lineage.audit_events
-    )
-    return Table("audit", t("report.section.audit", lang), columns, rows)
+    return spec_table("audit", "report.section.audit", _AUDIT_FIELDS, report.lineage.audit_events, lang)
 
 
 def reproducibility_table(report: YearReport, lang: str) -> Table:

@@ -430,36 +430,34 @@ def _lineage_html(report: YearReport, lang: str) -> str:
         )
     else:
         html.append(f"<p>{_e(t('report.none', lang))}</p>")
-    html.append(f"<h3>{_e(t('report.section.audit', lang))}</h3>")
-    if report.lineage.audit_events:
-        html.append(
-            _table(
-                [
-                    "#",
-                    t("report.col.uploaded_at", lang),
-                    t("report.col.user", lang),
-                    t("report.col.event", lang),
-                    t("report.col.target", lang),
-                    t("report.col.details", lang),
-                ],
-                [
-                    [
-                        str(a.event_id),
-                        _e(a.occurred_at.isoformat(sep=" ", timespec="seconds")),
-                        _e(a.username),
-                        _e(a.action),
-                        _e(a.target or ""),
-                        f'<span class="mono">{_e((a.details or "")[:300])}</span>',
-                    ]
-                    for a in report.lineage.audit_events
-                ],
-                {0},
-                cls="small",
-            )
-        )
-    else:
-        html.append(f"<p>{_e(t('report.none', lang))}</p>")
     return "".join(html)
+
+
+def _audit_html(report: YearReport, lang: str) -> str:
+    """The appendix: the year's audit trail up to the run's start (time, user, action, target, short details)."""
+    if not report.lineage.audit_events:
+        return f"<p>{_e(t('report.none', lang))}</p>"
+    return _table(
+        [
+            t("report.col.uploaded_at", lang),
+            t("report.col.user", lang),
+            t("report.col.event", lang),
+            t("report.col.target", lang),
+            t("report.col.details", lang),
+        ],
+        [
+            [
+                _e(a.occurred_at.isoformat(sep=" ", timespec="seconds")),
+                _e(a.username),
+                _e(a.action),
+                _e((a.target or "")[:120]),
+                f'<span class="mono">{_e((a.details or "")[:300])}</span>',
+            ]
+            for a in report.lineage.audit_events
+        ],
+        set(),
+        cls="small",
+    )
 
 
 def _repro_html(report: YearReport, lang: str) -> str:
@@ -530,6 +528,7 @@ def build_html(report: YearReport, lang: str) -> str:
         ("methodology", "report.section.methodology", _methodology_html(report, lang)),
         ("lineage", "report.section.lineage", _lineage_html(report, lang)),
         ("reproducibility", "report.section.reproducibility", _repro_html(report, lang)),
+        ("audit", "report.section.audit", _audit_html(report, lang)),
     ]
     toc = ['<nav class="toc"><h2>' + _e(t("report.toc", lang)) + "</h2><ul>"]
     for anchor, key, _ in sections:

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pilot_roi import audit
 from pilot_roi.resources import read_sql
 from pilot_roi.runner.model import COUNTERFACTUAL_SCHEMA, EVENT_STUDY_SCHEMA, ROBUSTNESS_SCHEMA, Estimate
 from pilot_roi.warehouse.connection import transaction
@@ -94,7 +95,7 @@ def store_run(
     estimates: Sequence[Estimate],
     reused_from: int | None,
 ) -> int:
-    """Insert the run and every row in one transaction; returns the new run id.
+    """Insert the run, every row and its `estimate_run` audit event in one transaction; returns the new run id.
 
     `rows` are the result rows (columns of `estimate_results` except run_id); `estimates` are the same
     pilot-metrics' estimation parts, whose frames are written (fresh ones) or copied from run
@@ -155,6 +156,19 @@ def store_run(
                     )
             finally:
                 con.unregister("staged_reused")
+        audit.record(
+            con,
+            started_by,
+            "estimate_run",
+            f"run:{run_id}",
+            {
+                "run_id": run_id,
+                "n_estimates": len(rows),
+                "reused_from": reused_from,
+                "data_version": data_version,
+                "code_version": code_version,
+            },
+        )
     return run_id
 
 

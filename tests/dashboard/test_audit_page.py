@@ -1,0 +1,147 @@
+"""The audit-log page: its query (filters, newest first, 200 a page) on a real warehouse, and over HTTP against the
+real app and the demo warehouse (built by the real demo builder and runner): reviewers and admins read the log with
+the runner's `estimate_run` and the report download's `export`; executives and engineers are refused (403)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dashboard_helpers import ADMIN, ENGINEER, EXECUTIVE, REVIEWER, sign_in
+
+from pilot_roi import audit
+from pilot_roi import dashboard_queries as q
+from pilot_roi.warehouse import connect, migrate, transaction
+
+ORIGIN = {"Origin": "http://localhost"}
+
+
+@pytest.fixture
+def logged(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """A migrated warehouse whose audit log holds 450 events of three users (one transaction: one timestamp)."""
+    con = connect(tmp_path / "wh.duckdb", create=True)
+    migrate(con)
+    with transaction(con):
+        for i in range(450):
+            user = ("ann", "bob", "cat")[i % 3]
+            action = "sign_in" if i % 2 else "export"
+            audit.record(con, user, action, f"=target-{i}", {"i": i}, "10.0.0.1")
+    yield con
+    con.close()
+
+
+def test_audit_query_pages_newest_first_with_the_total(logged: duckdb.DuckDBPyConnection) -> None:
+    first = q.audit_log(logged)
+    assert first.height == q.AUDIT_PAGE_SIZE == 200
+    assert set(first["n_total"].to_list()) == {450}
+    ids = first["event_id"].to_list()
+    assert ids == sorted(ids, reverse=True)
+    third = q.audit_log(logged, offset=400)
+    assert third.height == 50 and third["event_id"].min() == 1
+    assert q.audit_log(logged, offset=600).height == 0
+
+
+def test_audit_query_filters(logged: duckdb.DuckDBPyConnection) -> None:
+    bob = q.audit_log(logged, q.AuditFilters(username="bob", action="sign_in"), limit=1000)
+    assert bob.height == 75 and set(bob["username"]) == {"bob"} and set(bob["action"]) == {"sign_in"}
+    when = logged.execute("SELECT CAST(max(occurred_at) AS DATE) FROM audit_log").fetchone()[0]  # type: ignore[index]
+    day = when.isoformat()
+    assert q.audit_log(logged, q.AuditFilters(date_from=day, date_to=day), limit=1000).height == 450
+    day_before, day_after = (when - timedelta(days=1)).isoformat(), (when + timedelta(days=1)).isoformat()
+    assert q.audit_log(logged, q.AuditFilters(date_to=day_before)).height == 0
+    assert q.audit_log(logged, q.AuditFilters(date_from=day_after)).height == 0
+    assert q.audit_options(logged) == {"user": ["ann", "bob", "cat"], "action": ["export", "sign_in"]}
+    with pytest.raises(ValueError):
+        q.AuditFilters(date_from="27.11.2026")
+
+
+def _app(warehouse: Path) -> Any:
+    from dashboards.app import create_app
+
+    return create_app(warehouse, secret_key="k" * 40)
+
+
+def _dependency(client: Any, output_part: str) -> dict:
+    deps = client.get("/_dash-dependencies").get_json()
+    return next(d for d in deps if output_part in d["output"])
+
+
+def _call(client: Any, dep: dict, values: dict[str, Any], trigger: str) -> Any:
+    parts = [p for p in dep["output"].strip(".").split("...") if p]
+    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+    body = {
+        "output": dep["output"],
+        "outputs": outputs if dep["output"].startswith("..") else outputs[0],
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["inputs"]],
+        "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in dep["state"]],
+        "changedPropIds": [trigger],
+    }
+    return client.post("/_dash-update-component", json=body, headers=ORIGIN)
+
+
+def _rows(response: Any) -> list[dict[str, Any]]:
+    children = response.get_json()["response"]["audit-table"]["children"]
+    return list(children["props"]["data"]) if children.get("type") == "DataTable" else []
+
+
+@pytest.mark.slow
+def test_reviewer_and_admin_read_the_log_executive_and_engineer_are_refused(demo_warehouse: Path) -> None:
+    app = _app(demo_warehouse)
+    reviewer = sign_in(app.server.test_client(), *REVIEWER)
+    report = _dependency(reviewer, "reports-download.data")
+    got = _call(reviewer, report, {"reports-button.n_clicks": 1, "reports-year.value": "2025",
+                                   "reports-language.value": "en", "reports-format.value": "csv",
+                                   "reports-lang.data": "en"}, "reports-button.n_clicks")  # fmt: skip
+    assert got.status_code == 200
+    table = _dependency(reviewer, "audit-table.children")
+    values = {"audit-lang.data": "en"}
+    for who, client in (("reviewer", reviewer), ("admin", sign_in(app.server.test_client(), *ADMIN))):
+        response = _call(client, table, values, "audit-filter-user.value")
+        assert response.status_code == 200, who
+        seen = {(r["username"], r["action"]) for r in _rows(response)}
+        assert {(REVIEWER[0], "sign_in"), (ADMIN[0], "sign_in"), (REVIEWER[0], "export")} <= seen, who
+        assert ("demo-generator", "estimate_run") in seen, who  # the demo's real run_portfolio
+        assert ("demo-generator", "upload") in seen, who
+    runs = _call(reviewer, table, {**values, "audit-filter-action.value": "estimate_run"}, "audit-filter-user.value")
+    assert {r["action"] for r in _rows(runs)} == {"estimate_run"}
+    assert all(r["target"].startswith("run:") for r in _rows(runs))
+
+    download = _dependency(reviewer, "audit-download.data")
+    got = _call(reviewer, download, {"audit-download-button.n_clicks": 1}, "audit-download-button.n_clicks")
+    assert got.status_code == 200
+    data = got.get_json()["response"]["audit-download"]["data"]
+    raw = base64.b64decode(data["content"]) if data.get("base64") else data["content"].encode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert {"sign_in", "export", "estimate_run", "upload"} <= {r["action"] for r in rows}
+
+    for who in (EXECUTIVE, ENGINEER):
+        client = sign_in(app.server.test_client(), *who)
+        for dep, trigger, extra in (
+            (table, "audit-filter-user.value", values),
+            (download, "audit-download-button.n_clicks", {"audit-download-button.n_clicks": 1}),
+        ):
+            response = _call(client, dep, extra, trigger)
+            assert response.status_code == 403, who
+            assert "estimate_run" not in response.get_data(as_text=True)
+    con = connect(demo_warehouse)  # the app holds the file open read-write in this process
+    try:
+        exports = con.execute(
+            "SELECT username, target FROM audit_log WHERE action = 'export' ORDER BY event_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert (REVIEWER[0], "report:2025") in exports and (REVIEWER[0], "audit_log") in exports
+    assert not [e for e in exports if e[0] in (EXECUTIVE[0], ENGINEER[0])]
+
+
+def test_csv_download_is_formula_safe(logged: duckdb.DuckDBPyConnection) -> None:
+    from pilot_roi.safe_export import write_csv
+
+    text = write_csv(q.audit_log(logged, limit=5).select("target")) or ""
+    assert all(line.startswith("'=") for line in text.splitlines()[1:])
