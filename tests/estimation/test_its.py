@@ -151,13 +151,12 @@ def test_control_series_as_regressor_removes_a_common_shock() -> None:
 
 @pytest.mark.slow
 def test_structural_its_is_calibrated_on_daily_series() -> None:
-    # 30 replications x ~0.2 s (10 parameter draws to keep it quick; the default 20 is benchmarked in
-    # bench/validation/sc_its.py): coverage >= 0.80 (0.95 - 3.8 binomial sd for n = 30), unbiasedness
-    # within 3 standard errors of the mean
+    # 30 replications x ~0.2 s (with the default 10 parameter draws): coverage >= 0.80 (0.95 - 3.8
+    # binomial sd for n = 30), unbiasedness within 3 standard errors of the mean
     out = []
     for s in range(30):
         df = simulate_its_panel(np.random.default_rng(20_000 + s), n_pre=120, n_post=30, effect=1.0, annual=False)
-        r = estimate_its(prepare_panel(df, "site", "date", "value", "go_live"), seed=s, n_sims=300, param_draws=10)
+        r = estimate_its(prepare_panel(df, "site", "date", "value", "go_live"), seed=s, n_sims=300)
         out.append((r.att, r.ci_low, r.ci_high))
     att, lo, hi = np.asarray(out).T
     assert np.mean((lo <= 1.0) & (hi >= 1.0)) >= 0.80

@@ -136,7 +136,7 @@ def structural_fit(
     ar: bool = True,
     level_sd_floor: float = 0.01,
     n_sims: int = 1000,
-    n_param_draws: int = 20,
+    n_param_draws: int = 10,
     rng: np.random.Generator,
 ) -> UnitForecast:
     """Fit `UnobservedComponents` on y[:go_live] and forecast the rest with simulated paths.

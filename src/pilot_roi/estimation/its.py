@@ -57,7 +57,7 @@ class ItsOptions:
     (segmented); use_controls [False]: the
     mean of never-treated units as a regressor; seasonal_periods [None = from the frequency];
     min_pre_periods [None = 28 daily, 16 weekly, 12 monthly, 8 quarterly, 6 annual, 8 otherwise];
-    max_missing_share [0.3] of the pre-period; n_sims [1000] simulated paths per unit; param_draws [20]:
+    max_missing_share [0.3] of the pre-period; n_sims [1000] simulated paths per unit; param_draws [10]:
     parameter vectors drawn from the variance parameters' estimated distribution, each simulating its
     share of the paths (0: parameters taken as known) (structural);
     control_group [ignored: accepted for a uniform API].
@@ -76,7 +76,7 @@ class ItsOptions:
     min_pre_periods: int | None = None
     max_missing_share: float = 0.3
     n_sims: int = 1000
-    param_draws: int = 20
+    param_draws: int = 10
     control_group: str = "never_treated"
 
 
