@@ -76,6 +76,8 @@ RP_FORMAT = "reports-format"
 RP_BUTTON = "reports-button"
 RP_DOWNLOAD = "reports-download"
 RP_STATUS = "reports-status"
+RP_FREEZE_BUTTON = "reports-freeze-button"
+RP_FREEZE_STATUS = "reports-freeze-status"
 
 # Admin
 AD_LANG = "admin-lang"

@@ -16,6 +16,7 @@ from dashboards.components.ui import empty_state
 from dashboards.context import cursor, lang_of
 from dashboards.security import audit_event, current_user, require
 from pilot_roi.auth import can
+from pilot_roi.errors import PilotRoiError
 from pilot_roi.i18n import t
 from pilot_roi.settings import LANGS
 
@@ -92,6 +93,11 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
             ),
             dcc.Loading(html.Div(id=ids.RP_STATUS), type="dot"),
             dcc.Download(id=ids.RP_DOWNLOAD),
+            html.Hr(),
+            html.H4(t("dash.reports.freeze_title", lang)),
+            html.P(t("dash.reports.freeze_lead", lang), className="text-muted"),
+            dbc.Button(t("dash.reports.freeze", lang), id=ids.RP_FREEZE_BUTTON, color="secondary", outline=True),
+            dcc.Loading(html.Div(id=ids.RP_FREEZE_STATUS, className="mt-2"), type="dot"),
         ]
     )
 
@@ -128,3 +134,34 @@ def download_report(
     return dcc.send_bytes(data, name, type=MEDIA[fmt]), dbc.Alert(
         t("dash.reports.ready", lang, name=name), color="success"
     )
+
+
+def _freeze_words(freeze: dict[str, Any] | None, year: int, lang: str) -> str:
+    if freeze is None:
+        return t("dash.reports.not_frozen", lang, year=year)
+    return t("dash.reports.frozen", lang, year=year, run=freeze["run_id"], user=freeze["frozen_by"],
+             when=str(freeze["frozen_at"])[:16])  # fmt: skip
+
+
+@callback(
+    Output(ids.RP_FREEZE_STATUS, "children"),
+    Input(ids.RP_YEAR, "value"),
+    Input(ids.RP_FREEZE_BUTTON, "n_clicks"),
+    State(ids.RP_LANG, "data"),
+)
+def freeze_year(year: str | None, n_clicks: int | None, lang: str | None) -> Any:
+    """Say whether the year is frozen; on a click, freeze the latest finished run as its official result."""
+    user = require("export")
+    lang = lang_of(lang)
+    from pilot_roi.reports.freeze import freeze_report, get_freeze
+
+    year_n = int(year) if year and str(year).isdigit() else dt.date.today().year
+    clicked = dash.ctx.triggered_id == ids.RP_FREEZE_BUTTON
+    with cursor() as cur:
+        if clicked:
+            try:
+                freeze_report(cur, year_n, username=user.username)
+            except PilotRoiError as exc:
+                return dbc.Alert(" ".join(exc.render(lang)), color="warning")
+        freeze = get_freeze(cur, year_n)
+    return dbc.Alert(_freeze_words(freeze, year_n, lang), color="success" if freeze else "light")

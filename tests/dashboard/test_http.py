@@ -29,7 +29,7 @@ def _dependency(client: Any, output_part: str) -> dict:
     return next(d for d in deps if output_part in d["output"])
 
 
-def _call(client: Any, dep: dict, values: dict[str, Any]) -> Any:
+def _call(client: Any, dep: dict, values: dict[str, Any], changed: str | None = None) -> Any:
     parts = [p for p in dep["output"].strip(".").split("...") if p]
     outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
     body = {
@@ -37,7 +37,7 @@ def _call(client: Any, dep: dict, values: dict[str, Any]) -> Any:
         "outputs": outputs if dep["output"].startswith("..") else outputs[0],
         "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["inputs"]],
         "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in dep["state"]],
-        "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
+        "changedPropIds": [changed or f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
     }
     return client.post("/_dash-update-component", json=body, headers=ORIGIN)
 
@@ -155,3 +155,29 @@ def test_reviewer_downloads_the_report_and_an_executive_may_not(demo_warehouse: 
     assert content.startswith(b"\xef\xbb\xbf") and len(content) > 100
     executive = sign_in(app.server.test_client(), *EXECUTIVE)
     assert _call(executive, download, values).status_code == 403
+
+
+def test_reviewer_freezes_the_year_once_and_an_executive_may_not(demo_warehouse: Path) -> None:
+    from dashboard_helpers import REVIEWER
+
+    app = _app(demo_warehouse)
+    reviewer = sign_in(app.server.test_client(), *REVIEWER)
+    freeze = _dependency(reviewer, "reports-freeze-status.children")
+    values = {"reports-year.value": "2025", "reports-freeze-button.n_clicks": 1, "reports-lang.data": "en"}
+    executive = sign_in(app.server.test_client(), *EXECUTIVE)
+    click = "reports-freeze-button.n_clicks"
+    assert _call(executive, freeze, values, click).status_code == 403
+    assert "is not frozen" in json.dumps(_call(reviewer, freeze, values).get_json())
+    first = _call(reviewer, freeze, values, click)
+    assert first.status_code == 200
+    assert "is frozen: run" in json.dumps(first.get_json())
+    second = _call(reviewer, freeze, values, click)
+    assert "already" in json.dumps(second.get_json()).lower()
+    con = connect(demo_warehouse)
+    try:
+        rows = con.execute("SELECT year, frozen_by FROM report_freezes").fetchall()
+        audited = con.execute("SELECT username FROM audit_log WHERE action = 'report_freeze'").fetchall()
+    finally:
+        con.close()
+    assert rows == [(2025, "demo.reviewer")]
+    assert audited == [("demo.reviewer",)]
