@@ -95,3 +95,11 @@ AU_COUNT = "audit-count"
 AU_TABLE = "audit-table"
 AU_DOWNLOAD_BTN = "audit-download-button"
 AU_DOWNLOAD = "audit-download"
+
+# Refresh after a new finished run (portfolio and pilot pages poll the results version)
+PF_POLL = "portfolio-results-poll"
+PF_VERSION = "portfolio-results-version"
+PF_NOTICE = "portfolio-results-notice"
+PI_POLL = "pilot-results-poll"
+PI_VERSION = "pilot-results-version"
+PI_NOTICE = "pilot-results-notice"

@@ -5,14 +5,27 @@ carried forward), so one call after a load updates exactly the affected pilots. 
 on a cursor of the server's shared connection (the server is the warehouse's only writer) with workers=1
 (no process pool forked from the web server). Requests that arrive while a run is going are merged into
 one follow-up run.
+
+Pages notice a new finished run with `poll_components` (a 10-second `dcc.Interval` and a `dcc.Store` holding
+the results version) and `poll_results` (the interval's callback logic: the new version and a notice, or
+no update while it is unchanged); the page's content callback takes the store as an Input.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
-from dashboards.context import WarehouseAccess
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboards.context import WarehouseAccess, cursor
+from pilot_roi import dashboard_queries as q
+from pilot_roi.i18n import t
+
+POLL_MS = 10_000
 
 log = logging.getLogger("pilot_roi.dashboard")
 
@@ -57,3 +70,33 @@ def request_run(warehouse: WarehouseAccess, started_by: str) -> bool:
 
     threading.Thread(target=work, name="pilot-roi-reestimate", daemon=True).start()
     return True
+
+
+def poll_components(poll_id: str, store_id: str, notice_id: str, version: str) -> list[Any]:
+    """The interval, the store of the shown results version and the (empty) notice for one page."""
+    return [
+        dcc.Interval(id=poll_id, interval=POLL_MS, n_intervals=0),
+        dcc.Store(id=store_id, data=version),
+        html.Div(id=notice_id),
+    ]
+
+
+def current_version() -> str:
+    """The results version in the warehouse now (inside a request)."""
+    with cursor() as cur:
+        return q.results_state(cur)[0]
+
+
+def poll_results(known: str | None, lang: str) -> tuple[Any, Any]:
+    """(new version, notice) when the results version differs from `known`, else no update for both."""
+    with cursor() as cur:
+        version, run_id = q.results_state(cur)
+    if known is not None and version == known:
+        return dash.no_update, dash.no_update
+    notice = dbc.Alert(
+        t("dash.refresh.updated", lang, run=run_id if run_id is not None else "—"),
+        color="info",
+        dismissable=True,
+        className="results-updated py-2",
+    )
+    return version, notice

@@ -11,10 +11,10 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import ids
-from dashboards.components import figures
+from dashboards.components import figures, reestimate
 from dashboards.components.ui import (
     diagnostics_in_words,
     empty_state,
@@ -81,6 +81,7 @@ def layout_view(warehouse: str, version: str, code: str, lang: str) -> html.Div:
         [
             dcc.Store(id=ids.PI_LANG, data=lang),
             dcc.Store(id=ids.PI_CODE, data=code),
+            *reestimate.poll_components(ids.PI_POLL, ids.PI_VERSION, ids.PI_NOTICE, version),
             dcc.Link(t("dash.back_to_portfolio", lang), href="/", className="small"),
             html.H2([f"{pilot['pilot_code']} — {pilot['pilot_name']}"], className="page-title"),
             design_card(pilot, sites, lang),
@@ -196,9 +197,13 @@ def money_cards(row: dict[str, Any], lang: str) -> dbc.Row:
     Input(ids.PI_METRIC, "value"),
     Input(ids.PI_CODE, "data"),
     Input(ids.PI_LANG, "data"),
+    Input(ids.PI_VERSION, "data"),
 )
-def show_metric(metric_code: str | None, pilot_code: str | None, lang: str | None) -> Any:
-    """The evidence for one metric: verdict, money, counterfactual, event study, robustness, diagnostics."""
+def show_metric(
+    metric_code: str | None, pilot_code: str | None, lang: str | None, _shown_version: str | None = None
+) -> Any:
+    """The evidence for one metric: verdict, money, counterfactual, event study, robustness, diagnostics; runs
+    again when the polled results version changes (a new finished run)."""
     require("read")
     lang = lang_of(lang)
     if not metric_code or not pilot_code:
@@ -206,6 +211,21 @@ def show_metric(metric_code: str | None, pilot_code: str | None, lang: str | Non
     with cursor() as cur:
         version = q.results_version(q.warehouse_info(cur))
     return metric_view(str(access().path), version, str(pilot_code)[:64], str(metric_code)[:64], lang)
+
+
+@callback(
+    Output(ids.PI_VERSION, "data"),
+    Output(ids.PI_NOTICE, "children"),
+    Input(ids.PI_POLL, "n_intervals"),
+    State(ids.PI_VERSION, "data"),
+    State(ids.PI_LANG, "data"),
+    prevent_initial_call=True,
+)
+def poll_pilot_results(_n: int | None, known: str | None, lang: str | None) -> tuple[Any, Any]:
+    """Every 10 s: when a new run finished (or the registry changed), store the new version, which refreshes
+    the metric section, and say so."""
+    require("read")
+    return reestimate.poll_results(known, lang_of(lang))
 
 
 @lru_cache(maxsize=512)

@@ -11,10 +11,10 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import ids
-from dashboards.components import figures
+from dashboards.components import figures, reestimate
 from dashboards.components.ui import (
     empty_state,
     grade_badge,
@@ -65,6 +65,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.PF_LANG, data=lang),
+            *reestimate.poll_components(ids.PF_POLL, ids.PF_VERSION, ids.PF_NOTICE, q.results_version(info)),
             *title,
             filters,
             _body(lang),
@@ -211,6 +212,7 @@ def estimates_table(frame: pl.DataFrame, lang: str) -> Any:
     Input(ids.PF_YEAR, "value"),
     Input(ids.PF_GRADE, "value"),
     Input(ids.PF_LANG, "data"),
+    Input(ids.PF_VERSION, "data"),
 )
 def update_portfolio(
     subsidiaries: list[str] | None,
@@ -218,8 +220,10 @@ def update_portfolio(
     years: list[str] | None,
     grades: list[str] | None,
     lang: str | None,
+    _shown_version: str | None = None,
 ) -> tuple[Any, ...]:
-    """Everything on the page for the chosen filters (queries of precomputed results only)."""
+    """Everything on the page for the chosen filters (queries of precomputed results only); runs again when
+    the polled results version changes (a new finished run)."""
     require("read")
     lang = lang_of(lang)
     filters = q.PortfolioFilters(
@@ -255,6 +259,21 @@ def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, la
         figures.cumulative_gain(realized, lang),
         estimates_table(frame, lang),
     )
+
+
+@callback(
+    Output(ids.PF_VERSION, "data"),
+    Output(ids.PF_NOTICE, "children"),
+    Input(ids.PF_POLL, "n_intervals"),
+    State(ids.PF_VERSION, "data"),
+    State(ids.PF_LANG, "data"),
+    prevent_initial_call=True,
+)
+def poll_portfolio_results(_n: int | None, known: str | None, lang: str | None) -> tuple[Any, Any]:
+    """Every 10 s: when a new run finished (or the registry changed), store the new version, which refreshes
+    the page, and say so."""
+    require("read")
+    return reestimate.poll_results(known, lang_of(lang))
 
 
 @callback(Output(ids.REDIRECT, "href"), Input(ids.PF_FOREST, "clickData"), prevent_initial_call=True)

@@ -52,6 +52,9 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
             dcc.Store(id=ids.UP_ERRORS_STORE),
             title,
             html.P(t("dash.upload.lead", lang, limit=limit_mb), className="text-muted"),
+            dbc.Alert(t("dash.upload.reestimate_running", lang), color="info", className="reestimate-running py-2")
+            if reestimate.is_running()
+            else html.Span(),
             dbc.Row(
                 [
                     dbc.Col(

@@ -390,3 +390,13 @@ def audit_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     for row in _frame(con, "dashboard_audit_options").iter_rows(named=True):
         out[str(row["kind"])].append(str(row["value"]))
     return out
+
+
+def results_state(con: duckdb.DuckDBPyConnection) -> tuple[str, int | None]:
+    """The results version (see `results_version`) and the latest finished run's id, in one cheap query.
+
+    Pages poll it to notice a new finished run (e.g. a background re-estimation after an upload).
+    """
+    info = warehouse_info(con)
+    run = info.get("latest_run_id")
+    return results_version(info), int(run) if run else None
