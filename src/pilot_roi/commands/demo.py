@@ -8,9 +8,6 @@ to replace any existing file that is not a demo warehouse).
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,20 +30,6 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "--no-estimate", action="store_true", help="skip the estimation run (run `pilot-roi estimate` later)"
     )
     parser.set_defaults(handler=run)
-
-
-def _serve(path: Path, port: int, announce: Callable[[], None]) -> bool:
-    """Serve the dashboard on the demo warehouse until interrupted; False if the dashboard is not installed."""
-    try:
-        module = importlib.import_module("pilot_roi.commands.serve")
-    except ImportError:
-        return False
-    serve = getattr(module, "serve", None)
-    if not callable(serve):
-        return False
-    announce()
-    serve(path, HOST, port)
-    return True
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,6 +69,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_serve:
         say("demo.no_serve", {"path": path})
         return 0
-    if not _serve(path, args.port, lambda: say("demo.serve_url", {"url": f"http://{HOST}:{args.port}"})):
-        print(t("demo.serve_missing", lang, path=path), file=sys.stderr)
+    from pilot_roi.commands.serve import serve
+
+    say("demo.serve_url", {"url": f"http://{HOST}:{args.port}"})
+    serve(path, HOST, args.port)
     return 0

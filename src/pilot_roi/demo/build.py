@@ -1,16 +1,13 @@
 """Build the demo warehouse: registry, synthetic uploads, true effects, demo users, estimates.
 
 The warehouse is built in a temporary file beside the target and renamed over it only when complete, so a
-reader never sees half a demo and a failed build leaves the old file as it was. The steps that depend on
-other parts of the product (accounts: `pilot_roi.auth`; estimates: `pilot_roi.runner`) are taken when those
-parts are installed and otherwise reported as missing, never faked.
+reader never sees half a demo and a failed build leaves the old file as it was. A failing estimation run
+does not sink the demo: the step is reported as failed and the data stay, without estimates.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 import logging
 import os
 import time
@@ -22,9 +19,11 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
+from pilot_roi.auth import add_user
 from pilot_roi.demo.generate import REGISTRY_PATH, DemoData, generate, load_demo_registry, load_scenario
 from pilot_roi.demo.truth import write_truths
-from pilot_roi.errors import InvalidInput, PilotRoiError, Problem, WarehouseBusy
+from pilot_roi.errors import InvalidInput, Problem, WarehouseBusy
+from pilot_roi.ingest import load_observations
 from pilot_roi.registry import load_registry_file
 from pilot_roi.resources import read_sql
 from pilot_roi.warehouse import connect, migrate, transaction
@@ -136,27 +135,7 @@ def upload_batches(data: DemoData, site_subsidiary: dict[str, str]) -> list[tupl
     return batches
 
 
-def _load_observations_api() -> Callable[..., Any] | None:
-    """`pilot_roi.ingest.load_observations`, or None while ingestion is not installed."""
-    for module_name in ("pilot_roi.ingest", "pilot_roi.ingest.load"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        func = getattr(module, "load_observations", None)
-        if callable(func):
-            return func
-    return None
-
-
 def _create_users(con: duckdb.DuckDBPyConnection) -> Step:
-    try:
-        auth = importlib.import_module("pilot_roi.auth")
-    except ImportError:
-        return Step("users", "missing", "pilot_roi.auth")
-    add_user = getattr(auth, "add_user", None)
-    if not callable(add_user):
-        return Step("users", "missing", "pilot_roi.auth.add_user")
     for user in DEMO_USERS:
         add_user(con, user.username, user.password, user.role, user.subsidiary_code,
                  language=user.language, actor=DEMO_ACTOR)  # fmt: skip
@@ -164,24 +143,16 @@ def _create_users(con: duckdb.DuckDBPyConnection) -> Step:
 
 
 def _run_estimates(path: Path, seed: int) -> Step:
-    """Estimate the whole portfolio with `pilot_roi.runner`, if it is installed; say so if it is not.
+    """Estimate the whole portfolio with `pilot_roi.runner`.
 
     A failing run does not sink the demo: the step is reported as failed (details in the log) and the
     warehouse keeps its data without estimates.
     """
-    try:
-        runner = importlib.import_module("pilot_roi.runner")
-    except ImportError:
-        return Step("estimates", "missing", "pilot_roi.runner")
-    run_portfolio = getattr(runner, "run_portfolio", None)
-    options_type = getattr(runner, "RunOptions", None)
-    if not callable(run_portfolio) or options_type is None:
-        return Step("estimates", "missing", "pilot_roi.runner.run_portfolio")
-    if importlib.util.find_spec("pilot_roi.estimation.api") is None:
-        return Step("estimates", "missing", "pilot_roi.estimation.api")
+    from pilot_roi.runner import RunOptions, run_portfolio
+
     con = connect(path)
     try:
-        result = run_portfolio(con, options_type(seed=seed, started_by=DEMO_ACTOR))
+        result = run_portfolio(con, RunOptions(seed=seed, started_by=DEMO_ACTOR))
     except Exception as exc:  # a bug in estimation must not cost the user the demo data
         log.exception("demo: the estimation run failed")
         return Step("estimates", "failed", f"{type(exc).__name__}: {exc}")
@@ -220,9 +191,6 @@ def build_demo(
     scenario = load_scenario()
     registry = load_demo_registry()
     seed = scenario.seed if seed is None else int(seed)
-    load_observations = _load_observations_api()
-    if load_observations is None:
-        raise PilotRoiError([Problem("demo.ingest_missing")])
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.building")
