@@ -35,7 +35,7 @@ from scipy.stats import t as t_dist
 from pilot_roi.estimation import _its_core as core
 from pilot_roi.estimation.options import check_choice
 from pilot_roi.estimation.panel import PanelData
-from pilot_roi.estimation.result import EffectResult, insufficient
+from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
 
 METHOD = "its"
 
@@ -359,13 +359,7 @@ def _assemble(
             "ci_low": e_att - z * e_se,
             "ci_high": e_att + z * e_se,
         },
-        schema={
-            "event_time": pl.Int64,
-            "att": pl.Float64,
-            "se": pl.Float64,
-            "ci_low": pl.Float64,
-            "ci_high": pl.Float64,
-        },
+        schema=EVENT_STUDY_SCHEMA,
     )
 
     cumulative = _cumulative(units, model, z, corr)

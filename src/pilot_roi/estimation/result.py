@@ -20,15 +20,15 @@ _EMPTY_GROUP_TIME = pl.DataFrame(
         "ci_high": pl.Float64,
     }
 )
-_EMPTY_EVENT_STUDY = pl.DataFrame(
-    schema={
-        "event_time": pl.Int64,
-        "att": pl.Float64,
-        "se": pl.Float64,
-        "ci_low": pl.Float64,
-        "ci_high": pl.Float64,
-    }
-)
+#: Columns of every method's `event_study` frame.
+EVENT_STUDY_SCHEMA = {
+    "event_time": pl.Int64,
+    "att": pl.Float64,
+    "se": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+}
+_EMPTY_EVENT_STUDY = pl.DataFrame(schema=EVENT_STUDY_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,7 @@ from pilot_roi.estimation.inference import (
 )
 from pilot_roi.estimation.options import EstimationOptions
 from pilot_roi.estimation.panel import PanelData
-from pilot_roi.estimation.result import EffectResult, insufficient
+from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,15 +499,7 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
         "analytic_se": float(np.sqrt(simple.infl[:, 0] @ simple.infl[:, 0])),
     }
     gt_frame = _group_time_frame(sub, gt, y, controls, kind, opts)
-    es_frame = pl.DataFrame(
-        schema={
-            "event_time": pl.Int64,
-            "att": pl.Float64,
-            "se": pl.Float64,
-            "ci_low": pl.Float64,
-            "ci_high": pl.Float64,
-        }
-    )
+    es_frame = pl.DataFrame(schema=EVENT_STUDY_SCHEMA)
     pre_p: float | None = None
     cf_frame = None
     if opts.detail:

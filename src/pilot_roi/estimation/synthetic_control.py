@@ -38,7 +38,7 @@ from scipy.stats import t as t_dist
 from pilot_roi.estimation import _sc_core as core
 from pilot_roi.estimation.options import check_choice
 from pilot_roi.estimation.panel import PanelData
-from pilot_roi.estimation.result import EffectResult, insufficient
+from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
 
 METHOD = "synthetic_control"
 
@@ -462,13 +462,7 @@ def estimate_synthetic_control(panel: PanelData, *, seed: int = 0, alpha: float 
             "ci_low": (agg.by_event - inf.event_half_width)[has_event],
             "ci_high": (agg.by_event + inf.event_half_width)[has_event],
         },
-        schema={
-            "event_time": pl.Int64,
-            "att": pl.Float64,
-            "se": pl.Float64,
-            "ci_low": pl.Float64,
-            "ci_high": pl.Float64,
-        },
+        schema=EVENT_STUDY_SCHEMA,
     )
 
     weights: dict[str, dict[str, float]] = {}
