@@ -309,9 +309,12 @@ def test_lockout_after_repeated_failures(server: Server) -> None:
 # ---------------------------------------------------------------------------------------------- limits
 
 
-def _raw_request(server: Server, head: str, body: bytes = b"") -> tuple[str, float]:
-    """Send a request by hand (headers may promise more body than is sent); the status line and seconds."""
-    start = time.perf_counter()
+def _raw_request(server: Server, head: str, body: bytes = b"") -> str:
+    """Send a request by hand (headers may promise more body than is sent); the status line.
+
+    The socket times out (an exception) if the server waits for a body that never comes: that is the proof
+    the refusal happens before the body is read, without a wall-clock assertion.
+    """
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(head.encode("latin-1") + body)
         data = b""
@@ -320,7 +323,7 @@ def _raw_request(server: Server, head: str, body: bytes = b"") -> tuple[str, flo
             if not chunk:
                 break
             data += chunk
-    return data.split(b"\r\n", 1)[0].decode("latin-1"), time.perf_counter() - start
+    return data.split(b"\r\n", 1)[0].decode("latin-1")
 
 
 def test_oversized_upload_is_refused_before_its_body_is_read(server: Server) -> None:
@@ -332,15 +335,11 @@ def test_oversized_upload_is_refused_before_its_body_is_read(server: Server) -> 
         f"Host: 127.0.0.1:{server.port}\r\nCookie: {cookie}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {promised}\r\n\r\n"
     )
-    status, seconds = _raw_request(server, head)
-    assert " 413 " in status
-    assert seconds < 2.0
+    assert " 413 " in _raw_request(server, head)
     # a real body over the limit, sent whole by an ordinary client
     big = _upload_body("site,value\n" + "KMG-ANPZ,1\n" * (MAX_UPLOAD_MB * 200_000))
-    start = time.perf_counter()
     response = session.post(f"{server.url}/_dash-update-component", json=big, timeout=30)
     assert response.status_code == 413
-    assert time.perf_counter() - start < 5.0
     assert _stored(server) == []
 
 

