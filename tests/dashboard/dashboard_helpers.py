@@ -23,3 +23,33 @@ def sign_in(client: Any, username: str, password: str) -> Any:
     )
     assert response.status_code in (302, 303), response.status_code
     return client
+
+
+ORIGIN = {"Origin": "http://localhost"}
+
+
+def dash_app(warehouse: Path) -> Any:
+    """The real dashboard app on `warehouse`, with a fixed test secret."""
+    from dashboards.app import create_app
+
+    return create_app(warehouse, secret_key="k" * 40)
+
+
+def dependency(client: Any, output_part: str) -> dict:
+    """The callback whose output names `output_part`, as the browser learns it from /_dash-dependencies."""
+    deps = client.get("/_dash-dependencies").get_json()
+    return next(d for d in deps if output_part in d["output"])
+
+
+def post_callback(client: Any, dep: dict, values: dict[str, Any], changed: str | None = None) -> Any:
+    """Post a callback request by hand, as a browser (or an attacker) would; `changed` is the triggering prop."""
+    parts = [p for p in dep["output"].strip(".").split("...") if p]
+    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+    body = {
+        "output": dep["output"],
+        "outputs": outputs if dep["output"].startswith("..") else outputs[0],
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["inputs"]],
+        "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in dep["state"]],
+        "changedPropIds": [changed or f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
+    }
+    return client.post("/_dash-update-component", json=body, headers=ORIGIN)

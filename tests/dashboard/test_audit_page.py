@@ -14,12 +14,13 @@ from typing import Any
 import duckdb
 import pytest
 from dashboard_helpers import ADMIN, ENGINEER, EXECUTIVE, REVIEWER, sign_in
+from dashboard_helpers import dash_app as _app
+from dashboard_helpers import dependency as _dependency
+from dashboard_helpers import post_callback as _call
 
 from pilot_roi import audit
 from pilot_roi import dashboard_queries as q
 from pilot_roi.warehouse import connect, migrate, transaction
-
-ORIGIN = {"Origin": "http://localhost"}
 
 
 @pytest.fixture
@@ -59,30 +60,6 @@ def test_audit_query_filters(logged: duckdb.DuckDBPyConnection) -> None:
     assert q.audit_options(logged) == {"user": ["ann", "bob", "cat"], "action": ["export", "sign_in"]}
     with pytest.raises(ValueError):
         q.AuditFilters(date_from="27.11.2026")
-
-
-def _app(warehouse: Path) -> Any:
-    from dashboards.app import create_app
-
-    return create_app(warehouse, secret_key="k" * 40)
-
-
-def _dependency(client: Any, output_part: str) -> dict:
-    deps = client.get("/_dash-dependencies").get_json()
-    return next(d for d in deps if output_part in d["output"])
-
-
-def _call(client: Any, dep: dict, values: dict[str, Any], trigger: str) -> Any:
-    parts = [p for p in dep["output"].strip(".").split("...") if p]
-    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
-    body = {
-        "output": dep["output"],
-        "outputs": outputs if dep["output"].startswith("..") else outputs[0],
-        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["inputs"]],
-        "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in dep["state"]],
-        "changedPropIds": [trigger],
-    }
-    return client.post("/_dash-update-component", json=body, headers=ORIGIN)
 
 
 def _rows(response: Any) -> list[dict[str, Any]]:

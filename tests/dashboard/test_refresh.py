@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from dashboard_helpers import ENGINEER, EXECUTIVE, sign_in
+from dashboard_helpers import dash_app as _app
+from dashboard_helpers import dependency as _dependency
+from dashboard_helpers import post_callback as _call
 from dashboards.components import reestimate
 from dashboards.context import EXTENSION
-from test_http import _app, _call, _dependency
 
 from pilot_roi import dashboard_queries as q
 from pilot_roi.runner import RunOptions, run_portfolio
