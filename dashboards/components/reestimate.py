@@ -40,11 +40,9 @@ def is_running() -> bool:
 
 
 def request_run(warehouse: WarehouseAccess, started_by: str) -> bool:
-    """Start (or queue) a background portfolio run; False when the runner is not installed."""
-    try:
-        from pilot_roi.runner import RunOptions, run_portfolio
-    except ImportError:
-        return False
+    """Start (or queue) a background portfolio run; True once it is started or queued."""
+    from pilot_roi.runner import RunOptions, run_portfolio
+
     with _lock:
         if _state["running"]:
             _state["again"] = True

@@ -49,12 +49,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     for step in summary.steps:
         if step.name == "estimates":
-            key = {"done": "demo.estimates_done", "missing": "demo.estimates_missing"}.get(
-                step.status, "demo.estimates_failed"
-            )
-            say(key, {"detail": step.detail, "what": step.detail, "path": path})
-        elif step.name == "users" and step.status != "done":
-            say("demo.users_missing", {"what": step.detail})
+            key = "demo.estimates_done" if step.status == "done" else "demo.estimates_failed"
+            say(key, {"detail": step.detail, "path": path})
     if summary.coverage is not None:
         total, with_ci, covering = summary.coverage
         say("demo.truth_check", {"covering": covering, "with_ci": with_ci, "total": total})

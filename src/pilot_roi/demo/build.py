@@ -30,7 +30,7 @@ from pilot_roi.warehouse import connect, migrate, transaction
 
 DEMO_ACTOR = "demo-generator"
 log = logging.getLogger("pilot_roi.demo")
-StepStatus = Literal["done", "missing", "failed"]
+StepStatus = Literal["done", "failed"]
 #: Called with a message key of i18n/messages/demo.yaml and its parameters as the build advances.
 ProgressCallback = Callable[[str, dict[str, Any]], None]
 
@@ -56,7 +56,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """What became of one optional step: done, missing (the part of the product is not there) or failed."""
+    """What became of one step that may fail without sinking the demo: done or failed (with why)."""
 
     name: str
     status: StepStatus

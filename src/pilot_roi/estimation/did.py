@@ -46,7 +46,7 @@ from pilot_roi.estimation.inference import (
 )
 from pilot_roi.estimation.options import EstimationOptions
 from pilot_roi.estimation.panel import PanelData
-from pilot_roi.estimation.result import _EMPTY_EVENT_STUDY, EffectResult, insufficient
+from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
 
 _DEMEAN_TOL = 1e-10
 _DEMEAN_MAXITER = 10_000
@@ -381,7 +381,7 @@ def estimate_did(panel: PanelData, opts: EstimationOptions | None = None, **over
         "inference_dof": inf.dof,
         "excluded_sites": int((~keep).sum()),
     }
-    es_frame = _EMPTY_EVENT_STUDY.clone()
+    es_frame = pl.DataFrame(schema=EVENT_STUDY_SCHEMA)
     pre_p: float | None = None
     cf_frame = None
     if opts.detail:
@@ -392,24 +392,46 @@ def estimate_did(panel: PanelData, opts: EstimationOptions | None = None, **over
             diagnostics["randomization_p_value"] = p_ri
             diagnostics["randomization_draws"] = n_ri
         diagnostics.update(pre_period_fit(cf_frame, sub, design.n_pre))
+    return effect_result(
+        "did", att, inf, cf_mean, opts, pre_p, n_t, n_c, design.n_pre, design.n_post,
+        event_study=es_frame, counterfactual=cf_frame, diagnostics=diagnostics,
+    )  # fmt: skip
+
+
+def effect_result(
+    method: str,
+    att: float,
+    inf: Inference,
+    cf_mean: float,
+    opts: EstimationOptions,
+    pre_trend_p: float | None,
+    n_treated: int,
+    n_controls: int,
+    n_pre: int,
+    n_post: int,
+    **frames: Any,
+) -> EffectResult:
+    """The result of a difference-in-differences estimate: the overall effect is row 0 of `inf`.
+
+    `frames` passes the method's own frames and diagnostics (event_study, group_time, counterfactual, ...).
+    """
+    se = float(inf.se[0])
     return EffectResult(
-        method="did",
+        method=method,
         att=att,
-        se=float(inf.se[0]),
+        se=se,
         ci_low=float(inf.ci_low[0]),
         ci_high=float(inf.ci_high[0]),
         p_value=float(inf.p_value[0]),
         att_pct=att_percent(att, cf_mean),
         inference=inf.label,
-        pre_trend_p=pre_p,
-        mde=minimum_detectable_effect(float(inf.se[0]), inf.dof, opts.alpha),
-        n_treated=n_t,
-        n_controls=n_c,
-        n_pre_periods=design.n_pre,
-        n_post_periods=design.n_post,
-        event_study=es_frame,
-        counterfactual=cf_frame,
-        diagnostics=diagnostics,
+        pre_trend_p=pre_trend_p,
+        mde=minimum_detectable_effect(se, inf.dof, opts.alpha),
+        n_treated=n_treated,
+        n_controls=n_controls,
+        n_pre_periods=n_pre,
+        n_post_periods=n_post,
+        **frames,
     )
 
 
@@ -420,7 +442,7 @@ def _event_study(c: _Ctx, kind: str) -> tuple[pl.DataFrame, float | None]:
     width = opts.event_bin or choose_bin_width(g, panel.n_times - g, time_step_days(panel))
     es = event_study_twfe(panel, width)
     if es is None:
-        return _EMPTY_EVENT_STUDY.clone(), None
+        return pl.DataFrame(schema=EVENT_STUDY_SCHEMA), None
     n_c = int(c.controls.sum())
     if kind in ("placebo_variance", "hac"):
         if n_c >= 3:

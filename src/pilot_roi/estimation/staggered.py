@@ -28,15 +28,13 @@ import polars as pl
 
 from pilot_roi.estimation.design import Design, describe_design
 from pilot_roi.estimation.diagnostics import (
-    att_percent,
     check_sufficiency,
     counterfactual_frame,
     counterfactual_mean_post,
-    minimum_detectable_effect,
     pre_period_fit,
     usable_treated,
 )
-from pilot_roi.estimation.did import choose_bin_width, time_step_days
+from pilot_roi.estimation.did import choose_bin_width, effect_result, time_step_days
 from pilot_roi.estimation.inference import (
     Inference,
     LinearWeights,
@@ -529,26 +527,10 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
         if controls.sum() >= 1:  # the counterfactual path is drawn against never-treated sites
             cf_frame, _ = counterfactual_frame(sub, tr, controls, opts.alpha, opts.few_treated)
             diagnostics.update(pre_period_fit(cf_frame, sub, int(cohorts.min())))
-    return EffectResult(
-        method="staggered_did",
-        att=att,
-        se=float(inf.se[0]),
-        ci_low=float(inf.ci_low[0]),
-        ci_high=float(inf.ci_high[0]),
-        p_value=float(inf.p_value[0]),
-        att_pct=att_percent(att, cf_mean),
-        inference=inf.label,
-        pre_trend_p=pre_p,
-        mde=minimum_detectable_effect(float(inf.se[0]), inf.dof, opts.alpha),
-        n_treated=n_t,
-        n_controls=n_c,
-        n_pre_periods=design.n_pre,
-        n_post_periods=design.n_post,
-        group_time=gt_frame,
-        event_study=es_frame,
-        counterfactual=cf_frame,
-        diagnostics=diagnostics,
-    )
+    return effect_result(
+        "staggered_did", att, inf, cf_mean, opts, pre_p, n_t, n_c, design.n_pre, design.n_post,
+        group_time=gt_frame, event_study=es_frame, counterfactual=cf_frame, diagnostics=diagnostics,
+    )  # fmt: skip
 
 
 def _pretrend(
