@@ -91,3 +91,21 @@ def test_diagnostics_pass_is_explicit() -> None:
     assert diagnostics_pass(0.05, {"placebo_time_p": 0.05}).passed  # the bound itself passes
     assert placebo_time_p({"placebo_time_p": "not a number"}) is None
     assert placebo_time_p({"placebo_time_p": True}) is None
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_every_reason_grading_can_give_is_said_in_words(lang: str) -> None:
+    from pilot_roi.grading import describe_grade_reason
+    from pilot_roi.i18n import catalog, t
+
+    codes = {"insufficient_pre_periods", "no_controls", "no_estimate"}
+    for effect, low, high, q, pre in [(1, 0.5, 1.5, 0.01, 0.5), (-1, -1.5, -0.5, 0.01, 0.5), (1, -1, 3, 0.5, 0.01),
+                                      (0, -1, 1, 0.5, 0.5), (-1, -3, 1, 0.5, 0.5)]:  # fmt: skip
+        item = GradeInput("ok", effect, low, high, q, higher_is_better=True, pre_trend_p=pre)
+        graded = grade(item)
+        codes.update(graded.reason.split(","))
+    for code in codes:
+        keys = [k for k in (f"grade_reason.{code}", f"estimation.reason.{code}") if k in catalog()]
+        assert keys, f"no message for the grade reason {code!r}"
+        assert describe_grade_reason(code, lang) == t(keys[0], lang)
+    assert describe_grade_reason("q_too_high,pre_trend_failed", lang).count(";") == 1

@@ -11,6 +11,7 @@ import polars as pl
 from dash import dash_table, dcc, html
 
 from dashboards.components.figures import GRADE_COLORS, grade_label
+from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 
 SHOWN_DIAGNOSTICS: tuple[str, ...] = (
@@ -217,6 +218,5 @@ def diagnostics_in_words(row: dict[str, Any], lang: str) -> list[str]:
             shown = format_number(float(value), lang, 3) if isinstance(value, int | float) else str(value)
             lines.append(t(f"dash.diag.{key}", lang, value=shown))
     if row.get("grade_reason"):
-        reasons = "; ".join(label("grade_reason", part, lang) for part in str(row["grade_reason"]).split(","))
-        lines.append(t("dash.diag.grade_reason", lang, reason=reasons))
+        lines.append(t("dash.diag.grade_reason", lang, reason=describe_grade_reason(str(row["grade_reason"]), lang)))
     return lines

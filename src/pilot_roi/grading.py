@@ -171,3 +171,19 @@ def grade(item: GradeInput, alpha: float = ALPHA, min_diagnostic_p: float = MIN_
     if benefit == 0:
         return Graded("inconclusive", "zero_effect")
     return Graded("inconclusive", "harmful_ci_includes_zero")
+
+
+def describe_grade_reason(codes: str | None, lang: str) -> str:
+    """The grade's reason codes (comma-separated, as stored) in words of `lang`.
+
+    Grading's own codes, then the estimators' data-sufficiency codes (`insufficient_data`); an unknown code is
+    shown readable rather than hidden.
+    """
+    from pilot_roi.i18n import catalog, t
+
+    known = catalog()
+    words = []
+    for code in filter(None, (part.strip() for part in (codes or "").split(","))):
+        key = next((k for k in (f"grade_reason.{code}", f"estimation.reason.{code}") if k in known), None)
+        words.append(t(key, lang) if key else code.replace("_", " "))
+    return "; ".join(words)

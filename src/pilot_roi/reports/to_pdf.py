@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 from pilot_roi.reports.charts import bar_chart, series_chart
 from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, YearReport
@@ -272,7 +273,10 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
         [_e(t("report.col.payback", lang)), _e(f.months(m.payback_months))],
         [_e(t("report.col.realized_year", lang)), _e(f.money(m.realized_gain_year))],
         [_e(t("report.col.realized_to_date", lang)), _e(f.money(m.realized_gain_to_date))],
-        [_e(t("report.col.grade", lang)), f"{_grade(m.grade, lang)}: {_e(m.grade_reason or '')}"],
+        [
+            _e(t("report.col.grade", lang)),
+            f"{_grade(m.grade, lang)}: {_e(describe_grade_reason(m.grade_reason, lang))}",
+        ],
     ]
     html.append(_table([t("report.col.item", lang), t("report.col.value", lang)], rows))
     diag = [
