@@ -11,6 +11,7 @@ import polars as pl
 from dash import dash_table, dcc, html
 
 from dashboards.components.figures import GRADE_COLORS, grade_label
+from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 
@@ -193,8 +194,9 @@ def diagnostics_in_words(row: dict[str, Any], lang: str) -> list[str]:
             post=row.get("n_post_periods") or 0,
         )
     ]
-    if row.get("method_reason"):
-        lines.append(t("dash.diag.method_reason", lang, reason=str(row["method_reason"])))
+    reason = method_reason_in(row.get("diagnostics"), row.get("method_reason"), lang)
+    if reason:
+        lines.append(t("dash.diag.method_reason", lang, reason=reason))
     pre_p = num(row.get("pre_trend_p"))
     if pre_p is not None:
         key = "dash.diag.pretrend_ok" if pre_p >= 0.05 else "dash.diag.pretrend_bad"

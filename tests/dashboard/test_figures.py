@@ -151,3 +151,17 @@ def test_diagnostics_in_words_mentions_pretrend_and_q() -> None:
     assert any("Pre-go-live trends differ" in line for line in lines)
     assert any("q = 0.004" in line for line in lines)
     assert t("dash.diag.placebo_p", "en", value="0.500") in lines
+
+
+def test_diagnostics_in_words_gives_the_method_reason_in_the_readers_language() -> None:
+    facts = {"case": "no_controls", "n_treated": 6, "n_controls": 0, "n_cohorts": 3, "n_pre": 13,
+             "frequency": "monthly", "few_treated": 5, "robustness": []}  # fmt: skip
+    row = {"method": "its", "method_reason": "stored English sentence",
+           "diagnostics": json.dumps({"method_choice": facts})}  # fmt: skip
+    ru = " ".join(diagnostics_in_words(row, "ru"))
+    kk = " ".join(diagnostics_in_words(row, "kk"))
+    assert "Пилотных объектов: 6, контрольных объектов нет" in ru and "13 мес." in ru
+    assert "Пилоттық нысандар: 6, бақылау нысандары жоқ" in kk
+    assert "stored English sentence" not in ru + kk
+    # a row without the recorded facts (an older run) shows its stored sentence
+    assert any("stored English sentence" in line for line in diagnostics_in_words({**row, "diagnostics": "{}"}, "ru"))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import polars as pl
@@ -10,6 +11,7 @@ from dgp import Scenario, simulate
 from pilot_roi import estimate_effect
 from pilot_roi.estimation import api
 from pilot_roi.estimation.api import METHODS, estimate_panel
+from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.estimation.options import EstimationOptions
 from pilot_roi.estimation.panel import PanelData
 
@@ -75,7 +77,23 @@ def test_auto_chooses_staggered_and_its_by_design() -> None:
     assert res.method == "staggered_did" and "different dates" in res.method_reason
     no_controls = panel.subset_units(panel.treated)
     res = estimate_panel(no_controls, "auto", EstimationOptions(**FAST))
-    assert res.method == "its" and "no control sites" in res.method_reason
+    assert res.method == "its" and "control sites: none" in res.method_reason
+
+
+def test_method_reason_is_recorded_as_facts_and_read_in_every_language(pilot) -> None:
+    res = estimate_effect(pilot, unit="site_code", time="period", outcome="value", first_treated="go_live", **FAST)
+    facts = res.diagnostics["method_choice"]
+    assert facts["case"] == "same_date" and facts["n_treated"] == 2 and facts["n_controls"] == 10
+    assert facts["robustness"] == ["staggered_did", "synthetic_control", "its"]
+    # the stored JSON of the diagnostics gives the same English sentence, and Russian and Kazakh ones
+    stored = json.dumps(res.diagnostics, default=str)
+    assert method_reason_in(stored, None, "en") == res.method_reason
+    ru, kk = method_reason_in(stored, None, "ru"), method_reason_in(stored, None, "kk")
+    assert "контрольных объектов: 10" in ru and "Синтетический контроль" in ru
+    assert "бақылау нысандары: 10" in kk and "Синтетикалық бақылау" in kk
+    # an estimate stored before the facts were recorded keeps its own sentence
+    assert method_reason_in("{}", "older sentence", "ru") == "older sentence"
+    assert method_reason_in("not json", None, "kk") == ""
 
 
 def _insufficient(panel: PanelData, method: str = "did", **opts) -> str | None:

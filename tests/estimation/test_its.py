@@ -156,7 +156,7 @@ def test_structural_its_is_calibrated_on_daily_series() -> None:
     out = []
     for s in range(30):
         df = simulate_its_panel(np.random.default_rng(20_000 + s), n_pre=120, n_post=30, effect=1.0, annual=False)
-        r = estimate_its(prepare_panel(df, "site", "date", "value", "go_live"), seed=s, n_sims=300)
+        r = estimate_its(prepare_panel(df, "site", "date", "value", "go_live"), seed=s)
         out.append((r.att, r.ci_low, r.ci_high))
     att, lo, hi = np.asarray(out).T
     assert np.mean((lo <= 1.0) & (hi >= 1.0)) >= 0.80

@@ -5,11 +5,13 @@ index of the first treated period; outcomes and effects are in the outcome's uni
 
 Two counterfactuals:
 - `structural_fit`: a structural time-series model (statsmodels `UnobservedComponents`: local level
-  plus a deterministic slope by default, AR(1) noise, seasonality as Fourier regressors whose
-  coefficients live in the state vector so their uncertainty reaches the forecast) fitted on the
-  pre-period and forecast over the post-period. The mean post gap's standard error comes from paths
-  simulated from the fitted model: state uncertainty at go-live, future shocks and, by default, the
-  variance parameters' own uncertainty (paths from parameter vectors drawn around the estimates).
+  plus a deterministic slope by default, AR(1) noise, long seasonal cycles as Fourier regressors whose
+  coefficients live in the state vector so their uncertainty reaches the forecast; cycles shorter than
+  a month, the day of the week, fitted by least squares beforehand) fitted on the
+  pre-period and forecast over the post-period. The mean post gap's standard error is the forecast
+  error of the summed counterfactual, computed exactly from the state-space form (state uncertainty at
+  go-live and future shocks) and mixed over parameter vectors drawn around the estimates (the variance
+  parameters' own uncertainty).
 - `segmented_fit`: segmented regression over the whole series: intercept, trend, a level step and
   (optionally) a slope change at go-live, Fourier seasonality; Gaussian with AR(1) errors (feasible GLS
   with a small-sample corrected rho whose uncertainty is integrated out) or Newey-West (HAC) errors,
@@ -29,6 +31,7 @@ Frequency = Literal["daily", "weekly", "monthly", "quarterly", "annual", "intege
 
 _EPOCH_YEAR = 1970
 MIN_OBS_PARAM_DRAWS = 60
+SHORT_CYCLE = 31.0  # seasonal cycles shorter than this many grid steps are fitted outside the state model
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +119,14 @@ class UnitForecast:
 
     `counterfactual`: one-step-ahead predictions before go-live, the forecast after; `cf_se`: the
     standard error of the counterfactual (prediction error of the observation, pre and post);
-    `sim_post`: simulated counterfactual paths over the post-period (n_post, n_sims) or None
-    (segmented fits); `info`: model facts for the diagnostics.
+    `cum_sd` (n_post,): the standard deviation of the counterfactual summed over the observed post
+    periods up to each step (the sum's forecast error, parameter uncertainty included); `info`: model
+    facts for the diagnostics.
     """
 
     counterfactual: np.ndarray
     cf_se: np.ndarray
-    sim_post: np.ndarray | None
+    cum_sd: np.ndarray
     info: dict[str, object]
 
 
@@ -135,34 +139,42 @@ def structural_fit(
     trend: str = "lldtrend",
     ar: bool = True,
     level_sd_floor: float = 0.01,
-    n_sims: int = 1000,
     n_param_draws: int = 10,
     rng: np.random.Generator,
 ) -> UnitForecast:
-    """Fit `UnobservedComponents` on y[:go_live] and forecast the rest with simulated paths.
+    """Fit `UnobservedComponents` on y[:go_live] and forecast the rest, with the summed forecast's error.
 
     `y` float64 (n,) with NaN for missing periods; `exog` (n, k) extra regressors (e.g. control
     series), complete. `trend` is a statsmodels level specification ("llevel", "lldtrend", "lltrend",
-    "dtrend", ...). With `n_param_draws` > 1 the paths carry the variance parameters' uncertainty too:
+    "dtrend", ...). With `n_param_draws` > 1 the error carries the variance parameters' uncertainty too:
     `n_param_draws` parameter vectors are drawn from the estimates' asymptotic normal distribution
-    (variances folded at 0, the AR coefficient kept stationary) and each simulates its share of the
-    `n_sims` paths from its own filtered state. With 0 or 1, or fewer than `MIN_OBS_PARAM_DRAWS`
-    observed pre-periods, the fitted parameters are taken as known.
+    (variances folded at 0, the AR coefficient kept stationary), each forecasts from its own filtered
+    state, and `cum_sd` is the spread of that mixture (what simulated paths from the draws would show,
+    without their Monte Carlo noise). With 0 or 1, or fewer than `MIN_OBS_PARAM_DRAWS` observed
+    pre-periods, the fitted parameters are taken as known.
     """
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.statespace.structural import UnobservedComponents
 
     n = y.shape[0]
     t = np.arange(n, dtype=float)
-    season, season_names = seasonal_terms(t, seasonal_periods, go_live)
+    short = tuple(p for p in seasonal_periods if p < SHORT_CYCLE)
+    season, season_names = seasonal_terms(t, tuple(p for p in seasonal_periods if p >= SHORT_CYCLE), go_live)
+    short_season, short_names = seasonal_terms(t, short, go_live)
     blocks = [season]
     if exog is not None and exog.size:
         blocks.append(np.asarray(exog, float).reshape(n, -1))
     x = np.column_stack(blocks) if any(b.shape[1] for b in blocks) else None
     x_pre = x[:go_live] if x is not None else None
     x_post = x[go_live:] if x is not None else None
+    # Short cycles (the day of the week) are taken out by least squares before the model sees the series:
+    # as state regressors they would make every likelihood evaluation ~4x dearer, and a slowly moving level
+    # has almost no power at their frequencies, so neither the variance estimates nor the post-period
+    # mean (whole weeks average the profile out) depend on how they are fitted.
+    short_fit = _short_cycle_fit(y[:go_live], short_season, x_pre)
+    y_model = y - short_fit
     model = UnobservedComponents(
-        y[:go_live],
+        y_model[:go_live],
         level=trend,
         autoregressive=1 if ar else None,
         exog=x_pre,
@@ -172,18 +184,17 @@ def structural_fit(
     floored = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = model.fit(disp=False, maxiter=200)
-        res_free = res
+        res_free = model.fit(disp=False, maxiter=200)
+        fitted = np.asarray(res_free.params, float).copy()
         # A random-walk level with a small variance is hard to tell from none: the likelihood often
         # puts it at zero, and the forecast then ignores drift it cannot rule out. Like CausalImpact's
         # prior on the level's sd (0.01 of the outcome's sd), keep at least that much level variance.
         floor = (level_sd_floor * float(np.nanstd(y[:go_live]))) ** 2
         names = list(model.param_names)
-        if "sigma2.level" in names and float(res.params[names.index("sigma2.level")]) < floor:
-            start = [float(v) for k, v in zip(names, np.asarray(res.params), strict=True) if k != "sigma2.level"]
-            with model.fix_params({"sigma2.level": floor}):
-                res = model.fit(start_params=start, disp=False, maxiter=200)
+        if "sigma2.level" in names and float(fitted[names.index("sigma2.level")]) < floor:
+            fitted[names.index("sigma2.level")] = floor
             floored = True
+        res = model.filter(fitted, cov_type="none")
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             converged = False
@@ -197,20 +208,14 @@ def structural_fit(
     # the likelihood is too flat for the Hessian to bound them (short series default to segmented fits)
     use_draws = n_param_draws > 1 and int(np.isfinite(y[:go_live]).sum()) >= MIN_OBS_PARAM_DRAWS
     draws = _parameter_draws(res, res_free, n_param_draws, rng, floors, cap) if use_draws else None
-    if draws is None:
-        sims = res.simulate(steps, anchor="end", repetitions=n_sims, exog=x_post, rng=rng)
-        sim_post = np.asarray(sims, float).reshape(steps, n_sims)
-    else:
-        per = -(-n_sims // draws.shape[0])
-        parts = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for theta in draws:
-                res_d = model.filter(theta)
-                part = res_d.simulate(steps, anchor="end", repetitions=per, exog=x_post, rng=rng)
-                parts.append(np.asarray(part, float).reshape(steps, per))
-        sim_post = np.concatenate(parts, axis=1)[:, :n_sims]
-    pre_pred = np.asarray(res.fittedvalues, float)
+    thetas = np.asarray(res.params, float)[None, :] if draws is None else draws
+    extended = model.clone(np.concatenate([y_model[:go_live], np.full(steps, np.nan)]), exog=x)
+    weights = np.isfinite(y[go_live:]).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cum_sd = _cumulative_forecast_sd(model, extended, thetas, go_live, weights)
+    pre_pred = np.asarray(res.fittedvalues, float) + short_fit[:go_live]
+    fc_mean = fc_mean + short_fit[go_live:]
     pre_se = np.sqrt(np.asarray(res.filter_results.forecasts_error_cov[0, 0, :], float))
     # the first periods are diffuse: no honest one-step prediction yet
     burn = int(getattr(res, "loglikelihood_burn", 0) or 0)
@@ -221,7 +226,7 @@ def structural_fit(
         "model": "structural",
         "trend": trend,
         "ar1": ar,
-        "seasonality": season_names,
+        "seasonality": short_names + season_names,
         "n_exog": 0 if exog is None else int(np.asarray(exog).reshape(n, -1).shape[1]),
         "params": params,
         "converged": converged,
@@ -232,9 +237,96 @@ def structural_fit(
     return UnitForecast(
         counterfactual=np.concatenate([pre_pred, fc_mean]),
         cf_se=np.concatenate([pre_se, fc_se]),
-        sim_post=sim_post,
+        cum_sd=cum_sd,
         info=info,
     )
+
+
+def _short_cycle_fit(y_pre: np.ndarray, short: np.ndarray, x_pre: np.ndarray | None) -> np.ndarray:
+    """The short cycles' fitted profile over the whole grid (n,), from least squares on the pre-period.
+
+    `short` (n, m) holds the short cycles' Fourier columns; the fit also has an intercept, a linear trend
+    and the model's other regressors `x_pre` so that they do not leak into the profile.
+    """
+    n, n_pre = short.shape[0], y_pre.shape[0]
+    if short.shape[1] == 0:
+        return np.zeros(n)
+    t = np.arange(n_pre, dtype=float) / max(n_pre, 1)
+    others = [np.ones(n_pre), t] + ([x_pre] if x_pre is not None and x_pre.size else [])
+    design = np.column_stack([short[:n_pre], *others])
+    seen = np.isfinite(y_pre)
+    coef, *_ = np.linalg.lstsq(design[seen], y_pre[seen], rcond=None)
+    return np.asarray(short @ coef[: short.shape[1]], float)
+
+
+_SYSTEM = ("design", "obs_intercept", "obs_cov", "transition", "state_intercept", "selection", "state_cov")
+_MATRIX = {"design", "obs_cov", "transition", "selection", "state_cov"}  # the rest are vectors
+
+
+def _cumulative_forecast_sd(
+    model: Any, extended: Any, thetas: np.ndarray, go_live: int, weights: np.ndarray
+) -> np.ndarray:
+    """Sd (n_post,) of the weighted cumulative forecast sum over the mixture of parameter vectors `thetas`.
+
+    `model` is fitted on the pre-period; `extended` is the same model over the whole grid (NaN after
+    go-live) whose system matrices carry the post-period regressors. Each vector filters the pre-period
+    for its state at go-live; the mixture's variance is the mean within-vector variance plus the
+    variance of the vectors' mean sums.
+    """
+    starts, covs, systems = [], [], []
+    for theta in thetas:
+        filtered = model.filter(theta, return_ssm=True)
+        starts.append(np.asarray(filtered.predicted_state[:, go_live], float))
+        covs.append(np.asarray(filtered.predicted_state_cov[:, :, go_live], float))
+        extended.update(theta)
+        system = {}
+        for name in _SYSTEM:
+            value = np.asarray(extended.ssm[name], float)
+            varies = value.ndim == (3 if name in _MATRIX else 2)
+            system[name] = value[..., go_live:].copy() if varies else value.copy()
+        systems.append(system)
+    stacked = {name: np.stack([s[name] for s in systems]) for name in _SYSTEM}
+    means, cumvar = cumulative_forecast_moments(stacked, np.stack(starts), np.stack(covs), weights)
+    cum_means = np.cumsum(means * weights[None, :], axis=1)
+    return np.sqrt(cumvar.mean(axis=0) + cum_means.var(axis=0))
+
+
+def cumulative_forecast_moments(
+    system: dict[str, np.ndarray], start: np.ndarray, start_cov: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forecast means (D, h) and variances (D, h) of the weighted cumulative sums sum_{j<=h} w_j y_j.
+
+    For D parameter vectors at once (leading axis D everywhere): `system` holds statsmodels' state-space
+    matrices (`_SYSTEM`; a trailing time axis over the forecast steps where they vary), `start`/`start_cov`
+    the predicted state (D, k) and its covariance (D, k, k) at the first forecast step, `weights` (h,).
+    With C_h = Cov(state_h, S_{h-1}): Var S_h = Var S_{h-1} + w^2 (Z P Z' + H) + 2 w Z C_h and
+    C_{h+1} = T (C_h + w P Z'); the state moments follow the usual prediction step.
+    """
+
+    def at(name: str, h: int) -> np.ndarray:
+        value = system[name]
+        return value[..., h] if value.ndim == (4 if name in _MATRIX else 3) else value
+
+    n_draws, steps = start.shape[0], weights.shape[0]
+    state, cov = start.copy(), start_cov.copy()
+    cross = np.zeros_like(start)
+    running = np.zeros(n_draws)
+    means = np.empty((n_draws, steps))
+    cumvar = np.empty((n_draws, steps))
+    for h in range(steps):
+        z = at("design", h)[:, 0, :]
+        transition, selection = at("transition", h), at("selection", h)
+        w = float(weights[h])
+        means[:, h] = np.einsum("dk,dk->d", z, state) + at("obs_intercept", h)[:, 0]
+        pz = np.einsum("dkl,dl->dk", cov, z)
+        one_step = np.einsum("dk,dk->d", z, pz) + at("obs_cov", h)[:, 0, 0]
+        running = running + w * w * one_step + 2.0 * w * np.einsum("dk,dk->d", z, cross)
+        cumvar[:, h] = running
+        cross = np.einsum("dkl,dl->dk", transition, cross + w * pz)
+        shocks = selection @ at("state_cov", h) @ np.swapaxes(selection, 1, 2)
+        cov = transition @ cov @ np.swapaxes(transition, 1, 2) + shocks
+        state = np.einsum("dkl,dl->dk", transition, state) + at("state_intercept", h)
+    return means, cumvar
 
 
 def _parameter_draws(

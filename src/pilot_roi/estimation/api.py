@@ -120,6 +120,8 @@ def estimate_panel(
     diagnostics["outcome"] = panel.outcome
     diagnostics["alpha"] = opts.alpha
     diagnostics["seed"] = opts.seed
+    if choice.facts:
+        diagnostics["method_choice"] = choice.facts
     diagnostics["design"] = {
         "frequency": design.frequency,
         "n_treated": design.n_treated,

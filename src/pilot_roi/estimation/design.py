@@ -15,10 +15,11 @@ Inference follows the number of treated sites (see `inference.choose_inference`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from pilot_roi.estimation.method_words import describe_method_choice
 from pilot_roi.estimation.options import EstimationOptions
 from pilot_roi.estimation.panel import PanelData
 
@@ -134,66 +135,52 @@ def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
 
 @dataclass(frozen=True, slots=True)
 class MethodChoice:
-    """The primary method, the robustness methods run beside it, and why, in words."""
+    """The primary method, the robustness methods run beside it, and why: the facts behind the choice
+    (`facts`, rendered in any language by `method_words.describe_method_choice`) and the English sentence."""
 
     primary: str
     robustness: tuple[str, ...]
     reason: str
+    facts: dict[str, object] = field(default_factory=dict)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _choice(primary: str, robustness: tuple[str, ...], facts: dict[str, object]) -> MethodChoice:
+    facts = {**facts, "robustness": list(robustness)}
+    return MethodChoice(primary, robustness, describe_method_choice(facts, "en"), facts)
 
 
 def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:
     """`method="auto"`: the primary method and robustness checks for this design (rules in the module doc)."""
     n_t = design.n_treated
     n_c = design.n_controls(opts.control_group)
-    pre = f"{design.n_pre} {design.frequency if design.frequency != 'periods' else ''} periods".replace("  ", " ")
     few = n_t <= opts.few_treated
     if few and n_c >= 3:
-        inference_words = (
-            f"with {n_t} treated site(s) (at most {opts.few_treated}), intervals come from the control sites' "
-            "placebo variance (cluster-robust errors are far too small with so few treated sites)"
-        )
+        inference = "placebo_variance"
     elif few:
-        inference_words = (
-            f"with {n_t} treated site(s) and only {n_c} control site(s), intervals come from a time-series (HAR) "
-            "variance of the treated-minus-control series"
-        )
+        inference = "har"
     elif design.staggered:
-        inference_words = f"with {n_t} treated sites, intervals come from the analytic influence function"
+        inference = "influence_function"
     else:
-        inference_words = f"with {n_t} treated sites, intervals come from the wild cluster bootstrap by site"
+        inference = "wild_bootstrap"
+    facts: dict[str, object] = {
+        "n_treated": n_t,
+        "n_controls": n_c,
+        "n_cohorts": len(design.cohorts),
+        "n_pre": design.n_pre,
+        "frequency": design.frequency,
+        "few_treated": opts.few_treated,
+    }
     if n_t == 0:
-        return MethodChoice("did", (), "no site goes live inside the panel, so there is no effect to estimate")
+        return _choice("did", (), {**facts, "case": "no_treated"})
     if n_c == 0:
-        return MethodChoice(
-            "its",
-            (),
-            f"{_plural(n_t, 'treated site')} and no control sites: interrupted time series on the treated "
-            f"sites' own history ({pre} before go-live); no comparison group can absorb shocks common to all sites",
-        )
+        return _choice("its", (), {**facts, "case": "no_controls"})
     robustness: list[str] = []
     if design.staggered:
-        primary = "staggered_did"
-        words = (
-            f"{_plural(n_t, 'treated site')} go live at {len(design.cohorts)} different dates with "
-            f"{_plural(n_c, 'control site')}: staggered difference-in-differences (Callaway & Sant'Anna group-time "
-            f"effects; two-way fixed effects alone would be biased here)"
-        )
+        primary, case = "staggered_did", "staggered"
     else:
-        primary = "did"
+        primary, case = "did", "same_date"
         robustness.append("staggered_did")
-        words = (
-            f"{_plural(n_t, 'treated site')} go live on the same date with {_plural(n_c, 'control site')} and "
-            f"{pre} before go-live: difference-in-differences with site and period fixed effects"
-        )
     if few and design.n_never >= 2:
         robustness.append("synthetic_control")
     robustness.append("its")
-    return MethodChoice(
-        primary,
-        tuple(robustness),
-        f"{words}; {inference_words}. Robustness: {', '.join(m.replace('_', ' ') for m in robustness)}.",
-    )
+    return _choice(primary, tuple(robustness), {**facts, "case": case, "inference": inference})

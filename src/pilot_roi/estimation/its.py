@@ -6,8 +6,9 @@ fits the counterfactual model chosen by `model` and averages the gaps over the t
 
 - `model="structural"`: statsmodels `UnobservedComponents` (local level + deterministic slope, AR(1),
   weekly and annual Fourier seasonality when the pre-period covers a cycle, optional control series as
-  regressors) fitted on the pre-period and forecast; the ATT's standard error is the spread of the
-  mean over simulated forecast paths, which carry the variance parameters' uncertainty (`param_draws`).
+  regressors) fitted on the pre-period and forecast; the ATT's standard error is the forecast error
+  of the summed counterfactual, exact for the state-space model and mixed over parameter vectors drawn
+  around the estimates (`param_draws`: the variance parameters' own uncertainty).
   Default for daily and weekly data.
 - `model="segmented"`: segmented regression (linear trend, a level step at go-live and optionally a
   slope change, Fourier seasonality) with AR(1) errors by feasible GLS (small-sample corrected rho,
@@ -42,6 +43,7 @@ METHOD = "its"
 _MODELS = ("auto", "structural", "segmented")
 _FAMILIES = ("gaussian", "poisson")
 _TRENDS = ("lldtrend", "llevel", "lltrend", "dtrend", "rwdrift", "ntrend")
+_MAX_PARAM_DRAWS = 200
 _MIN_PRE = {"daily": 28, "weekly": 16, "monthly": 12, "quarterly": 8, "annual": 6, "integer": 8}
 
 
@@ -57,9 +59,8 @@ class ItsOptions:
     (segmented); use_controls [False]: the
     mean of never-treated units as a regressor; seasonal_periods [None = from the frequency];
     min_pre_periods [None = 28 daily, 16 weekly, 12 monthly, 8 quarterly, 6 annual, 8 otherwise];
-    max_missing_share [0.3] of the pre-period; n_sims [1000] simulated paths per unit; param_draws [10]:
-    parameter vectors drawn from the variance parameters' estimated distribution, each simulating its
-    share of the paths (0: parameters taken as known) (structural);
+    max_missing_share [0.3] of the pre-period; param_draws [10]: parameter vectors drawn from the variance
+    parameters' estimated distribution, whose forecasts are mixed (0: parameters taken as known) (structural);
     control_group [ignored: accepted for a uniform API].
     """
 
@@ -75,7 +76,6 @@ class ItsOptions:
     seasonal_periods: tuple[float, ...] | None = None
     min_pre_periods: int | None = None
     max_missing_share: float = 0.3
-    n_sims: int = 1000
     param_draws: int = 10
     control_group: str = "never_treated"
 
@@ -94,10 +94,8 @@ def parse_options(options: dict[str, Any]) -> ItsOptions:
     check_choice("model", opts.model, _MODELS)
     check_choice("family", opts.family, _FAMILIES)
     check_choice("trend", opts.trend, _TRENDS)
-    if opts.n_sims < 100:
-        raise ValueError("n_sims must be at least 100")
-    if opts.param_draws < 0 or opts.param_draws > opts.n_sims // 10:
-        raise ValueError("param_draws must lie between 0 and n_sims / 10")
+    if not 0 <= opts.param_draws <= _MAX_PARAM_DRAWS:
+        raise ValueError(f"param_draws must lie between 0 and {_MAX_PARAM_DRAWS}")
     return opts
 
 
@@ -108,8 +106,7 @@ class _UnitResult:
     y: np.ndarray  # (n_grid,)
     counterfactual: np.ndarray
     cf_se: np.ndarray
-    post_sum_sims: np.ndarray | None  # (n_sims,) sum over observed post cells of simulated counterfactual
-    cum_sims: np.ndarray | None  # (n_post, n_sims) cumulative simulated gap
+    cum_sd: np.ndarray | None  # (n_post,) sd of the counterfactual summed over observed post cells so far
     att_se_sum: float  # se of the sum of post gaps over the observed post cells
     df: float  # degrees of freedom of the t interval (inf: normal)
     info: dict[str, object]
@@ -127,7 +124,7 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
     """ITS estimate of the effect on each treated unit of `panel`, averaged over the treated units.
 
     Options (see `ItsOptions`): model, trend, ar, family, slope_change, use_controls,
-    seasonal_periods, min_pre_periods, max_missing_share, n_sims, control_group. Returns an
+    seasonal_periods, min_pre_periods, max_missing_share, param_draws, control_group. Returns an
     `EffectResult` with `method="its"`, the ATT in outcome units with a normal interval, the
     counterfactual frame (mean over treated units), pointwise effects in `event_study` and the cumulative
     effect in `diagnostics["cumulative"]`; degenerate designs return `status="insufficient_data"`.
@@ -228,22 +225,17 @@ def _fit_unit(
             trend=opts.trend,
             ar=opts.ar,
             level_sd_floor=opts.level_sd_floor,
-            n_sims=opts.n_sims,
             n_param_draws=opts.param_draws,
             rng=rng,
         )
-        sims = fc.sim_post
-        assert sims is not None
-        gap_sims = np.where(post_obs[:, None], y[g:, None] - sims, 0.0)
         return _UnitResult(
             label=label,
             go_live=g + offset,
             y=place(y),
             counterfactual=place(fc.counterfactual),
             cf_se=place(fc.cf_se),
-            post_sum_sims=sims[post_obs].sum(axis=0),
-            cum_sims=np.cumsum(gap_sims, axis=0),
-            att_se_sum=float(np.std(sims[post_obs].sum(axis=0), ddof=1)),
+            cum_sd=fc.cum_sd,
+            att_se_sum=float(fc.cum_sd[-1]),
             df=math.inf,
             info=fc.info,
         )
@@ -274,8 +266,7 @@ def _fit_unit(
         y=place(y),
         counterfactual=place(seg.counterfactual),
         cf_se=place(cf_se),
-        post_sum_sims=None,
-        cum_sims=None,
+        cum_sd=None,
         att_se_sum=seg.att_se * n_post_obs,
         df=seg.df,
         info=info,
@@ -367,8 +358,8 @@ def _assemble(
     level = round(100 * (1 - alpha))
     if model == "structural":
         inference = (
-            f"structural time-series forecast (UnobservedComponents); se from {opts.n_sims} simulated paths "
-            f"per unit; {level}% normal interval"
+            "structural time-series forecast (UnobservedComponents); se from the summed forecast's error "
+            f"over {opts.param_draws} parameter draws per unit; {level}% normal interval"
         )
     else:
         cov = units[0].info.get("cov")
@@ -451,7 +442,7 @@ def _cumulative(units: list[_UnitResult], model: str, z: float, corr: np.ndarray
     )
     cum = np.cumsum(gaps, axis=1).mean(axis=0)
     if model == "structural":
-        sd_unit = np.stack([np.std(u.cum_sims[:horizon], axis=1, ddof=1) for u in units if u.cum_sims is not None])
+        sd_unit = np.stack([u.cum_sd[:horizon] for u in units if u.cum_sd is not None])
     else:
         # segmented: the cumulative gap's uncertainty grows with the counterfactual line's; summing the
         # pointwise se is the conservative bound (perfect correlation along the line)

@@ -213,18 +213,23 @@ def _placebo_inference(
             )
             for row in draws
         ]
+    # Placebo sets of k distinct donors drawn from a pool of N are a finite population: their means vary
+    # less than the mean of k treated units does, by (N - k) / N of the variance (which the usual ddof=1
+    # undoes for k = 1). Without the correction, 3 treated sites with 10 donors covered 92% at 95%.
+    k = int(draws.shape[1])
+    spread = math.sqrt(n_donors / (n_donors - k)) if n_donors > k else math.nan
     r = np.asarray([max(a.rmspe_pre, 1e-12) for a in stats_src])
     att_k = np.asarray([a.att for a in stats_src])
     std_k = att_k / r
-    stats = np.abs(std_k)
+    stats = np.abs(std_k) * math.sqrt((n_donors - 1) / (n_donors - k)) if n_donors > k else np.abs(std_k)
     r0 = max(agg.rmspe_pre, 1e-12)
     stat0 = abs(agg.att) / r0
-    se = float(np.std(std_k, ddof=1) * r0) if std_k.size > 1 else math.nan
+    se = float(np.std(std_k) * spread * r0) if std_k.size > 1 else math.nan
     by_time = np.stack([a.by_time for a in stats_src]) / r[:, None]
     by_event = np.stack([a.by_event for a in stats_src]) / r[:, None]
     with np.errstate(invalid="ignore"):
-        time_sd = np.nanstd(by_time, axis=0, ddof=1) * r0
-        event_se = np.nanstd(by_event, axis=0, ddof=1) * r0
+        time_sd = np.nanstd(by_time, axis=0) * spread * r0
+        event_se = np.nanstd(by_event, axis=0) * spread * r0
     if use_t:
         # too few placebos for a rank test at alpha: the studentised effect over the placebos' spread is
         # t-distributed with (n_independent_placebos - 1) degrees of freedom if the standardised

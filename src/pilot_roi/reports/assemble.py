@@ -26,6 +26,7 @@ import duckdb
 
 from pilot_roi import __version__, economics
 from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.i18n import t
 from pilot_roi.reports.model import (
     GRADES,
@@ -165,6 +166,12 @@ def _diagnostic_text(value: Any) -> str:
     if isinstance(value, list | tuple) and all(not isinstance(v, dict | list) for v in value):
         return ", ".join(_diagnostic_text(v) for v in value) or "—"
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _method_reason(row: dict[str, Any]) -> Name | None:
+    if not row["method_reason"] and not row["diagnostics"]:
+        return None
+    return Name(*(method_reason_in(row["diagnostics"], row["method_reason"], lang) for lang in ("ru", "kk", "en")))
 
 
 def _diagnostics(raw: str | None) -> tuple[Diagnostic, ...]:
@@ -384,7 +391,7 @@ def _metric_result(
         status=str(row["status"]),
         reason=row["reason"],
         method=row["method"],
-        method_reason=row["method_reason"],
+        method_reason=_method_reason(row),
         effect=_f(row["effect"]),
         se=_f(row["se"]),
         effect_pct=_f(row["effect_pct"]),

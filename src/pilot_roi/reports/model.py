@@ -183,7 +183,7 @@ class MetricResult:
     status: str
     reason: str | None
     method: str | None
-    method_reason: str | None
+    method_reason: Name | None  # why the method was chosen, in each language
     effect: float | None
     se: float | None
     effect_pct: float | None

@@ -257,7 +257,7 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
     reused = f" ({_e(t('report.pilot.reused', lang, run=m.reused_from_run))})" if m.reused_from_run else ""
     rows = [
         [_e(t("report.col.method", lang)), f"{_e(method)}{reused}"],
-        [_e(t("report.col.method_reason", lang)), _e(m.method_reason or "—")],
+        [_e(t("report.col.method_reason", lang)), _e(m.method_reason.get(lang) if m.method_reason else "—")],
         [
             _e(t("report.col.effect", lang)),
             f"{_e(f.num(m.effect))} {_e(m.unit)} ({_e(t('report.ci95', lang))}: {_e(f.num(m.ci_low))} … "
