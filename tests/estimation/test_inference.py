@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from dgp import Scenario, simulate
 
-from pilot_roi.estimation.did import did_weights, fit_twfe, treatment_dummy
+from pilot_roi.estimation.did import did_weights, estimate_did, fit_twfe, treatment_dummy
 from pilot_roi.estimation.inference import (
     LinearWeights,
     control_residuals,
@@ -15,6 +15,7 @@ from pilot_roi.estimation.inference import (
     wald_test,
     wild_cluster_bootstrap,
 )
+from pilot_roi.estimation.options import EstimationOptions
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,18 @@ def test_wild_cluster_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
 def test_har_contrast_for_one_treated_and_one_control() -> None:
     panel, _ = simulate(Scenario("h", 1, 1, n_pre=200, n_post=100), np.random.default_rng(3))
     inf = hac_contrast(panel, panel.treated, panel.never_treated, 0.05)
-    assert inf.dof > 5 and inf.se[0] > 0
+    # ν = floor(0.15 · 300^(2/3)) = 6 cosines, less what the step and seasonal regressors absorb
+    assert 2 < inf.dof <= 6 and inf.se[0] > 0
     assert inf.ci_low[0] < inf.estimate[0] < inf.ci_high[0]
     assert "newey_west_p_value" in inf.extra
+
+
+def test_did_with_har_inference_reports_the_estimate_its_interval_is_built_around() -> None:
+    # 1 treated site and 2 controls: the HAR contrast is seasonally adjusted, so it differs from the TWFE β;
+    # the reported effect must be the centre of the reported interval
+    panel, _ = simulate(Scenario("h2", 1, 2, n_pre=365, n_post=120), np.random.default_rng(5))
+    res = estimate_did(panel, EstimationOptions(detail=False))
+    assert res.inference.startswith("HAR")
+    assert res.att == pytest.approx((res.ci_low + res.ci_high) / 2, abs=1e-9)
+    inf = hac_contrast(panel, panel.treated, panel.never_treated, 0.05)
+    assert res.att == pytest.approx(float(inf.estimate[0]), abs=1e-12)

@@ -373,7 +373,9 @@ def estimate_did(panel: PanelData, opts: EstimationOptions | None = None, **over
         raise ValueError(f"inference={kind!r} is not available for did; choose one of: {', '.join(_DID_INFERENCE)}")
     ctx = _Ctx(sub, fit, weights, treated, controls, opts)
     inf = _DID_INFERENCE[kind](ctx)
-    att = float(fit.coef[0])
+    # the estimate the interval is built around: the TWFE β, except for HAR, whose contrast of the
+    # treated-minus-control series is also seasonally adjusted (an interval must be centred on its estimate)
+    att = float(inf.estimate[0])
     cf_mean = counterfactual_mean_post(sub, treated, att)
     diagnostics: dict[str, Any] = {
         "cluster_se": float(fit.se[0]),
