@@ -12,10 +12,12 @@ from pilot_roi.estimation.inference import (
     control_residuals,
     hac_contrast,
     placebo_variance,
+    site_noise_scales,
     wald_test,
     wild_cluster_bootstrap,
 )
 from pilot_roi.estimation.options import EstimationOptions
+from pilot_roi.estimation.panel import from_arrays
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +92,26 @@ def test_did_with_har_inference_reports_the_estimate_its_interval_is_built_aroun
     assert res.att == pytest.approx((res.ci_low + res.ci_high) / 2, abs=1e-9)
     inf = hac_contrast(panel, panel.treated, panel.never_treated, 0.05)
     assert res.att == pytest.approx(float(inf.estimate[0]), abs=1e-12)
+
+
+def test_site_noise_scales_follow_each_sites_own_noise() -> None:
+    rng = np.random.default_rng(4)
+    scale = np.r_[3.0, np.ones(20)]  # the treated site (row 0) is three times as noisy as the controls
+    y = 100 + rng.normal(0, 1, (21, 400)) * scale[:, None] + rng.normal(0, 2, 400)[None, :]
+    controls = np.r_[False, np.ones(20, bool)]
+    s2 = site_noise_scales(y, controls, pre_end=300)
+    assert s2[0] == pytest.approx(9.0, rel=0.2)
+    assert np.mean(s2[controls]) == pytest.approx(1.0) and np.all(np.abs(s2[controls] - 1) < 0.35)
+
+
+def test_placebo_interval_widens_for_a_noisier_treated_site() -> None:
+    # same panel, the treated site's noise tripled: the placebo se follows (it used to stay put)
+    base, _ = simulate(Scenario("q", 1, 20, n_pre=200, n_post=100), np.random.default_rng(12))
+    y = base.y.copy()
+    treated_rows = base.treated[base.unit_idx]
+    y_noisy = np.where(treated_rows, 3 * y - 2 * 100.0, y)
+    noisy = from_arrays(base.unit_idx, base.time_idx, y_noisy, base.first_treated, time_ordinal=base.time_ordinal)
+    quiet = estimate_did(base, EstimationOptions(detail=False))
+    loud = estimate_did(noisy, EstimationOptions(detail=False))
+    assert "placebo" in loud.inference
+    assert loud.se / quiet.se > 2.0

@@ -4,8 +4,10 @@ Every estimator here is linear in the outcome: θ̂ = Σ_u W_u · y_u, one weigh
 (`LinearWeights`). That gives one shared, design-aware tool for each situation:
 
 - `placebo_variance` (1-5 treated sites, the product default there): the sites' noise is taken as
-  exchangeable, so its covariance over periods, Σ, is estimated from the control sites' residual series
-  (two-way demeaned among themselves) and Var(θ̂) = Σ_u W_u' Σ̂ W_u; intervals use Student t with
+  exchangeable up to a scale, so its covariance over periods, Σ, is estimated from the control sites'
+  residual series (two-way demeaned among themselves, each divided by its own scale) and
+  Var(θ̂) = Σ_u s_u² W_u' Σ̂ W_u, s_u² each site's pre-period noise relative to the controls' (Ferman &
+  Pinto 2019: a noisier treated site gets a wider interval); intervals use Student t with
   N_controls - 1 degrees of freedom. This is the variance of the placebo estimates one gets by treating
   control sites as if they went live (Conley & Taber 2011; Donald & Lang 2007); cluster-robust errors
   instead estimate the treated sites' variance from the treated sites themselves, which with 1-5 of
@@ -176,8 +178,44 @@ def control_residuals(y_wide: np.ndarray, controls: np.ndarray, periods: np.ndar
     return e
 
 
-def placebo_variance(weights: LinearWeights, residuals: np.ndarray, observed: np.ndarray | None = None) -> np.ndarray:
+def site_noise_scales(y_wide: np.ndarray, controls: np.ndarray, pre_end: int) -> np.ndarray:
+    """Each site's noise variance relative to the control sites' average (n_units,), from the pre-period.
+
+    A site's residual is its series minus the control sites' period means over periods [0, pre_end), less
+    its own mean. A control's variance is scaled up by N0 / (N0 - 1) (it is part of the mean it is compared
+    with); another site's has the mean's own noise (the controls' average / N0) taken off, floored at a
+    tenth. Normalised so the controls average 1: with equal noise every scale is about 1. Sites without
+    enough pre-period data get 1.
+    """
+    n_units = y_wide.shape[0]
+    n0 = int(controls.sum())
+    if n0 < 3 or pre_end < 8:
+        return np.ones(n_units)
+    pre = y_wide[:, :pre_end]
+    with np.errstate(invalid="ignore"):
+        resid = pre - nan_mean(pre[controls], axis=0)[None, :]
+        resid = resid - nan_mean(resid, axis=1)[:, None]
+    var = nan_var(resid, axis=1)
+    var[controls] *= n0 / (n0 - 1)
+    base = float(np.nanmean(var[controls]))
+    if not math.isfinite(base) or base <= 0:
+        return np.ones(n_units)
+    others = ~controls
+    var[others] = np.maximum(var[others] - base / n0, 0.1 * var[others])
+    rel = var / base
+    return np.where(np.isfinite(rel) & (rel > 0), rel, 1.0)
+
+
+def placebo_variance(
+    weights: LinearWeights,
+    residuals: np.ndarray,
+    observed: np.ndarray | None = None,
+    unit_scale2: np.ndarray | None = None,
+) -> np.ndarray:
     """Var(θ̂) (k, k) = Σ_u W_u Σ̂ W_u' with Σ̂ = E'E / (N0 - 1) from control residual series E (N0, T).
+
+    With `unit_scale2` (n_units,: `site_noise_scales`) sites' noise differs in scale (Ferman & Pinto
+    2019): Var(θ̂) = Σ_u s_u² W_u Σ̂ W_u' with Σ̂ from E divided row-wise by the controls' own scales.
 
     `observed` (N0, T) marks the control cells with data (E is 0 elsewhere). With missing cells E'E
     holds only the pairs observed together, so Σ̂ is rescaled to the observed counts: off the diagonal
@@ -190,7 +228,7 @@ def placebo_variance(weights: LinearWeights, residuals: np.ndarray, observed: np
     k = weights.patterns.shape[0]
     if n0 < 2:
         return np.full((k, k), np.nan)
-    counts = np.bincount(weights.unit_pattern, minlength=weights.patterns.shape[1])
+    counts = np.bincount(weights.unit_pattern, weights=unit_scale2, minlength=weights.patterns.shape[1])
     if observed is None or bool(np.all(observed)):
         scale = np.ones(residuals.shape[1])
         diag_fix = np.zeros(residuals.shape[1])
@@ -213,6 +251,17 @@ def placebo_variance(weights: LinearWeights, residuals: np.ndarray, observed: np
     return v
 
 
+def scaled_placebo_variance(
+    weights: LinearWeights, y_wide: np.ndarray, controls: np.ndarray, pre_end: int
+) -> np.ndarray:
+    """`placebo_variance` with every site's own noise scale (`site_noise_scales` over the pre-period)."""
+    scale2 = site_noise_scales(y_wide, controls, pre_end)
+    if scale2.shape[0] != weights.unit_pattern.shape[0]:
+        scale2 = np.ones(weights.unit_pattern.shape[0])
+    e = control_residuals(y_wide, controls) / np.sqrt(scale2[controls])[:, None]
+    return placebo_variance(weights, e, np.isfinite(y_wide[controls]), scale2)
+
+
 def placebo_inference(
     panel: PanelData,
     weights: LinearWeights,
@@ -222,8 +271,9 @@ def placebo_inference(
 ) -> Inference:
     """Intervals from the control sites' placebo variance, t with N_controls - 1 degrees of freedom."""
     y = panel.wide()
-    e = control_residuals(y, controls)
-    vcov = placebo_variance(weights, e, np.isfinite(y[controls]))
+    ft = np.asarray(panel.first_treated)
+    live = ft[~controls & (ft >= 0)]
+    vcov = scaled_placebo_variance(weights, y, controls, int(live.min()) if live.size else 0)
     n0 = int(controls.sum())
     inf = from_vcov(
         estimate,

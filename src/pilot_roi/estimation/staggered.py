@@ -43,7 +43,7 @@ from pilot_roi.estimation.inference import (
     from_vcov,
     influence_inference,
     multiplier_bootstrap,
-    placebo_variance,
+    scaled_placebo_variance,
     wald_test,
 )
 from pilot_roi.estimation.options import EstimationOptions
@@ -407,8 +407,7 @@ def _inference(
 ) -> Inference:
     if kind == "placebo_variance":
         weights = aggregate_patterns(gt, agg.cell_weights)
-        e = control_residuals(y_wide, controls)
-        vcov = placebo_variance(weights, e, np.isfinite(y_wide[controls]))
+        vcov = scaled_placebo_variance(weights, y_wide, controls, int(np.min(gt.cohorts)))
         n0 = int(controls.sum())
         return from_vcov(
             agg.estimate,
