@@ -45,6 +45,7 @@ PI_SECTION = "pilot-section"
 PI_COUNTERFACTUAL = "pilot-counterfactual"
 PI_EVENT_STUDY = "pilot-event-study"
 PI_ROBUSTNESS = "pilot-robustness"
+PI_EMPTY = "pilot-empty"
 
 # Upload
 UP_LANG = "upload-lang"
@@ -62,6 +63,10 @@ UP_ERRORS_STORE = "upload-errors-store"
 UP_HISTORY = "upload-history"
 UP_TEMPLATE_BTN = "upload-template-button"
 UP_TEMPLATE = "upload-template-download"
+UP_JOB = "upload-job"
+UP_JOB_POLL = "upload-job-poll"
+UP_JOB_DONE = "upload-job-done"
+UP_PROGRESS = "upload-progress"
 
 # Data quality
 DQ_LANG = "quality-lang"
@@ -115,3 +120,12 @@ AD_USER_TARGET = "admin-user-target"
 AD_USER_DISABLE = "admin-user-disable"
 AD_USER_RESET = "admin-user-reset"
 AD_USER_RESULT = "admin-user-result"
+
+# Admin: the registry forms (a site, a metric, a pilot)
+AD_FORMS = "admin-registry-forms"
+AD_FORM_VERSION = "admin-registry-version"  # bumped after each registry change: the forms' choices refresh
+
+
+def registry_form(kind: str, part: str) -> str:
+    """The id of one part (a field, "pick", "save", "result") of the registry form for `kind` (site, metric, pilot)."""
+    return f"admin-form-{kind}-{part}"

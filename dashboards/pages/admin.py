@@ -1,6 +1,7 @@
 """Admin: the registry (pilots, sites, metrics with KZT values) and users; registry edits as a registry YAML
-upload, validated exactly like `pilot-roi registry load`; users added, disabled and reset through
-`pilot_roi.auth` (validated and audited there, with the signed-in admin as the actor)."""
+upload or through the site, metric and pilot forms (`components/registry_forms.py`), both validated exactly
+like `pilot-roi registry load`; users added, disabled and reset through `pilot_roi.auth` (validated and
+audited there, with the signed-in admin as the actor)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import ids
+from dashboards.components import registry_forms
+from dashboards.components.registry_documents import MAX_FIELD_CHARS
 from dashboards.components.ui import empty_state, error_alert, table
 from dashboards.context import cursor, lang_of
 from dashboards.security import current_user, remote_addr, require
@@ -29,7 +32,6 @@ dash.register_page(__name__, path="/admin", name="admin", title="pilot-roi", ord
 
 MAX_REGISTRY_BYTES = 2 * 1_048_576
 LANG_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
-MAX_FIELD_CHARS = 200  # callback inputs come from the client: anything longer is cut before validation
 
 
 def layout(lang: str | None = None, **_: Any) -> html.Div:
@@ -42,6 +44,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.AD_LANG, data=lang),
+            dcc.Store(id=ids.AD_FORM_VERSION, data=0),
             title,
             html.P(t("dash.admin.lead", lang), className="text-muted"),
             dcc.Upload(
@@ -53,6 +56,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                 accept=".yaml,.yml",
             ),
             dcc.Loading(html.Div(id=ids.AD_RESULT), type="dot"),
+            registry_forms.registry_forms_card(lang),
             html.Div(registry_tables(lang), id=ids.AD_TABLES),
             users_card(lang),
         ]
@@ -114,25 +118,29 @@ def registry_tables(lang: str) -> Any:
 @callback(
     Output(ids.AD_RESULT, "children"),
     Output(ids.AD_TABLES, "children"),
+    Output(ids.AD_FORM_VERSION, "data", allow_duplicate=True),
     Input(ids.AD_UPLOAD, "contents"),
     State(ids.AD_UPLOAD, "filename"),
     State(ids.AD_LANG, "data"),
+    State(ids.AD_FORM_VERSION, "data"),
     prevent_initial_call=True,
 )
-def load_registry(contents: str | None, filename: str | None, lang: str | None) -> tuple[Any, Any]:
+def load_registry(
+    contents: str | None, filename: str | None, lang: str | None, version: object = 0
+) -> tuple[Any, Any, Any]:
     """Validate the uploaded registry YAML whole and apply it in one transaction, or show every problem."""
     user = require("admin")
     lang = lang_of(lang)
     if not contents:
-        return dash.no_update, dash.no_update
+        return dash.no_update, dash.no_update, dash.no_update
     from pilot_roi.registry import load_registry_file
 
     try:
         data = base64.b64decode(contents.split(",", 1)[1])
     except (IndexError, binascii.Error):
-        return error_alert([t("dash.upload.unreadable", lang)]), dash.no_update
+        return error_alert([t("dash.upload.unreadable", lang)]), dash.no_update, dash.no_update
     if len(data) > MAX_REGISTRY_BYTES:
-        return error_alert([t("dash.upload.unreadable", lang)]), dash.no_update
+        return error_alert([t("dash.upload.unreadable", lang)]), dash.no_update, dash.no_update
     # The uploaded name is never a path: the bytes go to a fresh temporary file of our own naming.
     with tempfile.TemporaryDirectory(prefix="pilot-roi-registry-") as tmp:
         path = Path(tmp) / "registry.yaml"
@@ -141,15 +149,23 @@ def load_registry(contents: str | None, filename: str | None, lang: str | None) 
             with cursor() as cur:
                 summary = load_registry_file(cur, path, username=user.username)
         except PilotRoiError as exc:
-            return error_alert([t("dash.admin.refused", lang), *exc.render(lang)]), dash.no_update
+            return error_alert([t("dash.admin.refused", lang), *exc.render(lang)]), dash.no_update, dash.no_update
     lines = [
         t("registry.summary", lang, table=c.table, created=c.created, updated=c.updated, unchanged=c.unchanged)
         for c in summary.changes
     ]
-    return dbc.Alert(
-        [html.Div(t("dash.admin.loaded", lang, name=str(filename or "")[:100]))] + [html.Div(x) for x in lines],
-        color="success",
-    ), registry_tables(lang)
+    next_version = (version if isinstance(version, int) and not isinstance(version, bool) else 0) + 1
+    return (
+        dbc.Alert(
+            [html.Div(t("dash.admin.loaded", lang, name=str(filename or "")[:100]))] + [html.Div(x) for x in lines],
+            color="success",
+        ),
+        registry_tables(lang),
+        next_version,
+    )
+
+
+registry_forms.register_callbacks(registry_tables)
 
 
 # ---------------------------------------------------------------------------------------------- users

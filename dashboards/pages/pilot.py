@@ -27,6 +27,7 @@ from dashboards.components.ui import (
     section_card,
     verdict,
 )
+from dashboards.components.wire import wire
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
@@ -45,37 +46,38 @@ def layout(pilot_code: str | None = None, lang: str | None = None, **_: Any) -> 
     return layout_view(str(access().path), version, code, lang)
 
 
+@lru_cache(maxsize=1024)
+def pilot_facts(warehouse: str, version: str, code: str, lang: str) -> tuple[dict[str, Any] | None, pl.DataFrame]:
+    """The pilot's registry entry (None: unknown code) and its estimates, for one results version: shared by the
+    page and its metric section, which a browser asks for one right after the other (read them, don't change)."""
+    with cursor() as cur:
+        pilot = q.pilot(cur, code, lang) if code else None
+        return pilot, q.pilot_estimates(cur, code, lang) if pilot is not None else pl.DataFrame()
+
+
 @lru_cache(maxsize=256)
 def layout_view(warehouse: str, version: str, code: str, lang: str) -> html.Div:
     """The page for one results version (cached: a run's results and the registry version never change)."""
-    with cursor() as cur:
-        pilot = q.pilot(cur, code, lang) if code else None
-        if pilot is None:
-            return html.Div(
-                [
-                    html.H2(t("dash.pilot.unknown_title", lang)),
-                    empty_state(t("dash.pilot.unknown", lang, code=code)),
-                    dcc.Link(t("dash.back_to_portfolio", lang), href="/"),
-                ]
-            )
-        sites = q.pilot_sites(cur, code, lang)
-        estimates = q.pilot_estimates(cur, code, lang)
-    metric_options = (
-        [{"label": str(r["metric_name"]), "value": str(r["metric_code"])} for r in estimates.iter_rows(named=True)]
-        if estimates.height
-        else []
-    )
-    picker: Any = (
-        dbc.Select(
-            id=ids.PI_METRIC, options=metric_options, value=metric_options[0]["value"], className="mb-3 metric-select"
+    pilot, estimates = pilot_facts(warehouse, version, code, lang)
+    if pilot is None:
+        return html.Div(
+            [
+                html.H2(t("dash.pilot.unknown_title", lang)),
+                empty_state(t("dash.pilot.unknown", lang, code=code)),
+                dcc.Link(t("dash.back_to_portfolio", lang), href="/"),
+            ]
         )
-        if metric_options
-        else html.Div(id=ids.PI_METRIC)
-    )
-    section: Any = (
-        html.Div(id=ids.PI_SECTION)
-        if metric_options
-        else empty_state(t("dash.pilot.no_estimates", lang), t("dash.empty.no_run_hint", lang))
+    with cursor() as cur:
+        sites = q.pilot_sites(cur, code, lang)
+    # Without estimates yet the page is polled too: the evidence fills in once a run has estimated the pilot.
+    evidence = (
+        evidence_picker(estimates, lang)
+        if estimates.height
+        else [
+            html.Div(
+                empty_state(t("dash.pilot.no_estimates", lang), t("dash.empty.no_run_hint", lang)), id=ids.PI_EMPTY
+            )
+        ]
     )
     return html.Div(
         [
@@ -85,12 +87,21 @@ def layout_view(warehouse: str, version: str, code: str, lang: str) -> html.Div:
             dcc.Link(t("dash.back_to_portfolio", lang), href="/", className="small"),
             html.H2([f"{pilot['pilot_code']} — {pilot['pilot_name']}"], className="page-title"),
             design_card(pilot, sites, lang),
-            html.Div([html.Label(t("dash.pilot.metric", lang), className="form-label"), picker])
-            if metric_options
-            else html.Span(),
-            section,
+            *evidence,
         ]
     )
+
+
+def evidence_picker(estimates: pl.DataFrame, lang: str) -> list[Any]:
+    """The metric picker and the (empty) section the metric callback fills in; `estimates` is not empty."""
+    options = [
+        {"label": str(r["metric_name"]), "value": str(r["metric_code"])} for r in estimates.iter_rows(named=True)
+    ]
+    picker = dbc.Select(id=ids.PI_METRIC, options=options, value=options[0]["value"], className="mb-3 metric-select")
+    return [
+        html.Div([html.Label(t("dash.pilot.metric", lang), className="form-label"), picker]),
+        html.Div(id=ids.PI_SECTION),
+    ]
 
 
 def design_card(pilot: dict[str, Any], sites: pl.DataFrame, lang: str) -> dbc.Card:
@@ -228,17 +239,37 @@ def poll_pilot_results(_n: int | None, known: str | None, lang: str | None) -> t
     return reestimate.poll_results(known, lang_of(lang))
 
 
+@callback(
+    Output(ids.PI_EMPTY, "children"),
+    Input(ids.PI_VERSION, "data"),
+    State(ids.PI_CODE, "data"),
+    State(ids.PI_LANG, "data"),
+    prevent_initial_call=True,
+)
+def fill_in_first_estimates(_version: str | None, pilot_code: str | None, lang: str | None) -> Any:
+    """The page opened before the pilot had estimates: when the polled version changes and it has them now,
+    put the metric picker and section in place of the empty state (the metric callback then fills it)."""
+    require("read")
+    lang = lang_of(lang)
+    code = str(pilot_code or "")[:64]
+    if not code:
+        return dash.no_update
+    with cursor() as cur:
+        estimates = q.pilot_estimates(cur, code, lang)
+    return evidence_picker(estimates, lang) if estimates.height else dash.no_update
+
+
 @lru_cache(maxsize=512)
 def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str, lang: str) -> Any:
-    """The metric section for one results version (cached: a run's results never change)."""
+    """The metric section for one results version (cached: a run's results never change), in its JSON wire form
+    so that a cache hit does not serialise its components again."""
+    pilot, estimates = pilot_facts(warehouse, version, pilot_code, lang)
+    chosen = estimates.filter(pl.col("metric_code") == metric_code) if estimates.height else estimates
+    if pilot is None or chosen.height == 0:
+        return empty_state(t("dash.pilot.no_estimates", lang))
+    row = chosen.row(0, named=True)
+    run_id = int(row["run_id"])
     with cursor() as cur:
-        pilot = q.pilot(cur, pilot_code, lang)
-        estimates = q.pilot_estimates(cur, pilot_code, lang)
-        chosen = estimates.filter(pl.col("metric_code") == metric_code) if estimates.height else estimates
-        if pilot is None or chosen.height == 0:
-            return empty_state(t("dash.pilot.no_estimates", lang))
-        row = chosen.row(0, named=True)
-        run_id = int(row["run_id"])
         cf = q.counterfactual(cur, run_id, pilot_code, metric_code)
         es = q.event_study(cur, run_id, pilot_code, metric_code)
         rb = q.robustness(cur, run_id, pilot_code, metric_code)
@@ -246,7 +277,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
     alert_color = {"demonstrated": "success", "adverse": "danger", "promising": "info"}.get(
         str(row.get("grade")), "secondary"
     )
-    return html.Div(
+    section = html.Div(
         [
             dbc.Alert(
                 [grade_badge(row.get("grade"), lang), html.Span(" " + verdict(row, lang), className="verdict")],
@@ -283,3 +314,4 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
             section_card(t("dash.pilot.robustness", lang), robustness_table(rb, unit, lang), class_name="mb-3"),
         ]
     )
+    return wire(section)

@@ -24,6 +24,7 @@ from dashboards.components.ui import (
     num,
     section_card,
 )
+from dashboards.components.wire import wire
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
@@ -43,8 +44,15 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
         html.H2(t("dash.portfolio.title", lang), className="page-title"),
         html.P(t("dash.portfolio.lead", lang), className="text-muted"),
     ]
-    if "latest_run_id" not in info:
-        return html.Div([*title, empty_state(t("dash.empty.no_run", lang), t("dash.empty.no_run_hint", lang))])
+    poll = reestimate.poll_components(ids.PF_POLL, ids.PF_VERSION, ids.PF_NOTICE, q.results_version(info))
+    if "latest_run_id" not in info:  # polled too: the content fills in once the first run finishes
+        waiting = empty_state(t("dash.empty.no_run", lang), t("dash.empty.no_run_hint", lang))
+        return html.Div([dcc.Store(id=ids.PF_LANG, data=lang), *poll, *title, html.Div(waiting, id=ids.PF_EMPTY)])
+    return html.Div([dcc.Store(id=ids.PF_LANG, data=lang), *poll, *title, *_content(options, lang)])
+
+
+def _content(options: dict[str, list[tuple[str, str]]], lang: str) -> list[Any]:
+    """The filters and the body (cards, charts, table) that the content callback fills in."""
     filters = dbc.Row(
         [
             _dropdown(
@@ -62,15 +70,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
         ],
         className="g-2 mb-3",
     )
-    return html.Div(
-        [
-            dcc.Store(id=ids.PF_LANG, data=lang),
-            *reestimate.poll_components(ids.PF_POLL, ids.PF_VERSION, ids.PF_NOTICE, q.results_version(info)),
-            *title,
-            filters,
-            _body(lang),
-        ]
-    )
+    return [filters, _body(lang)]
 
 
 def _dropdown(component_id: str, placeholder: str, options: list[tuple[str, str]]) -> dbc.Col:
@@ -240,7 +240,8 @@ def update_portfolio(
 @lru_cache(maxsize=256)
 def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, lang: str) -> tuple[Any, ...]:
     """The page's outputs for one results version, filter set and language (results of a run never change,
-    so they are computed once per version; `warehouse` and `version` are the cache key)."""
+    so they are computed once per version; `warehouse` and `version` are the cache key), in their JSON wire
+    form so that a cache hit does not serialise thousands of components again."""
     with cursor() as cur:
         frame = q.portfolio(cur, lang, filters)
         realized = q.realized_gain(cur, filters)
@@ -251,13 +252,17 @@ def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, la
         by_uc = by_uc.with_columns(
             pl.col("use_case").map_elements(lambda v: label("use_case", v, lang), return_dtype=pl.String)
         )
-    return (
-        cards(head, lang),
-        figures.forest_plot(frame, lang),
-        figures.gains_bar(by_sub, "subsidiary_name", lang),
-        figures.gains_bar(by_uc, "use_case", lang),
-        figures.cumulative_gain(realized, lang),
-        estimates_table(frame, lang),
+    return tuple(
+        wire(
+            (
+                cards(head, lang),
+                figures.forest_plot(frame, lang),
+                figures.gains_bar(by_sub, "subsidiary_name", lang),
+                figures.gains_bar(by_uc, "use_case", lang),
+                figures.cumulative_gain(realized, lang),
+                estimates_table(frame, lang),
+            )
+        )
     )
 
 
@@ -274,6 +279,24 @@ def poll_portfolio_results(_n: int | None, known: str | None, lang: str | None) 
     the page, and say so."""
     require("read")
     return reestimate.poll_results(known, lang_of(lang))
+
+
+@callback(
+    Output(ids.PF_EMPTY, "children"),
+    Input(ids.PF_VERSION, "data"),
+    State(ids.PF_LANG, "data"),
+    prevent_initial_call=True,
+)
+def fill_in_first_run(_version: str | None, lang: str | None) -> Any:
+    """The page opened before any run finished: when the polled version says one has, put the filters and
+    the body in place of the empty state (their content callback then runs as for a page opened now)."""
+    require("read")
+    lang = lang_of(lang)
+    with cursor() as cur:
+        if "latest_run_id" not in q.warehouse_info(cur):
+            return dash.no_update
+        options = q.filter_options(cur, lang)
+    return _content(options, lang)
 
 
 @callback(Output(ids.REDIRECT, "href"), Input(ids.PF_FOREST, "clickData"), prevent_initial_call=True)

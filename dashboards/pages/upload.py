@@ -5,6 +5,12 @@ preview, then, on confirmation, for real. The bytes wait on the server between t
 random token and the user's name, for at most 30 minutes), never in the browser and never on disk under
 the uploaded name. The user's upload scope (their subsidiary's sites) is passed to ingestion, which
 refuses any other site before anything is stored.
+
+A load, and the dry run of files over BACKGROUND_PREVIEW_BYTES, run as a job in a background thread
+(`components.upload_jobs`, owned by the user who started it); the page polls it every JOB_POLL_MS with a
+`dcc.Interval` that is enabled only while a job runs, shows the stage in words and a progress bar, then the
+same results view as a preview answered at once. After a load that changed data the job itself asks for the
+background re-estimation of the affected pilots.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import time
 from typing import Any
 
 import dash
@@ -22,18 +27,28 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import ids
 from dashboards.components import reestimate
-from dashboards.components.pending import PendingUpload, put_pending, take_pending
+from dashboards.components.pending import take_pending
 from dashboards.components.ui import empty_state, error_alert, table
+from dashboards.components.upload_jobs import JobStatus, job_status, start_job
+from dashboards.components.upload_run import (
+    BACKGROUND_PREVIEW_BYTES,
+    UploadOutcome,
+    UploadRequest,
+    run_load,
+    run_preview,
+)
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import audit_event, current_user, require
 from pilot_roi import dashboard_queries as q
-from pilot_roi.auth import can, upload_subsidiaries
+from pilot_roi.auth import User, can, upload_subsidiaries
 from pilot_roi.errors import InvalidInput, PilotRoiError, Problem
-from pilot_roi.i18n import t
+from pilot_roi.i18n import format_percent, t
 from pilot_roi.safe_export import neutralise_frame
 from pilot_roi.upload_guard import UploadLimits
 
 dash.register_page(__name__, path="/upload", name="upload", title="pilot-roi", order=2)
+
+JOB_POLL_MS = 500
 
 
 def layout(lang: str | None = None, **_: Any) -> html.Div:
@@ -50,6 +65,9 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
             dcc.Store(id=ids.UP_LANG, data=lang),
             dcc.Store(id=ids.UP_TOKEN),
             dcc.Store(id=ids.UP_ERRORS_STORE),
+            dcc.Store(id=ids.UP_JOB),
+            dcc.Store(id=ids.UP_JOB_DONE),
+            dcc.Interval(id=ids.UP_JOB_POLL, interval=JOB_POLL_MS, n_intervals=0, disabled=True),
             title,
             html.P(t("dash.upload.lead", lang, limit=limit_mb), className="text-muted"),
             dbc.Alert(t("dash.upload.reestimate_running", lang), color="info", className="reestimate-running py-2")
@@ -93,6 +111,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                 ],
                 className="g-3 mb-3",
             ),
+            html.Div(id=ids.UP_PROGRESS),
             dcc.Loading(html.Div(id=ids.UP_PREVIEW), type="dot"),
             html.Div(
                 [
@@ -154,30 +173,8 @@ def _decode(contents: str) -> bytes:
         raise InvalidInput([Problem("dash.upload.unreadable")]) from exc
 
 
-def _run(files: list[tuple[str, bytes]], *, mode: str, dry_run: bool, lang: str) -> list[tuple[str, Any]]:
-    """ingest_file on each file; a file's refusal (PilotRoiError) becomes its result, not a crash."""
-    from pilot_roi.ingest import ingest_file  # imported here: the page renders even while ingestion is absent
-
-    user = require("upload")
-    allowed = upload_subsidiaries(user)
-    results: list[tuple[str, Any]] = []
-    for name, data in files:
-        try:
-            with cursor() as cur:
-                report = ingest_file(
-                    cur,
-                    data,
-                    file_name=name,
-                    uploaded_by=user.username,
-                    allowed_subsidiaries=allowed,
-                    mode=mode,
-                    dry_run=dry_run,
-                    lang=lang,
-                )
-            results.append((name, report))
-        except PilotRoiError as exc:
-            results.append((name, exc))
-    return results
+def _request(user: User, files: tuple[tuple[str, bytes], ...], mode: str, *, dry_run: bool, lang: str) -> UploadRequest:
+    return UploadRequest(access(), user.username, upload_subsidiaries(user), files, mode, dry_run, lang)
 
 
 def summary_frame(results: list[tuple[str, Any]], lang: str) -> pl.DataFrame:
@@ -283,6 +280,43 @@ def _results_view(results: list[tuple[str, Any]], lang: str, heading: str) -> tu
     return view, err_view, errors.to_dicts()
 
 
+def progress_view(status: JobStatus | None, lang: str) -> html.Div:
+    """The running job's stage in words and its progress bar."""
+    stage, fraction, params = (status.stage, status.fraction, status.params) if status else ("starting", 0.0, {})
+    percent = round(100 * fraction)
+    return html.Div(
+        [
+            html.Div(t(f"dash.upload.stage.{stage}", lang, **params), className="upload-stage small mb-1"),
+            dbc.Progress(
+                value=percent,
+                label=format_percent(percent, lang, 0),
+                striped=True,
+                animated=True,
+                className="upload-progress-bar",
+            ),
+        ],
+        className="upload-progress mb-3",
+    )
+
+
+def preview_outputs(outcome: UploadOutcome, lang: str) -> tuple[Any, ...]:
+    """The preview, the errors (view and records), the token, and whether confirm and cancel are disabled."""
+    view, err_view, err_records = _results_view(outcome.results, lang, t("dash.upload.preview", lang))
+    if outcome.token is None:
+        view.children.append(dbc.Alert(t("dash.upload.nothing_to_load", lang), color="warning", className="mt-2"))
+    disabled = outcome.token is None
+    return view, err_view, err_records, outcome.token, disabled, disabled
+
+
+def load_outputs(outcome: UploadOutcome, lang: str, user: User) -> tuple[Any, ...]:
+    """The load's result, the errors (view and records) and the refreshed history."""
+    view, err_view, err_records = _results_view(outcome.results, lang, t("dash.upload.loaded", lang))
+    if outcome.reestimating:
+        view.children.append(dbc.Alert(t("dash.upload.reestimating", lang), color="info", className="mt-2"))
+    history = history_table(lang, user.username if user.role != "admin" else None)
+    return view, err_view, err_records, history
+
+
 @callback(
     Output(ids.UP_PREVIEW, "children"),
     Output(ids.UP_ERRORS, "children"),
@@ -291,6 +325,9 @@ def _results_view(results: list[tuple[str, Any]], lang: str, heading: str) -> tu
     Output(ids.UP_CONFIRM, "disabled"),
     Output(ids.UP_CANCEL, "disabled"),
     Output(ids.UP_RESULT, "children"),
+    Output(ids.UP_JOB, "data"),
+    Output(ids.UP_JOB_POLL, "disabled"),
+    Output(ids.UP_PROGRESS, "children"),
     Input(ids.UP_UPLOAD, "contents"),
     State(ids.UP_UPLOAD, "filename"),
     State(ids.UP_MODE, "value"),
@@ -298,66 +335,107 @@ def _results_view(results: list[tuple[str, Any]], lang: str, heading: str) -> tu
     prevent_initial_call=True,
 )
 def preview(contents: list[str] | None, names: list[str] | None, mode: str | None, lang: str | None) -> tuple[Any, ...]:
-    """Dry-run every dropped file: what would be inserted, updated, unchanged, and every problem."""
+    """Dry-run every dropped file: what would be inserted, updated, unchanged, and every problem (big files as
+    a job with progress)."""
     user = require("upload")
     lang = lang_of(lang)
     if not contents:
-        return (dash.no_update,) * 7
+        return (dash.no_update,) * 10
     mode = mode if mode in ("all_or_nothing", "skip_invalid") else "all_or_nothing"
-    files = [
+    given: list[str | None] = list(names) if names else [None] * len(contents)
+    files = tuple(
         (str(name or f"file-{i + 1}")[:200], _decode(c))
-        for i, (c, name) in enumerate(zip(contents, names or [None] * len(contents), strict=False))
-    ]
-    results = _run(files, mode=mode, dry_run=True, lang=lang)
-    view, err_view, err_records = _results_view(results, lang, t("dash.upload.preview", lang))
-    loadable = any(
-        not isinstance(r, PilotRoiError) and r.status != "rejected" and (r.rows_inserted or r.rows_updated)
-        for _n, r in results
+        for i, (c, name) in enumerate(zip(contents, given, strict=False))
     )
-    token = put_pending(PendingUpload(user.username, tuple(files), mode, time.monotonic())) if loadable else None
-    if not loadable:
-        view.children.append(dbc.Alert(t("dash.upload.nothing_to_load", lang), color="warning", className="mt-2"))
-    return view, err_view, err_records, token, not loadable, not loadable, html.Span()
+    request = _request(user, files, mode, dry_run=True, lang=lang)
+    if sum(len(data) for _name, data in files) <= BACKGROUND_PREVIEW_BYTES:
+        return (*preview_outputs(run_preview(request), lang), html.Span(), None, True, html.Span())
+    job = start_job(user.username, lambda report: run_preview(request, report))
+    empty = html.Span()
+    return empty, empty, None, None, True, True, empty, job, False, progress_view(None, lang)
 
 
 @callback(
     Output(ids.UP_RESULT, "children", allow_duplicate=True),
-    Output(ids.UP_HISTORY, "children"),
     Output(ids.UP_CONFIRM, "disabled", allow_duplicate=True),
     Output(ids.UP_CANCEL, "disabled", allow_duplicate=True),
     Output(ids.UP_TOKEN, "data", allow_duplicate=True),
-    Output(ids.UP_ERRORS, "children", allow_duplicate=True),
-    Output(ids.UP_ERRORS_STORE, "data", allow_duplicate=True),
+    Output(ids.UP_JOB, "data", allow_duplicate=True),
+    Output(ids.UP_JOB_POLL, "disabled", allow_duplicate=True),
+    Output(ids.UP_PROGRESS, "children", allow_duplicate=True),
     Input(ids.UP_CONFIRM, "n_clicks"),
     State(ids.UP_TOKEN, "data"),
     State(ids.UP_LANG, "data"),
     prevent_initial_call=True,
 )
 def confirm(n_clicks: int | None, token: str | None, lang: str | None) -> tuple[Any, ...]:
-    """Load the previewed files for real (each whole or not at all, per the chosen mode)."""
+    """Start loading the previewed files for real (each whole or not at all, per the chosen mode) as a job
+    the page polls; one writing job runs at a time."""
     user = require("upload")
     lang = lang_of(lang)
     pending = take_pending(str(token or ""), user.username) if n_clicks else None
     if pending is None:
-        return (
-            error_alert([t("dash.upload.expired", lang)]),
-            dash.no_update,
-            True,
-            True,
-            None,
-            dash.no_update,
-            dash.no_update,
-        )
-    results = _run(list(pending.files), mode=pending.mode, dry_run=False, lang=lang)
-    view, err_view, err_records = _results_view(results, lang, t("dash.upload.loaded", lang))
-    changed = any(
-        not isinstance(r, PilotRoiError) and r.status == "loaded" and (r.rows_inserted or r.rows_updated)
-        for _n, r in results
-    )
-    if changed and reestimate.request_run(access(), user.username):
-        view.children.append(dbc.Alert(t("dash.upload.reestimating", lang), color="info", className="mt-2"))
-    history = history_table(lang, user.username if user.role != "admin" else None)
-    return view, history, True, True, None, err_view, err_records
+        return error_alert([t("dash.upload.expired", lang)]), True, True, None, None, True, html.Span()
+    request = _request(user, pending.files, pending.mode, dry_run=False, lang=lang)
+    job = start_job(user.username, lambda report: run_load(request, report), exclusive=True)
+    return html.Span(), True, True, None, job, False, progress_view(None, lang)
+
+
+@callback(
+    Output(ids.UP_PROGRESS, "children", allow_duplicate=True),
+    Output(ids.UP_JOB_POLL, "disabled", allow_duplicate=True),
+    Output(ids.UP_JOB, "data", allow_duplicate=True),
+    Output(ids.UP_JOB_DONE, "data"),
+    Input(ids.UP_JOB_POLL, "n_intervals"),
+    State(ids.UP_JOB, "data"),
+    State(ids.UP_LANG, "data"),
+    prevent_initial_call=True,
+)
+def poll_job(_n: int | None, job_id: str | None, lang: str | None) -> tuple[Any, ...]:
+    """While a job runs: its stage and progress. Once it ended: the polling stops and `show_job_result` takes
+    over (kept apart so that the result areas' loading spinners do not flash at every poll)."""
+    user = require("upload")
+    lang = lang_of(lang)
+    if not job_id:
+        return dash.no_update, True, dash.no_update, dash.no_update
+    status = job_status(str(job_id), user.username)
+    if status is None:  # unknown, expired, or someone else's: the same answer
+        return error_alert([t("dash.upload.job_unknown", lang)]), True, None, dash.no_update
+    if status.state == "running":
+        return progress_view(status, lang), dash.no_update, dash.no_update, dash.no_update
+    return html.Span(), True, None, str(job_id)
+
+
+@callback(
+    Output(ids.UP_PREVIEW, "children", allow_duplicate=True),
+    Output(ids.UP_RESULT, "children", allow_duplicate=True),
+    Output(ids.UP_ERRORS, "children", allow_duplicate=True),
+    Output(ids.UP_ERRORS_STORE, "data", allow_duplicate=True),
+    Output(ids.UP_TOKEN, "data", allow_duplicate=True),
+    Output(ids.UP_CONFIRM, "disabled", allow_duplicate=True),
+    Output(ids.UP_CANCEL, "disabled", allow_duplicate=True),
+    Output(ids.UP_HISTORY, "children"),
+    Input(ids.UP_JOB_DONE, "data"),
+    State(ids.UP_LANG, "data"),
+    prevent_initial_call=True,
+)
+def show_job_result(job_id: str | None, lang: str | None) -> tuple[Any, ...]:
+    """An ended job's results, as a preview answered at once would show them, or its failure as a message.
+    Only the job's owner sees it."""
+    user = require("upload")
+    lang = lang_of(lang)
+    same = dash.no_update
+    status = job_status(str(job_id), user.username) if job_id else None
+    if status is None or status.state == "running":
+        return (same,) * 8
+    if status.state == "failed":
+        return same, error_alert(status.messages(lang)), same, same, None, True, True, same
+    outcome: UploadOutcome = status.result
+    if outcome.dry_run:
+        view, err_view, records, token, confirm_off, cancel_off = preview_outputs(outcome, lang)
+        return view, html.Span(), err_view, records, token, confirm_off, cancel_off, same
+    view, err_view, records, history = load_outputs(outcome, lang, user)
+    return same, view, err_view, records, None, True, True, history
 
 
 @callback(

@@ -57,3 +57,21 @@ def demo_warehouse(demo_warehouse_master: Path, tmp_path: Path) -> Path:
     target = tmp_path / "demo.duckdb"
     shutil.copyfile(demo_warehouse_master, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def no_run_warehouse_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo warehouse without its estimate run: registry, observations and accounts, no run yet."""
+    from pilot_roi.demo.build import build_demo
+
+    path = tmp_path_factory.mktemp("no-run") / "no-run.duckdb"
+    build_demo(path, estimates=False)
+    return path
+
+
+@pytest.fixture
+def no_run_warehouse(no_run_warehouse_master: Path, tmp_path: Path) -> Path:
+    """A private copy of the warehouse with no run yet (tests run the estimates into it)."""
+    target = tmp_path / "no-run.duckdb"
+    shutil.copyfile(no_run_warehouse_master, target)
+    return target

@@ -53,3 +53,40 @@ def post_callback(client: Any, dep: dict, values: dict[str, Any], changed: str |
         "changedPropIds": [changed or f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
     }
     return client.post("/_dash-update-component", json=body, headers=ORIGIN)
+
+
+def triggered_by(client: Any, input_part: str) -> dict:
+    """The callback that the input `input_part` (id.property) fires, as the browser learns it."""
+    deps = client.get("/_dash-dependencies").get_json()
+    return next(d for d in deps if any(f"{i['id']}.{i['property']}" == input_part for i in d["inputs"]))
+
+
+def finish_upload_job(client: Any, job_id: str, lang: str = "en", timeout: float = 120.0) -> tuple[list[Any], Any]:
+    """Poll an upload job as the page's interval does until it ends; then fetch what the page shows.
+
+    Returns (every poll's answer, the answer of the callback that shows the ended job's results, or None when
+    the polling stopped without an end: a job unknown to this user, or `timeout` seconds passed).
+    """
+    import time
+
+    poll = triggered_by(client, "upload-job-poll.n_intervals")
+    show = triggered_by(client, "upload-job-done.data")
+    answers = []
+    deadline = time.monotonic() + timeout
+    done = None
+    n = 0
+    while done is None and time.monotonic() < deadline:
+        n += 1
+        values = {"upload-job-poll.n_intervals": n, "upload-job.data": job_id, "upload-lang.data": lang}
+        response = post_callback(client, poll, values)
+        assert response.status_code == 200, response.status_code
+        answers.append(response)
+        payload = response.get_json()["response"]
+        done = payload.get("upload-job-done", {}).get("data")
+        if payload.get("upload-job-poll", {}).get("disabled") and done is None:
+            break  # the polling stopped without a result: unknown job
+        if done is None:
+            time.sleep(0.1)
+    if done is None:  # unknown to this user, or not ended in time
+        return answers, None
+    return answers, post_callback(client, show, {"upload-job-done.data": done, "upload-lang.data": lang})

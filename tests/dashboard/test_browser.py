@@ -181,3 +181,67 @@ def test_upload_flow_good_file_loads_bad_file_changes_nothing(dash_duo, demo_war
     assert _counts(demo_warehouse)[1] == before[1] + 1
     dash_duo.wait_for_contains_text("#upload-history", "good.csv", timeout=10)
     assert _severe(dash_duo) == []
+
+
+def test_empty_portfolio_and_pilot_fill_in_when_the_first_run_finishes(dash_duo, no_run_warehouse: Path) -> None:
+    from dashboards.context import EXTENSION
+
+    from pilot_roi.runner import RunOptions, run_portfolio
+
+    app = _start(dash_duo, no_run_warehouse, ADMIN)
+    _set_lang(dash_duo, "en")
+    driver = dash_duo.driver
+    dash_duo.wait_for_contains_text("#portfolio-empty", t("dash.empty.no_run", "en"), timeout=20)
+    portfolio_tab = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(dash_duo.server.url + "/pilots/KMG-EN-02")
+    dash_duo.wait_for_contains_text("#pilot-empty", t("dash.pilot.no_estimates", "en"), timeout=20)
+    with app.server.extensions[EXTENSION].cursor() as cur:  # the server holds the file: the runner writes through it
+        run_portfolio(cur, RunOptions(workers=1, started_by="test"))
+    # both pages poll every 10 s: the content appears without a reload, with the notice of the new run
+    dash_duo.wait_for_element("#pilot-counterfactual .main-svg", timeout=60)
+    assert "Estimates updated: run" in dash_duo.find_element(".results-updated").text
+    assert not driver.find_elements(By.CSS_SELECTOR, "#pilot-empty .empty-state")
+    driver.switch_to.window(portfolio_tab)
+    dash_duo.wait_for_element("#portfolio-forest .main-svg", timeout=60)
+    dash_duo.wait_for_element("#portfolio-card-gain", timeout=20)
+    assert "Estimates updated: run" in dash_duo.find_element(".results-updated").text
+    assert not driver.find_elements(By.CSS_SELECTOR, "#portfolio-empty .empty-state")
+    assert _severe(dash_duo) == []
+
+
+def test_big_file_preview_shows_progress_then_the_preview(dash_duo, demo_warehouse: Path, tmp_path: Path) -> None:
+    from dashboards.components.upload_run import BACKGROUND_PREVIEW_BYTES
+
+    con = connect(demo_warehouse)
+    try:
+        rows = con.execute(
+            "SELECT o.site_code, o.metric_code, o.period, o.value FROM observation_current o "
+            "JOIN sites s ON s.code = o.site_code WHERE s.subsidiary_code = 'KMG' ORDER BY 1, 2, 3"
+        ).fetchall()
+    finally:
+        con.close()
+    note = "checked by the shift engineer against the paper log " * 2
+    big = tmp_path / "big.csv"
+    big.write_text(
+        "site_code,metric_code,period,value,comment\n"
+        + "".join(f"{s},{m},{p:%Y-%m-%d},{float(v) + 1},{note}\n" for s, m, p, v in rows),
+        encoding="utf-8",
+    )
+    assert big.stat().st_size > BACKGROUND_PREVIEW_BYTES
+    before = _counts(demo_warehouse)
+    _start(dash_duo, demo_warehouse, ENGINEER)
+    _set_lang(dash_duo, "kk")
+    dash_duo.driver.get(dash_duo.server.url + "/upload")
+    dash_duo.wait_for_element("#upload-files", timeout=20)
+    dash_duo.find_element("#upload-files input[type=file]").send_keys(str(big))
+    dash_duo.wait_for_element("#upload-progress .upload-progress-bar", timeout=30)  # the job's bar and stage
+    assert dash_duo.find_element("#upload-progress .upload-stage").text
+    dash_duo.wait_for_contains_text("#upload-preview", "big.csv", timeout=60)
+    dash_duo.wait_for_element("#upload-confirm:not([disabled])", timeout=10)
+    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#upload-progress .upload-progress-bar")
+    assert _counts(demo_warehouse) == before  # a dry run stores nothing
+    dash_duo.find_element("#upload-cancel").click()
+    dash_duo.wait_for_contains_text("#upload-preview", t("dash.upload.cancelled", "kk"), timeout=10)
+    assert "Traceback" not in dash_duo.driver.page_source
+    assert _severe(dash_duo) == []

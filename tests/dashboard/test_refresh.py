@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_helpers import ENGINEER, EXECUTIVE, sign_in
+from dashboard_helpers import ENGINEER, EXECUTIVE, finish_upload_job, sign_in, triggered_by
 from dashboard_helpers import dash_app as _app
 from dashboard_helpers import dependency as _dependency
 from dashboard_helpers import post_callback as _call
@@ -104,12 +104,15 @@ def test_upload_that_changes_data_re_estimates_in_the_background(demo_warehouse:
     token = response.get_json()["response"]["upload-token"]["data"]
     assert token, "the preview offered nothing to load"
 
-    confirm = _dependency(client, "upload-history.children")
+    confirm = triggered_by(client, "upload-confirm.n_clicks")
     started = time.monotonic()
     response = _call(client, confirm, {"upload-confirm.n_clicks": 1, "upload-token.data": token,
                                        "upload-lang.data": "en"})  # fmt: skip
     assert response.status_code == 200
-    assert "Estimates are being updated in the background" in response.get_data(as_text=True)
+    job = response.get_json()["response"]["upload-job"]["data"]
+    _polls, shown = finish_upload_job(client, job)
+    assert shown is not None, "the upload job did not end"
+    assert "Estimates are being updated in the background" in shown.get_data(as_text=True)
 
     new_run: int | None = None
     while time.monotonic() - started < RUN_TIMEOUT_S:

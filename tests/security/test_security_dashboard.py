@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,8 +110,23 @@ def _token(response: requests.Response) -> Any:
     return response.json()["response"].get("upload-token", {}).get("data")
 
 
-def _confirm(client: Client, token: Any) -> requests.Response:
-    return client.fire("upload-confirm.n_clicks", 1, {"upload-token.data": token, "upload-lang.data": "en"})
+def _confirm(client: Client, token: Any, timeout: float = 60.0) -> requests.Response:
+    """Confirm as the page does: the load runs as a job, polled until it ends; the answer showing its result
+    (or the confirm's own answer when no job started: a refusal or an unknown token)."""
+    response = client.fire("upload-confirm.n_clicks", 1, {"upload-token.data": token, "upload-lang.data": "en"})
+    job = response.json()["response"].get("upload-job", {}).get("data") if response.status_code == 200 else None
+    if not job:
+        return response
+    deadline = time.monotonic() + timeout
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        poll = client.fire("upload-job-poll.n_intervals", n, {"upload-job.data": job, "upload-lang.data": "en"})
+        done = poll.json()["response"].get("upload-job-done", {}).get("data") if poll.status_code == 200 else None
+        if done:
+            return client.fire("upload-job-done.data", done, {"upload-lang.data": "en"})
+        time.sleep(0.1)
+    raise AssertionError(f"the upload job did not end within {timeout:.0f} s")
 
 
 def _registry_upload(client: Client, doc: dict[str, Any]) -> requests.Response:

@@ -93,6 +93,8 @@ def ingest_file(
     `dry_run`: report what would be inserted, updated and unchanged; write nothing.
     A file that cannot be read at all (empty, undecodable, no header) gives a `rejected` report whose single
     error names the problem. Returns an IngestReport (see its docstring); messages are in `lang`.
+    `on_stage` is called with each stage's name as the work reaches it: "read" (the file is parsed), then
+    the load's stages (see `StageCallback`).
     """
     check_mode(mode)
     if isinstance(path_or_bytes, bytes):
@@ -116,6 +118,8 @@ def ingest_file(
             parsed = _file_level_error(exc, lang, name)
         sha256 = digest.result()
     del data
+    if on_stage is not None:
+        on_stage("read")
     return load_parsed(
         con,
         parsed,

@@ -40,7 +40,8 @@ from pilot_roi.ingest.validate import RegistryView, validate_observations
 from pilot_roi.resources import read_sql
 from pilot_roi.warehouse import transaction
 
-#: Called with the name of each stage as the load reaches it ("validated", "staged", "merged", "committing").
+#: Called with the name of each stage as the load reaches it ("validated", "staged", "merged", "committing";
+#: a dry run stops after "validated"); `ingest_file` first reports "read" once the file is parsed.
 StageCallback = Callable[[str], None]
 
 _REQUIRED = {"site_code": pl.String, "metric_code": pl.String, "period": pl.Date, "value": pl.Float64}

@@ -9,6 +9,7 @@ import duckdb
 import yaml
 
 from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.registry.export import stored_items
 from pilot_roi.registry.model import Registry
 from pilot_roi.registry.parse import KnownCodes, parse_registry
 from pilot_roi.registry.store import LoadSummary, known_codes, store_registry
@@ -17,9 +18,11 @@ __all__ = [
     "KnownCodes",
     "LoadSummary",
     "Registry",
+    "load_registry_document",
     "load_registry_file",
     "parse_registry",
     "read_registry_yaml",
+    "stored_items",
 ]
 
 
@@ -41,10 +44,18 @@ def load_registry_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, user
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         text = path.read_text(encoding="cp1251")
-    doc = read_registry_yaml(text)
+    return load_registry_document(con, read_registry_yaml(text), username=username, source=path.name)
+
+
+def load_registry_document(con: duckdb.DuckDBPyConnection, doc: object, *, username: str, source: str) -> LoadSummary:
+    """Validate a registry document (a whole or partial file's content) against the warehouse, then upsert it.
+
+    The one way into the registry: the CLI, the YAML upload and the Admin page's forms all come here, so
+    they refuse the same things with the same messages. `source` names the file (or form) in the audit log.
+    """
     registry = parse_registry(doc, known_codes(con))
     data_start = None
     if isinstance(doc, dict) and "data_start" in doc:
         raw = doc["data_start"]
         data_start = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-    return store_registry(con, registry, username=username, source=path.name, data_start=data_start)
+    return store_registry(con, registry, username=username, source=source, data_start=data_start)
