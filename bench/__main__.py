@@ -17,9 +17,16 @@ BENCHMARKS = {
     "estimation_speed": HERE / "estimation_speed.py",
     "portfolio": HERE / "portfolio_bench.py",
     "report": HERE / "report_bench.py",
+    "big_warehouse": HERE / "big_warehouse.py",
     "dashboard": HERE / "dashboard_load.py",
+    "dashboard_demo": HERE / "dashboard_load.py",
     "validation": HERE / "validation" / "run.py",
     "validation_sc_its": HERE / "validation" / "sc_its.py",
+}
+ARGUMENTS = {
+    # the load on the 10M-row warehouse (built first and cached under warehouse/), then on the demo's, appended
+    "dashboard": ["--big", "--quality"],
+    "dashboard_demo": ["--append"],
 }
 
 
@@ -38,7 +45,7 @@ def main(names: list[str]) -> int:
             continue
         print(f"== {name}", flush=True)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, str(script)], cwd=HERE.parent)
+        done = subprocess.run([sys.executable, str(script), *ARGUMENTS.get(name, [])], cwd=HERE.parent)
         print(f"== {name}: exit {done.returncode} after {time.perf_counter() - started:.0f} s", flush=True)
         if done.returncode:
             failed.append(name)
