@@ -459,10 +459,12 @@ def seasonal_terms(ordinal: np.ndarray, time_kind: str, n_pre_days: int) -> np.n
 # --- influence functions and the multiplier bootstrap ----------------------------------------------------
 
 
-def influence_inference(estimate: np.ndarray, infl: np.ndarray, alpha: float) -> Inference:
-    """Normal intervals from an influence-function matrix infl (n_units, k) scaled so Var = infl' infl."""
+def influence_inference(estimate: np.ndarray, infl: np.ndarray, alpha: float, dof: float = math.inf) -> Inference:
+    """Intervals from an influence-function matrix infl (n_units, k) scaled so Var = infl' infl: Student t
+    with `dof` degrees of freedom (normal when infinite)."""
     vcov = infl.T @ infl
-    return from_vcov(estimate, vcov, math.inf, alpha, "analytic influence function (Callaway & Sant'Anna), normal")
+    kind = "normal" if math.isinf(dof) else f"t with {dof:.0f} df"
+    return from_vcov(estimate, vcov, dof, alpha, f"analytic influence function (Callaway & Sant'Anna), {kind}")
 
 
 def multiplier_bootstrap(

@@ -417,7 +417,11 @@ def _inference(
             f"placebo variance from {n0} never-treated sites (few treated sites), t with {n0 - 1} df",
         )
     if kind == "influence_function":
-        return influence_inference(agg.estimate, agg.infl, opts.alpha)
+        # t with G - 1 degrees of freedom (G the sites that enter), as for cluster-robust inference; the
+        # standard error stays R `did`'s. With 60 sites the normal interval covered 92.7% (20 treated, days
+        # missing) in the validation simulation.
+        n_sites = int(np.sum(np.isin(gt.unit_group, gt.cohorts))) + int(controls.sum())
+        return influence_inference(agg.estimate, agg.infl, opts.alpha, float(max(n_sites - 1, 1)))
     raise ValueError(
         f"inference={kind!r} is not available for staggered_did; choose one of: placebo_variance, influence_function"
     )
@@ -561,7 +565,7 @@ def _pretrend(
         if b.size == 0:
             return None
     dof = dinf.dof
-    if not math.isfinite(dof):
+    if kind == "influence_function":
         # A q × q covariance estimated from the sites' influence functions: χ² over-rejects badly with
         # tens of sites (45% at 5% with 20 treated sites and 12 bins in the validation simulation), so
         # take Hotelling's F with the treated sites' count as the degrees of freedom.
