@@ -15,7 +15,6 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pilot_roi.ingest.quality import quality_report
 from pilot_roi.resources import read_sql
 
 GRADES: tuple[str, ...] = ("demonstrated", "promising", "inconclusive", "adverse", "insufficient_data")
@@ -245,13 +244,13 @@ def uploads(con: duckdb.DuckDBPyConnection, username: str | None = None, limit: 
 
 @dataclass(frozen=True, slots=True)
 class QualityViews:
-    """The quality page's frames, adapted from the ingestion quality report (`pilot_roi.ingest.quality`).
+    """The quality page's frames, read from the precomputed quality summary (`pilot_roi.warehouse.quality_summary`).
 
     coverage: site_code, month, coverage (0..1: observed / expected periods in the month, mean over the site's
         metrics; only months inside a metric's first..last observed period count).
     missing: site-metrics with gaps between their first and last value, most gaps first (at most `limit`):
         site_code, metric_code, first_period, last_period, n_present, n_missing.
-    outliers: values the quality report flags (|robust z| > QUALITY_PAGE_Z; values outside a metric's bounds never
+    outliers: values flagged by their robust z (|robust z| > QUALITY_PAGE_Z; values outside a metric's bounds never
         reach the warehouse), at most `limit`: site_code, metric_code, period, value, median, robust_z,
         reason ("robust_z").
     """
@@ -266,35 +265,17 @@ QUALITY_PAGE_Z = 5.0
 
 
 def quality(con: duckdb.DuckDBPyConnection, subsidiary: str | None = None, limit: int = 200) -> QualityViews:
-    """Coverage per site and month, gaps and flagged values for one subsidiary (None: all), from one quality report."""
-    report = quality_report(con, subsidiary_code=subsidiary, z_threshold=QUALITY_PAGE_Z)
-    coverage = (
-        report.monthly.group_by("site_code", "month")
-        .agg((pl.col("n_observed") / pl.col("n_expected")).mean().alias("coverage"))
-        .sort("site_code", "month")
-    )
-    missing = (
-        report.coverage.filter(pl.col("n_missing") > 0)
-        .select(
-            "site_code",
-            "metric_code",
-            "first_period",
-            "last_period",
-            pl.col("n_observed").alias("n_present"),
-            "n_missing",
-        )
-        .sort(["n_missing", "site_code", "metric_code"], descending=[True, False, False])
-        .head(limit)
-    )
-    outliers = report.outliers.head(limit).select(
-        "site_code",
-        "metric_code",
-        "period",
-        "value",
-        pl.col("median_value").alias("median"),
-        "robust_z",
-        pl.lit("robust_z").alias("reason"),
-    )
+    """Coverage per site and month, gaps and flagged values for one subsidiary (None: all).
+
+    Reads only the quality summary tables the loads keep current: no observation is scanned here.
+    """
+    params: dict[str, Any] = {"subsidiary_code": subsidiary}
+    coverage = con.sql(read_sql("marts/dashboard_quality_coverage.sql"), params=params).pl()
+    missing = con.sql(read_sql("marts/dashboard_quality_missing.sql"), params=params | {"limit": limit}).pl()
+    outliers = con.sql(
+        read_sql("marts/dashboard_quality_outliers.sql"),
+        params=params | {"limit": limit, "z_threshold": QUALITY_PAGE_Z},
+    ).pl()
     return QualityViews(coverage=coverage, missing=missing, outliers=outliers)
 
 

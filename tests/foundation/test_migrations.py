@@ -103,3 +103,46 @@ def test_a_second_writer_is_told_the_warehouse_is_busy(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_quality_summary_migration_fills_an_existing_warehouse(tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    import numpy as np
+    import polars as pl
+
+    from quality_summary_check import assert_summary_matches_scan
+
+    old_set = tmp_path / "old_migrations"
+    old_set.mkdir()
+    for path in sorted(migrations_dir().glob("*.sql")):
+        if not path.name.startswith("0008_"):
+            shutil.copy(path, old_set / path.name)
+    con = connect(tmp_path / "w.duckdb", create=True)
+    migrate(con, folder=old_set)
+    con.execute("INSERT INTO subsidiaries (code, name_ru, name_kk, name_en) VALUES ('KMG', 'КМГ', 'ҚМГ', 'KMG')")
+    for site in ("S1", "S2"):
+        con.execute("INSERT INTO sites (code, subsidiary_code, name_ru, name_kk, name_en) VALUES (?, 'KMG', ?, ?, ?)",
+                    [site, site, site, site])  # fmt: skip
+    for code, frequency in (("d", "daily"), ("w", "weekly"), ("m", "monthly")):
+        con.execute(
+            "INSERT INTO metrics (code, name_ru, name_kk, name_en, unit, frequency, aggregation, higher_is_better, "
+            "value_kzt_per_unit) VALUES (?, ?, ?, ?, 'u', ?, 'sum', true, 1)",
+            [code, code, code, code, frequency],
+        )
+    rng = np.random.default_rng(8)
+    rows = [("S1", "d", date(2025, 1, 1) + timedelta(days=i), float(rng.normal(10, 1))) for i in range(70) if i % 9]
+    rows.append(("S1", "d", date(2025, 3, 20), 90.0))  # an outlier
+    rows += [("S2", "w", date(2024, 12, 30) + timedelta(weeks=i), float(rng.normal(5, 1))) for i in range(12) if i != 3]
+    rows += [("S2", "m", date(2024, m, 1), float(m)) for m in (1, 2, 4, 7)]
+    frame = pl.DataFrame(rows, schema=["site_code", "metric_code", "period", "value"], orient="row")
+    con.register("old_rows", frame)
+    con.execute(
+        "INSERT INTO observation_current SELECT site_code, metric_code, period, value, 1, TIMESTAMP '2025-04-01' "
+        "FROM old_rows"
+    )
+    assert migrate(con) == 1
+    counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("quality_pair_summary",
+              "quality_monthly_summary", "quality_outlier_flags")]  # fmt: skip
+    assert counts == [(3,), (3 + 4 + 7,), (1,)]
+    assert_summary_matches_scan(con)

@@ -39,6 +39,7 @@ from pilot_roi.ingest.model import (
 from pilot_roi.ingest.validate import RegistryView, validate_observations
 from pilot_roi.resources import read_sql
 from pilot_roi.warehouse import transaction
+from pilot_roi.warehouse.quality_summary import refresh_quality_summary
 
 #: Called with the name of each stage as the load reaches it ("validated", "staged", "merged", "committing";
 #: a dry run stops after "validated"); `ingest_file` first reports "read" once the file is parsed.
@@ -312,6 +313,7 @@ def load_parsed(
                     con.execute(read_sql("ingest/supersede_changed.sql"), params)
                     con.execute(read_sql("ingest/delete_changed.sql"))
                 con.execute(read_sql("ingest/insert_current.sql"), {"upload_id": upload_id, "valid_from": uploaded_at})
+                refresh_quality_summary(con, "upload", upload_id=upload_id)
             stage("merged")
             details = {
                 "upload_id": upload_id,

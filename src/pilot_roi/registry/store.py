@@ -14,6 +14,7 @@ from pilot_roi.registry.model import Metric, Pilot, Registry, Site, Subsidiary
 from pilot_roi.registry.parse import DEFAULT_DATA_START, KnownCodes
 from pilot_roi.resources import read_sql
 from pilot_roi.warehouse.connection import transaction
+from pilot_roi.warehouse.quality_summary import refresh_quality_summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,8 @@ def store_registry(
             _upsert(con, "metrics", "registry/current_metrics.sql", map(_metric_row, registry.metrics),
                     lambda r: con.execute(read_sql("registry/upsert_metric.sql"), r)),
         )  # fmt: skip
+        # A metric's new frequency changes its pairs' expected periods: recount them in this transaction.
+        refresh_quality_summary(con, "stale_frequency")
         pilots_by_code = {p.code: p for p in registry.pilots}
         pilot_change = _upsert(
             con,
