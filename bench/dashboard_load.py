@@ -64,6 +64,8 @@ def callback_specs(session: requests.Session, base: str) -> dict[str, dict]:
     for dep in deps:
         if "portfolio-cards.children" in dep["output"]:
             found["portfolio"] = dep
+        elif "portfolio-table.children" in dep["output"]:  # the table's own page callback, when it has one
+            found["portfolio_table"] = dep
         elif "_pages_content.children" in dep["output"]:
             found["route"] = dep
         elif dep["output"] == "pilot-section.children":
@@ -207,6 +209,9 @@ def main() -> int:
         specs = callback_specs(sessions[0], base)
         assert {"portfolio", "route", "pilot_metric"} <= set(specs), f"callbacks not found: {sorted(specs)}"
         timings: dict[str, list[float]] = {"portfolio": [], "pilot_page": [], "pilot_metric": []}
+        if "portfolio_table" in specs:
+            timings["portfolio_table"] = []
+        response_bytes: dict[str, list[int]] = {name: [] for name in timings}
         errors: list[str] = []
         lock = threading.Lock()
         stop = time.monotonic() + args.seconds
@@ -217,15 +222,26 @@ def main() -> int:
             while warmup or time.monotonic() < stop:
                 pilot, metric = rng.choice(pairs)
                 lang = rng.choice(["ru", "kk", "en"])
+                grade_filter = rng.choice([None, [rng.choice(grades)]])
                 requests_to_make: list[tuple[str, dict, dict[str, object]]] = [
                     (
                         "portfolio",
                         specs["portfolio"],
                         {
-                            "portfolio-filter-grade.value": rng.choice([None, [rng.choice(grades)]]),
+                            "portfolio-filter-grade.value": grade_filter,
                             "portfolio-lang.data": lang,
                         },
                     ),
+                ]
+                if "portfolio_table" in specs:  # the page's second request: one page of the estimates table
+                    table_values: dict[str, object] = {
+                        "portfolio-filter-grade.value": grade_filter,
+                        "portfolio-lang.data": lang,
+                        "portfolio-table-page.active_page": rng.randint(1, 3),
+                        "portfolio-table-sort.value": rng.choice(["gain_desc", "effect_desc", "grade_best"]),
+                    }
+                    requests_to_make.append(("portfolio_table", specs["portfolio_table"], table_values))
+                requests_to_make += [
                     (
                         "pilot_page",
                         specs["route"],
@@ -250,6 +266,7 @@ def main() -> int:
                             errors.append(f"{name}: HTTP {response.status_code}")
                         elif not warmup:
                             timings[name].append(elapsed)
+                            response_bytes[name].append(len(response.content))
                 if warmup:
                     return
                 if args.think > 0:
@@ -296,13 +313,14 @@ def main() -> int:
         f"Server CPU (gunicorn, user + system) during the load: {server_cpu:.1f} s, "
         f"{1000 * server_cpu / max(1, sum(map(len, timings.values()))):.1f} ms per request.",
         "",
-        "| callback | requests | p50 ms | p95 ms | max ms |",
-        "| --- | --- | --- | --- | --- |",
+        "| callback | requests | response kB (mean) | p50 ms | p95 ms | max ms |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, values in timings.items():
+        kilobytes = statistics.mean(response_bytes[name]) / 1e3 if response_bytes[name] else float("nan")
         lines.append(
-            f"| {name} | {len(values)} | {statistics.median(values) if values else float('nan'):.0f} | "
-            f"{pct(values, 95):.0f} | {max(values) if values else float('nan'):.0f} |"
+            f"| {name} | {len(values)} | {kilobytes:,.0f} | {statistics.median(values) if values else float('nan'):.0f}"
+            f" | {pct(values, 95):.0f} | {max(values) if values else float('nan'):.0f} |"
         )
     lines += [
         "",

@@ -6,7 +6,7 @@ Reads only precomputed results of the latest finished estimate run (never raw ob
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import dash
 import dash_bootstrap_components as dbc
@@ -14,14 +14,13 @@ import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import ids
-from dashboards.components import figures, reestimate
+from dashboards.components import estimates_table, figures, reestimate
 from dashboards.components.ui import (
     empty_state,
     grade_badge,
     headline_card,
     label,
     money_interval,
-    num,
     section_card,
 )
 from dashboards.components.wire import wire
@@ -29,6 +28,8 @@ from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
 from pilot_roi.i18n import format_money, format_number, format_percent, t
+
+_FILTERS = (ids.PF_SUBSIDIARY, ids.PF_USE_CASE, ids.PF_YEAR, ids.PF_GRADE)
 
 dash.register_page(__name__, path="/", name="portfolio", title="pilot-roi", order=0)
 
@@ -111,9 +112,54 @@ def _body(lang: str) -> html.Div:
                 t("dash.portfolio.cumulative_help", lang),
                 "mb-3",
             ),
-            section_card(t("dash.portfolio.table", lang), html.Div(id=ids.PF_TABLE), class_name="mb-3"),
+            section_card(t("dash.portfolio.table", lang), _table_section(lang), class_name="mb-3"),
         ]
     )
+
+
+def _table_section(lang: str) -> html.Div:
+    """The estimates table's controls (sort, pilot search), one page of rows, and the pager under it."""
+    controls = dbc.Row(
+        [
+            dbc.Col(
+                dcc.Dropdown(
+                    id=ids.PF_TABLE_SORT,
+                    options=estimates_table.sort_options(lang),
+                    value=estimates_table.DEFAULT_SORT,
+                    clearable=False,
+                    searchable=False,
+                ),
+                md=4,
+            ),
+            dbc.Col(
+                dbc.Input(
+                    id=ids.PF_TABLE_SEARCH,
+                    type="search",
+                    debounce=True,  # sent on Enter or when the box loses focus, not on every key
+                    placeholder=t("dash.table.search", lang),
+                ),
+                md=5,
+            ),
+        ],
+        className="g-2 mb-2",
+    )
+    pager = html.Div(
+        [
+            html.Small(id=ids.PF_TABLE_CAPTION, className="text-muted me-3"),
+            dbc.Pagination(
+                id=ids.PF_TABLE_PAGE,
+                max_value=1,
+                active_page=1,
+                first_last=True,
+                previous_next=True,
+                fully_expanded=False,
+                size="sm",
+                className="mb-0",
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center justify-content-between mt-2",
+    )
+    return html.Div([controls, html.Div(id=ids.PF_TABLE), pager])
 
 
 def cards(head: q.Headline, lang: str) -> list[dbc.Col]:
@@ -169,35 +215,14 @@ def cards(head: q.Headline, lang: str) -> list[dbc.Col]:
     return [dbc.Col(card, md=6, xl=3) for card in items]
 
 
-def estimates_table(frame: pl.DataFrame, lang: str) -> Any:
-    """Every pilot-metric shown, each number in words and linked to its pilot."""
-    if frame.height == 0:
-        return empty_state(t("dash.empty.no_match", lang))
-    header = html.Thead(
-        html.Tr([html.Th(t(f"dash.col.{c}", lang)) for c in ("pilot", "metric", "grade", "effect", "gain", "roi")])
-    )
-    rows = []
-    for r in frame.iter_rows(named=True):
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(dcc.Link(f"{r['pilot_code']} — {r['pilot_name']}", href=f"/pilots/{r['pilot_code']}")),
-                    html.Td(r["metric_name"]),
-                    html.Td(grade_badge(r.get("grade"), lang)),
-                    html.Td(
-                        f"{format_percent(num(r.get('effect_pct')), lang)} "
-                        f"({format_percent(num(r.get('ci_low_pct')), lang)} … "
-                        f"{format_percent(num(r.get('ci_high_pct')), lang)})"
-                    ),
-                    html.Td(
-                        f"{format_money(num(r.get('annual_gain_kzt')), lang)} "
-                        f"({money_interval(r.get('annual_gain_ci_low'), r.get('annual_gain_ci_high'), lang)})"
-                    ),
-                    html.Td(format_percent(100 * v, lang, 0) if (v := num(r.get("roi"))) is not None else "—"),
-                ]
-            )
-        )
-    return dbc.Table([header, html.Tbody(rows)], hover=True, size="sm", responsive=True, className="mb-0")
+_TABLE_OUTPUTS = (
+    (ids.PF_TABLE, "children"),
+    (ids.PF_TABLE_PAGE, "max_value"),
+    (ids.PF_TABLE_PAGE, "active_page"),
+    (ids.PF_TABLE_PAGE, "className"),
+    (ids.PF_TABLE_CAPTION, "children"),
+)
+"""What a page of the estimates table sets: the rows, the pager (pages, current, hidden when one) and its caption."""
 
 
 @callback(
@@ -206,13 +231,13 @@ def estimates_table(frame: pl.DataFrame, lang: str) -> Any:
     Output(ids.PF_BY_SUBSIDIARY, "figure"),
     Output(ids.PF_BY_USE_CASE, "figure"),
     Output(ids.PF_CUMULATIVE, "figure"),
-    Output(ids.PF_TABLE, "children"),
-    Input(ids.PF_SUBSIDIARY, "value"),
-    Input(ids.PF_USE_CASE, "value"),
-    Input(ids.PF_YEAR, "value"),
-    Input(ids.PF_GRADE, "value"),
+    *(Output(component_id, prop) for component_id, prop in _TABLE_OUTPUTS),
+    *(Input(component_id, "value") for component_id in _FILTERS),
     Input(ids.PF_LANG, "data"),
     Input(ids.PF_VERSION, "data"),
+    State(ids.PF_TABLE_SORT, "value"),
+    State(ids.PF_TABLE_SEARCH, "value"),
+    State(ids.PF_TABLE_PAGE, "active_page"),
 )
 def update_portfolio(
     subsidiaries: list[str] | None,
@@ -221,11 +246,62 @@ def update_portfolio(
     grades: list[str] | None,
     lang: str | None,
     _shown_version: str | None = None,
+    sort: str | None = None,
+    search: str | None = None,
+    shown_page: int | None = None,
 ) -> tuple[Any, ...]:
-    """Everything on the page for the chosen filters (queries of precomputed results only); runs again when
-    the polled results version changes (a new finished run)."""
+    """Everything on the page for the chosen filters (queries of precomputed results only), with the first page
+    of the table in the order and search the user chose; runs again when the polled results version changes
+    (a new finished run). Later pages come from `update_table`, one request each."""
     require("read")
-    lang = lang_of(lang)
+    view = _view(subsidiaries, use_cases, years, grades, lang)
+    return (*view.outputs, *_table_page(view, sort, search, 1, shown_page, lang))
+
+
+@callback(
+    *(Output(component_id, prop, allow_duplicate=True) for component_id, prop in _TABLE_OUTPUTS),
+    Input(ids.PF_TABLE_PAGE, "active_page"),
+    Input(ids.PF_TABLE_SORT, "value"),
+    Input(ids.PF_TABLE_SEARCH, "value"),
+    *(State(component_id, "value") for component_id in _FILTERS),
+    State(ids.PF_LANG, "data"),
+    prevent_initial_call=True,
+)
+def update_table(
+    page_number: int | None,
+    sort: str | None,
+    search: str | None,
+    subsidiaries: list[str] | None,
+    use_cases: list[str] | None,
+    years: list[str] | None,
+    grades: list[str] | None,
+    lang: str | None,
+) -> tuple[Any, ...]:
+    """The page the user asked for, sliced from the cached view; a new sort or search starts again at page 1."""
+    require("read")
+    view = _view(subsidiaries, use_cases, years, grades, lang)
+    paging = dash.ctx.triggered_id == ids.PF_TABLE_PAGE
+    return _table_page(view, sort, search, page_number if paging else 1, page_number, lang)
+
+
+def _table_page(
+    view: PortfolioView, sort: str | None, search: str | None, wanted: int | None, shown: int | None, lang: str | None
+) -> tuple[Any, ...]:
+    """The table's outputs (`_TABLE_OUTPUTS`) for page `wanted`. The pager's page is left alone when it already
+    shows the page: setting it would fire `update_table` once more for nothing."""
+    page = estimates_table.page(view.table, sort, search, wanted, lang_of(lang))
+    active = dash.no_update if page.page == shown else page.page
+    return page.table, page.pages, active, "mb-0" if page.pages > 1 else "mb-0 d-none", page.caption
+
+
+def _view(
+    subsidiaries: list[str] | None,
+    use_cases: list[str] | None,
+    years: list[str] | None,
+    grades: list[str] | None,
+    lang: str | None,
+) -> PortfolioView:
+    """The cached view of the current results version for the filters as the browser sent them."""
     filters = q.PortfolioFilters(
         subsidiaries=tuple(subsidiaries or ()),
         use_cases=tuple(use_cases or ()),
@@ -234,13 +310,22 @@ def update_portfolio(
     )
     with cursor() as cur:
         version = q.results_version(q.warehouse_info(cur))
-    return portfolio_view(str(access().path), version, filters, lang)
+    return portfolio_view(str(access().path), version, filters, lang_of(lang))
+
+
+class PortfolioView(NamedTuple):
+    """The page's content for one results version, filter set and language: the cards' and charts' outputs in
+    their JSON wire form, and the estimates table's rows ready to page. (A named tuple: Dash loads pages
+    outside `sys.modules`, where a dataclass cannot be defined.)"""
+
+    outputs: tuple[Any, ...]
+    table: estimates_table.EstimatesRows
 
 
 @lru_cache(maxsize=256)
-def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, lang: str) -> tuple[Any, ...]:
-    """The page's outputs for one results version, filter set and language (results of a run never change,
-    so they are computed once per version; `warehouse` and `version` are the cache key), in their JSON wire
+def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, lang: str) -> PortfolioView:
+    """The page's content for one results version, filter set and language (results of a run never change,
+    so they are computed once per version; `warehouse` and `version` are the cache key), in the JSON wire
     form so that a cache hit does not serialise thousands of components again."""
     with cursor() as cur:
         frame = q.portfolio(cur, lang, filters)
@@ -252,18 +337,14 @@ def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, la
         by_uc = by_uc.with_columns(
             pl.col("use_case").map_elements(lambda v: label("use_case", v, lang), return_dtype=pl.String)
         )
-    return tuple(
-        wire(
-            (
-                cards(head, lang),
-                figures.forest_plot(frame, lang),
-                figures.gains_bar(by_sub, "subsidiary_name", lang),
-                figures.gains_bar(by_uc, "use_case", lang),
-                figures.cumulative_gain(realized, lang),
-                estimates_table(frame, lang),
-            )
-        )
+    outputs = (
+        cards(head, lang),
+        figures.forest_plot(frame, lang),
+        figures.gains_bar(by_sub, "subsidiary_name", lang),
+        figures.gains_bar(by_uc, "use_case", lang),
+        figures.cumulative_gain(realized, lang),
     )
+    return PortfolioView(tuple(wire(outputs)), estimates_table.build(frame, lang))
 
 
 @callback(

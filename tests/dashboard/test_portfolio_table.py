@@ -1,0 +1,211 @@
+"""The portfolio's estimates table pages, sorts and searches on the server: the page's content callback (first
+page) and the table's own callback (later pages, sort, search) over HTTP (Flask's test client, the real app, the
+demo warehouse and its real estimate run), compared with the portfolio query itself.
+
+The demo has 19 pilot-metrics, under one page of 25: the paging tests shrink the page size to 5.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dashboard_helpers import EXECUTIVE, sign_in, triggered_by
+from dashboard_helpers import dash_app as _app
+from dashboard_helpers import dependency as _dependency
+from dashboard_helpers import post_callback as _call
+from dashboards.components import estimates_table
+from dashboards.context import EXTENSION
+
+from pilot_roi import dashboard_queries as q
+from pilot_roi.i18n import t
+
+PAGE = "portfolio-table-page.active_page"
+SORT = "portfolio-table-sort.value"
+LANG = "portfolio-lang.data"
+SEARCH = "portfolio-table-search.value"
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(estimates_table, "PAGE_SIZE", 5)
+    return 5
+
+
+@dataclass
+class Table:
+    """An executive's client of the real app, the table's callback, and the portfolio query's rows by
+    (pilot code, metric name)."""
+
+    app: Any
+    client: Any
+    dep: dict
+    content: dict
+    rows: dict[tuple[str, str], dict[str, Any]]
+
+    def call(self, values: dict[str, Any] | None = None, changed: str = PAGE) -> dict[str, Any]:
+        """The table callback's answer for the page's values (page 1, annual gain first, English by default)."""
+        return self._answer(self.dep, values, changed)
+
+    def load(self, values: dict[str, Any] | None = None, changed: str = LANG) -> dict[str, Any]:
+        """The page's content callback (cards, charts and the table's first page), as on opening the page."""
+        return self._answer(self.content, values, changed)
+
+    def _answer(self, dep: dict, values: dict[str, Any] | None, changed: str) -> dict[str, Any]:
+        body = {LANG: "en", PAGE: 1, SORT: "gain_desc", **(values or {})}
+        response = _call(self.client, dep, body, changed)
+        assert response.status_code == 200, response.status_code
+        return response.get_json()["response"]
+
+
+@pytest.fixture
+def table(demo_warehouse: Path) -> Table:
+    app = _app(demo_warehouse)
+    with app.server.extensions[EXTENSION].cursor() as cur:
+        frame = q.portfolio(cur, "en")
+    rows = {(r["pilot_code"], r["metric_name"]): r for r in frame.iter_rows(named=True)}
+    assert len(rows) == frame.height == 19
+    client = sign_in(app.server.test_client(), *EXECUTIVE)
+    table_callback = triggered_by(client, PAGE)
+    content = _dependency(client, "portfolio-cards.children")
+    assert table_callback is not content and "portfolio-table.children" in content["output"]
+    return Table(app, client, table_callback, content, rows)
+
+
+def _shown(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """(pilot code from the row's link, metric name) of every row on the page, in order."""
+    table = payload["portfolio-table"]["children"]
+    body = table["props"]["children"][1]
+    assert body["type"] == "Tbody"
+    shown = []
+    for tr in body["props"]["children"]:
+        link, metric = (td["props"]["children"] for td in tr["props"]["children"][:2])
+        assert link["type"] == "Link" and link["props"]["href"].startswith("/pilots/")
+        code = link["props"]["href"].removeprefix("/pilots/")
+        assert link["props"]["children"].startswith(f"{code} — ")
+        shown.append((code, metric))
+    return shown
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or not math.isfinite(float(value)) else float(value)
+
+
+def _assert_ordered(values: list[Any], descending: bool) -> None:
+    """Sorted in the direction asked, missing values (None) last."""
+    present = [v for v in values if v is not None]
+    assert values[: len(present)] == present, "a missing value before a present one"
+    assert present == sorted(present, reverse=descending)
+    assert len(set(present)) > 1  # the demo's values differ: the order is really tested
+
+
+def _every_row(table: Table, values: dict[str, Any]) -> list[tuple[str, str]]:
+    every = []
+    for n in (1, 2, 3, 4):
+        every += _shown(table.call({**values, PAGE: n}))
+    return every
+
+
+def test_pages_follow_one_another_in_the_chosen_order(table: Table, small_pages: int) -> None:
+    opened = table.load()  # the page's own first request brings page 1 with the cards and charts
+    assert {"portfolio-cards", "portfolio-forest", "portfolio-table"} <= set(opened)
+    pages = [opened] + [table.call({PAGE: n}) for n in (2, 3, 4)]
+    shown = [_shown(p) for p in pages]
+    assert [len(s) for s in shown] == [5, 5, 5, 4]
+    assert shown[0] == _shown(table.call({PAGE: 1}))
+    every = [row for s in shown for row in s]
+    assert len(every) == 19 and set(every) == set(table.rows)
+    _assert_ordered([_number(table.rows[r]["annual_gain_kzt"]) for r in every], descending=True)  # the default
+    # the pager already shows the page asked for: it is left alone (setting it would call back once more)
+    assert pages[1]["portfolio-table-page"] == {"max_value": 4, "className": "mb-0"}
+    assert pages[1]["portfolio-table-caption"]["children"] == "Rows 6–10 of 19 · page 2 of 4"
+    past_the_end = table.call({PAGE: 99})
+    assert _shown(past_the_end) == shown[3] and past_the_end["portfolio-table-page"]["active_page"] == 4
+
+
+def test_one_page_of_25_holds_the_whole_demo_and_hides_the_pager(table: Table) -> None:
+    assert estimates_table.PAGE_SIZE == 25
+    payload = table.load()
+    assert len(_shown(payload)) == 19
+    assert payload["portfolio-table-page"]["className"] == "mb-0 d-none"
+    assert payload["portfolio-table-caption"]["children"] == "Rows 1–19 of 19 · page 1 of 1"
+
+
+@pytest.mark.parametrize(
+    ("sort", "column", "descending"),
+    [
+        ("effect_desc", "effect_pct", True),
+        ("effect_asc", "effect_pct", False),
+        ("gain_desc", "annual_gain_kzt", True),
+        ("gain_asc", "annual_gain_kzt", False),
+        ("grade_best", "grade", False),
+        ("grade_worst", "grade", True),
+        ("pilot_asc", "pilot_code", False),
+        ("pilot_desc", "pilot_code", True),
+    ],
+)
+def test_sorting_orders_the_rows_across_pages(
+    table: Table, small_pages: int, sort: str, column: str, descending: bool
+) -> None:
+    every = _every_row(table, {SORT: sort})
+    assert len(every) == 19
+    if column == "grade":
+        values = [q.GRADES.index(table.rows[r]["grade"] or "insufficient_data") for r in every]
+    elif column == "pilot_code":
+        values = [r[0] for r in every]
+    else:
+        values = [_number(table.rows[r][column]) for r in every]
+    _assert_ordered(values, descending)
+
+
+def test_a_new_sort_search_or_filter_goes_back_to_page_1(table: Table, small_pages: int) -> None:
+    values = {PAGE: 3, SORT: "pilot_asc"}
+    assert _shown(table.call(values))[0] != min(table.rows)
+    answers = {
+        "sort": table.call(values, SORT),
+        "filter": table.load(values, "portfolio-filter-grade.value"),
+        "new run": table.load(values, "portfolio-results-version.data"),
+    }
+    for changed, payload in answers.items():
+        assert payload["portfolio-table-page"]["active_page"] == 1, changed
+        assert _shown(payload)[0] == min(table.rows)  # pilot A–Z: the first code, on the first page
+
+
+def test_search_keeps_the_pilots_whose_code_or_name_matches(table: Table) -> None:
+    rows = table.rows
+    prefixes = Counter(code.split("-")[0] for code, _ in rows)
+    prefix = max(prefixes, key=lambda p: (prefixes[p], p))  # the subsidiary prefix with the most pilot-metrics
+    expected = {r for r in rows if prefix.casefold() in f"{r[0]} {rows[r]['pilot_name']}".casefold()}
+    assert 1 < len(expected) < len(rows)
+    assert set(_shown(table.call({SEARCH: f"  {prefix.lower()} "}, SEARCH))) == expected
+    name = rows[min(rows)]["pilot_name"]
+    by_name = _shown(table.call({SEARCH: name.upper()}, SEARCH))
+    assert {c for c, _ in by_name} == {r[0] for r in rows if rows[r]["pilot_name"] == name}
+    nothing = table.call({SEARCH: "no such pilot"}, SEARCH)
+    assert t("dash.empty.no_match", "en") in json.dumps(nothing["portfolio-table"], ensure_ascii=False)
+    assert nothing["portfolio-table-page"]["className"] == "mb-0 d-none"
+
+
+def test_labels_in_every_language(table: Table, small_pages: int) -> None:
+    for lang, text in (("ru", "Строки 6–10 из 19"), ("kk", "19 жолдың 6–10 жолдары"), ("en", "Rows 6–10 of 19")):
+        payload = table.call({PAGE: 2, LANG: lang})
+        assert payload["portfolio-table-caption"]["children"].startswith(text), lang
+
+
+def test_anonymous_table_request_is_refused(table: Table) -> None:
+    anonymous = table.app.server.test_client()
+    for dep in (table.dep, table.content):
+        response = _call(anonymous, dep, {LANG: "en", PAGE: 2})
+        assert response.status_code == 401
+        assert "/pilots/" not in response.get_data(as_text=True)
+
+
+def test_values_no_browser_sends_give_page_1_not_an_error(table: Table, small_pages: int) -> None:
+    payload = table.call({PAGE: "2; DROP TABLE", SORT: ["gain_desc"], SEARCH: 5})
+    assert _shown(payload) == _shown(table.call({PAGE: 1}))
+    assert payload["portfolio-table-page"]["active_page"] == 1
