@@ -146,3 +146,26 @@ def test_quality_summary_migration_fills_an_existing_warehouse(tmp_path: Path) -
               "quality_monthly_summary", "quality_outlier_flags")]  # fmt: skip
     assert counts == [(3,), (3 + 4 + 7,), (1,)]
     assert_summary_matches_scan(con)
+
+
+def test_serving_upgrades_a_warehouse_made_by_an_earlier_version(tmp_path: Path) -> None:
+    from pilot_roi.commands.serve import upgrade_warehouse
+
+    old_set = tmp_path / "old_migrations"
+    old_set.mkdir()
+    newest = max(m.version for m in available_migrations())
+    for path in sorted(migrations_dir().glob("*.sql")):
+        if not path.name.startswith(f"{newest:04d}_"):
+            shutil.copy(path, old_set / path.name)
+    path = tmp_path / "w.duckdb"
+    con = connect(path, create=True)
+    migrate(con, folder=old_set)
+    assert schema_version(con) < newest
+    con.close()
+    assert upgrade_warehouse(path) == 1
+    con = connect(path, read_only=True)
+    assert schema_version(con) == newest
+    con.close()
+    assert upgrade_warehouse(path) == 0
+    with pytest.raises(PilotRoiError):
+        upgrade_warehouse(tmp_path / "absent.duckdb")

@@ -68,6 +68,21 @@ def build_wsgi_app(warehouse: Path, *, production: bool = False, secret_key: str
     return create_app(warehouse, secret_key=secret_key, production=production).server
 
 
+def upgrade_warehouse(path: Path) -> int:
+    """Apply the migrations this version has and `path` lacks, before the server starts (as every other command
+    does when it opens the warehouse): pages read tables a newer version adds. The connection is closed again
+    before gunicorn forks its worker. Returns how many were applied."""
+    from pilot_roi.warehouse import connect, migrate
+
+    if not path.exists():
+        raise WarehouseNotInitialised(str(path))
+    con = connect(path)
+    try:
+        return migrate(con, path_label=str(path))
+    finally:
+        con.close()
+
+
 def serve(
     warehouse: str | Path,
     host: str = "127.0.0.1",
@@ -81,8 +96,7 @@ def serve(
     from gunicorn.app.base import BaseApplication
 
     path = Path(warehouse)
-    if not path.exists():
-        raise WarehouseNotInitialised(str(path))
+    upgrade_warehouse(path)
     if production and len(secret_key or os.environ.get("PILOT_ROI_SECRET_KEY", "")) < 32:
         raise PilotRoiError([Problem("security.secret_key_missing")])
     if not secret_key and not os.environ.get("PILOT_ROI_SECRET_KEY"):
