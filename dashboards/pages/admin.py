@@ -228,7 +228,13 @@ def users_card(lang: str) -> dbc.Card:
                     ),
                     field(
                         "dash.admin.users.subsidiary",
-                        dbc.Select(id=ids.AD_USER_SUBSIDIARY, value="", options=_subsidiary_options(lang)),
+                        # dbc.Select hides its own placeholder option for the value "": it must read "none"
+                        dbc.Select(
+                            id=ids.AD_USER_SUBSIDIARY,
+                            value="",
+                            options=_subsidiary_options(lang),
+                            placeholder=t("dash.admin.users.no_subsidiary", lang),
+                        ),
                     ),
                     field(
                         "dash.admin.users.language",

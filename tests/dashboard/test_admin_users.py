@@ -158,3 +158,34 @@ def test_non_admins_posting_user_changes_by_hand_get_403(demo_warehouse: Path, w
     assert _users(demo_warehouse) == users_before
     assert _user_audit(demo_warehouse) == audit_before
     assert _signs_in(app, *ADMIN)
+
+
+def _find(node: Any, component_id: str) -> dict | None:
+    """The component with `component_id` in a Dash layout as JSON."""
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == component_id:
+            return node
+        children = node.get("props", {}).get("children") if "props" in node else None
+        for child in [children] if children is not None else [v for v in node.values() if isinstance(v, dict | list)]:
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for item in node:
+            found = _find(item, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_new_users_subsidiary_choice_reads_none_not_blank(demo_warehouse: Path, lang: str) -> None:
+    # dbc.Select shows its placeholder for the value "": without one the "no subsidiary" choice rendered blank
+    client = sign_in(_app(demo_warehouse).server.test_client(), *ADMIN)
+    route = _dependency(client, "_pages_content.children")
+    values = {"_pages_location.pathname": "/admin", "_pages_location.search": "", "shell-lang-store.data": lang}
+    page = json.loads(_call(client, route, values).get_data(as_text=True))
+    select = _find(page, "admin-user-subsidiary")
+    assert select is not None
+    assert select["props"]["value"] == ""
+    assert select["props"]["placeholder"] == t("dash.admin.users.no_subsidiary", lang)
