@@ -15,8 +15,9 @@ from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 
+# How the interval was built is in the method reason, in the reader's language; the estimator's own (English)
+# inference label stays in the warehouse and the reports' technical appendix.
 SHOWN_DIAGNOSTICS: tuple[str, ...] = (
-    "inference",
     "pre_rmse_pct",
     "placebo_p",
     "placebo_time_p",

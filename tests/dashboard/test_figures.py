@@ -165,3 +165,14 @@ def test_diagnostics_in_words_gives_the_method_reason_in_the_readers_language() 
     assert "stored English sentence" not in ru + kk
     # a row without the recorded facts (an older run) shows its stored sentence
     assert any("stored English sentence" in line for line in diagnostics_in_words({**row, "diagnostics": "{}"}, "ru"))
+
+
+def test_diagnostics_in_words_carry_no_english_estimator_label_on_translated_pages() -> None:
+    facts = {"case": "no_controls", "inference": "own_forecast", "n_treated": 1, "n_controls": 0, "n_cohorts": 1,
+             "n_pre": 400, "frequency": "daily", "few_treated": 5, "robustness": []}  # fmt: skip
+    label = "structural time-series forecast (UnobservedComponents); 95% normal interval"
+    row = {"method": "its", "diagnostics": json.dumps({"method_choice": facts, "inference": label})}
+    for lang in ("ru", "kk"):
+        text = " ".join(diagnostics_in_words(row, lang))
+        assert label not in text and "UnobservedComponents" not in text
+        assert t("method_choice.inference.own_forecast", lang) in text

@@ -173,7 +173,7 @@ def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:
     if n_t == 0:
         return _choice("did", (), {**facts, "case": "no_treated"})
     if n_c == 0:
-        return _choice("its", (), {**facts, "case": "no_controls"})
+        return _choice("its", (), {**facts, "case": "no_controls", "inference": "own_forecast"})
     robustness: list[str] = []
     if design.staggered:
         primary, case = "staggered_did", "staggered"

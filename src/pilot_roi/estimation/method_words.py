@@ -14,7 +14,7 @@ from typing import Any
 from pilot_roi.i18n import t
 
 CASES = ("no_treated", "no_controls", "staggered", "same_date")
-INFERENCE = ("placebo_variance", "har", "influence_function", "wild_bootstrap")
+INFERENCE = ("placebo_variance", "har", "influence_function", "wild_bootstrap", "own_forecast")
 _FREQUENCIES = ("daily", "weekly", "monthly", "periods")
 
 
