@@ -270,3 +270,35 @@ def test_sicily_through_the_panel_api() -> None:
     assert res.ok and res.diagnostics["frequency"] == "monthly"
     assert 0.80 < res.diagnostics["rate_ratio"]["Sicily"] < 0.95
     assert res.att < 0
+
+
+def test_exact_forecast_error_of_the_summed_counterfactual_matches_simulated_paths() -> None:
+    # The structural ITS interval rests on core.cumulative_forecast_moments (no simulated paths): its means must
+    # be statsmodels' forecast and its cumulative variances those of 20,000 paths simulated from the same fit,
+    # with some post periods missing (they do not count in the sums).
+    from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+    rng = np.random.default_rng(0)
+    n, g = 400, 300
+    t = np.arange(n, dtype=float)
+    y = 100 + 5 * np.sin(2 * np.pi * t / 7) + np.cumsum(rng.normal(0, 0.3, n)) + rng.normal(0, 2, n)
+    season, _ = core.seasonal_terms(t, (7.0,), g)
+    model = UnobservedComponents(y[:g], level="lldtrend", autoregressive=1, exog=season[:g], mle_regression=False)
+    fit = model.fit(disp=False)
+    extended = model.clone(np.r_[y[:g], np.full(n - g, np.nan)], exog=season)
+    extended.update(fit.params)
+    matrices = {"design", "obs_cov", "transition", "selection", "state_cov"}
+    system = {}
+    for name in ("design", "obs_intercept", "obs_cov", "transition", "state_intercept", "selection", "state_cov"):
+        value = np.asarray(extended.ssm[name], float)
+        varies = value.ndim == (3 if name in matrices else 2)
+        system[name] = (value[..., g:] if varies else value)[None]
+    weights = (rng.random(n - g) > 0.1).astype(float)
+    means, cumvar = core.cumulative_forecast_moments(
+        system, fit.predicted_state[None, :, -1], fit.predicted_state_cov[None, :, :, -1], weights
+    )
+    forecast = fit.get_forecast(n - g, exog=season[g:])
+    assert np.allclose(means[0], forecast.predicted_mean, atol=1e-8)
+    paths = np.asarray(fit.simulate(n - g, anchor="end", repetitions=20_000, exog=season[g:], rng=1)).reshape(n - g, -1)
+    simulated_sd = np.cumsum(weights[:, None] * paths, axis=0).std(axis=1)
+    assert np.allclose(np.sqrt(cumvar[0]), simulated_sd, rtol=0.03)
