@@ -224,6 +224,33 @@ def test_structural_intervals_carry_parameter_uncertainty() -> None:
     assert drawn.se > known.se
 
 
+def test_parameter_draws_outside_their_space_are_projected_in_the_information_metric() -> None:
+    # A variance (>= 0) and a parameter correlated with it at -0.9: a draw with a negative variance goes
+    # to the nearest admissible point in the metric of cov^-1, which moves the other parameter by the
+    # regression of it on the variance (coordinate clipping would leave it where it was).
+    cov = np.array([[1.0, -0.9], [-0.9, 1.0]])
+    center = np.array([0.2, 0.5])
+    normal = np.random.default_rng(3).standard_normal((400, 2))
+    free = core.project_to_box(center, cov, normal, np.full(2, -np.inf), np.full(2, np.inf))
+    boxed = core.project_to_box(center, cov, normal, np.array([0.0, -np.inf]), np.full(2, np.inf))
+    inside = free[:, 0] >= 0.0
+    assert 0 < inside.sum() < inside.size
+    np.testing.assert_array_equal(boxed[inside], free[inside])
+    np.testing.assert_allclose(boxed[~inside, 0], 0.0, atol=1e-9)
+    np.testing.assert_allclose(boxed[~inside, 1], free[~inside, 1] + 0.9 * free[~inside, 0], atol=1e-7)
+    assert np.cov(free.T)[0, 1] == pytest.approx(-0.9, abs=0.15)  # the draws follow cov
+
+
+def test_parameter_draws_respect_both_ends_of_the_box() -> None:
+    cov = np.array([[4.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])
+    low, high = np.array([0.0, -0.98, 0.1]), np.array([3.0, 0.98, np.inf])
+    draws = core.project_to_box(
+        np.array([0.0, 0.9, 0.1]), cov, np.random.default_rng(5).standard_normal((300, 3)), low, high
+    )
+    assert np.all(draws >= low - 1e-12) and np.all(draws <= high + 1e-12)
+    assert np.mean(draws[:, 0] <= 1e-9) > 0.2  # an estimate on the boundary keeps a point mass there
+
+
 # --- published results ---------------------------------------------------------------------------------
 
 

@@ -148,7 +148,7 @@ def structural_fit(
     series), complete. `trend` is a statsmodels level specification ("llevel", "lldtrend", "lltrend",
     "dtrend", ...). With `n_param_draws` > 1 the error carries the variance parameters' uncertainty too:
     `n_param_draws` parameter vectors are drawn from the estimates' asymptotic normal distribution
-    (variances folded at 0, the AR coefficient kept stationary), each forecasts from its own filtered
+    (projected onto the variances' floors and a stationary AR coefficient), each forecasts from its own filtered
     state, and `cum_sd` is the spread of that mixture (what simulated paths from the draws would show,
     without their Monte Carlo noise). With 0 or 1, or fewer than `MIN_OBS_PARAM_DRAWS` observed
     pre-periods, the fitted parameters are taken as known.
@@ -334,11 +334,11 @@ def _parameter_draws(
 ) -> np.ndarray | None:
     """`n_draws` parameter vectors (n_draws, k) around `res`'s estimates, or None when no usable covariance.
 
-    The covariance is the numerical-Hessian one of the unrestricted fit `res_free` (a floored variance
-    has none of its own). Variances are censored at their floor (0, or `floors[name]`): an estimate on
-    the boundary has a point mass there and a half-normal above) and capped at `cap`, the pre-period
-    variance of the series (no component's one-step variance can plausibly exceed it; short series give
-    Hessians too flat to bound them); AR coefficients are clipped to (-0.98, 0.98).
+    The covariance is the one of the unrestricted fit `res_free` (a floored variance has none of its own).
+    Variances live in [floor, cap] (floor 0, or `floors[name]`; cap the pre-period variance of the series,
+    or the estimate if larger: no component's one-step variance can plausibly exceed it) and AR
+    coefficients in [-0.98, 0.98]; a normal draw outside that box is projected back onto it in the
+    metric of the estimates' information (`project_to_box`).
     """
     model = res_free.model
     names = list(model.param_names)
@@ -351,15 +351,41 @@ def _parameter_draws(
         return None
     if cov.shape != (len(names), len(names)) or not np.all(np.isfinite(cov)):
         return None
-    cov = 0.5 * (cov + cov.T)
-    vals, vecs = np.linalg.eigh(cov)
-    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    draws = center + rng.standard_normal((n_draws, len(names))) @ root.T
+    low = np.full(len(names), -np.inf)
+    high = np.full(len(names), np.inf)
     for j, name in enumerate(names):
         if name.startswith("sigma2"):
-            draws[:, j] = np.clip(draws[:, j], floors.get(name, 0.0), max(cap, float(center[j])))
+            low[j], high[j] = floors.get(name, 0.0), max(cap, float(center[j]))
         elif name.startswith("ar."):
-            draws[:, j] = np.clip(draws[:, j], -0.98, 0.98)
+            low[j], high[j] = -0.98, 0.98
+    return project_to_box(center, cov, rng.standard_normal((n_draws, len(names))), low, high)
+
+
+def project_to_box(
+    center: np.ndarray, cov: np.ndarray, normal: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    """Draws (n, k) of N(center, cov) from standard normals `normal` (n, k), each projected onto [low, high].
+
+    The projection is the nearest point in the metric of the information cov^-1, not coordinate by
+    coordinate: it is the asymptotic law of a maximum-likelihood estimate whose parameter lies on the
+    boundary of its space (Andrews 1999, Econometrica 67(6)). Clipping each coordinate alone keeps the
+    excursion of every parameter correlated with the clipped one (a negative irregular variance pairs with
+    a large AR variance), which widens the mixture for nothing. Draws inside the box are left as drawn.
+    """
+    from scipy.optimize import lsq_linear
+
+    cov = 0.5 * (cov + cov.T)
+    vals, vecs = np.linalg.eigh(cov)
+    vals = np.clip(vals, 1e-12 * max(float(vals.max()), 1e-300), None)
+    draws = center + normal @ (vecs * np.sqrt(vals)).T
+    whiten = (vecs / np.sqrt(vals)).T  # |whiten (x - z)|^2 = (x - z)' cov^-1 (x - z)
+    lower = np.minimum(low, center)
+    upper = np.maximum(high, center)
+    tied = np.isfinite(lower) & (upper <= lower)  # lsq_linear needs lower < upper
+    upper[tied] = lower[tied] + 1e-12 * (1.0 + np.abs(lower[tied]))
+    for i, z in enumerate(draws):
+        if np.any(z < lower) or np.any(z > upper):
+            draws[i] = np.clip(lsq_linear(whiten, whiten @ z, bounds=(lower, upper), method="bvls").x, lower, upper)
     return draws
 
 
