@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -256,3 +257,14 @@ def test_staggered_go_lives_and_pooled_target() -> None:
     assert same_day.diagnostics["target"] == "pooled"
     assert list(same_day.diagnostics["weights"]) == ["treated_mean"]
     assert abs(same_day.att - 3.0) < 4 * same_day.se
+
+
+@pytest.mark.parametrize(("n_pool", "k"), [(10, 1), (10, 3), (7, 5), (20, 4)])
+def test_finite_pool_factor_turns_subset_means_into_independent_units(n_pool: int, k: int) -> None:
+    # Every k-subset of a pool of N values: the spread of their means, scaled by the factor, is the spread
+    # the mean of k independent units drawn from the values' distribution would have (s / sqrt(k)).
+    values = np.random.default_rng(n_pool + k).normal(size=n_pool)
+    means = np.asarray([values[list(c)].mean() for c in itertools.combinations(range(n_pool), k)])
+    scaled = float(np.std(means)) * core.finite_pool_factor(n_pool, k)
+    assert scaled == pytest.approx(float(np.std(values, ddof=1)) / math.sqrt(k), rel=1e-12)
+    assert math.isnan(core.finite_pool_factor(k, k))

@@ -280,6 +280,17 @@ def critical_values_columns(stats: np.ndarray, alpha: float) -> np.ndarray:
     return out
 
 
+def finite_pool_factor(n_pool: int, k: int) -> float:
+    """sqrt(N / (N - k)): what the spread (ddof 0) of means of k distinct draws from a pool of N must be
+    multiplied by to stand for the mean of k independent units (NaN when N <= k).
+
+    The k-subsets of a finite pool vary less than independent draws do: Var(subset mean) =
+    (sigma_pop^2 / k) (N - k) / (N - 1), against s^2 / k = (sigma_pop^2 / k) N / (N - 1) for independent
+    units. For k = 1 the factor is the usual ddof = 1 correction.
+    """
+    return math.sqrt(n_pool / (n_pool - k)) if n_pool > k else math.nan
+
+
 def placebo_draws(n_donors: int, go_live_of_treated: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
     """Donor index per treated slot for each placebo draw: int64 (n_draws, n_treated).
 
