@@ -281,8 +281,11 @@ ITS_NOTES = """ITS inference (what the ITS rows measure):
   that plug-in intervals built from it are short on average, and the normal draws around it do not make up
   for that (plug-in 0.833, with draws 0.874). At the grade level the placebo in time catches most of it:
   of 300 strong-walk null panels 1.0% were graded `demonstrated` and 7.7% `adverse` (the adverse grade
-  ignores diagnostics by design). A variance-parameter bootstrap would address both ends but costs a refit
-  per draw (~0.1 s each), which the 2 s re-estimate goal does not allow for several sites.
+  ignores diagnostics by design). A Student t on the plug-in error with Satterthwaite degrees of freedom
+  from the draws' spread of the forecast variance fixes the strong walk (0.950) but widens the others
+  further (main design 0.983, no walk 0.997; 300 replications each). A variance-parameter bootstrap would
+  address both ends but costs a refit per draw (~0.1 s each), which the 2 s re-estimate goal does not
+  allow for several sites.
 - segmented (AR(1) feasible GLS): rho corrected for its small-sample bias ((k + 3 rho) / n for a
   k-column fit on n points), floored at 0, and its sampling uncertainty integrated out (3-point
   Gauss-Hermite, law of total variance); t intervals on the residual degrees of freedom. Before, the raw
