@@ -174,6 +174,16 @@ def _data_url(text: str) -> str:
     return "data:text/csv;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
+def _engineer_previews(warehouse: Path, text: str, filename: str, lang: str) -> tuple[Any, Any, Any]:
+    """A fresh app, an engineer signed in to it, and the response to dropping one CSV on the upload page."""
+    app = _app(warehouse)
+    client = sign_in(app.server.test_client(), *ENGINEER)
+    preview = triggered_by(client, "upload-files.contents")
+    response = _call(client, preview, {"upload-files.contents": [_data_url(text)], "upload-files.filename": [filename],
+                                       "upload-mode.value": "all_or_nothing", "upload-lang.data": lang})  # fmt: skip
+    return app, client, response
+
+
 def _stored(app: Any, rows: list[tuple[Any, ...]]) -> list[float]:
     with app.server.extensions[EXTENSION].cursor() as cur:
         return [
@@ -194,12 +204,7 @@ def _wait_reestimation_idle() -> None:
 @pytest.mark.slow
 def test_confirm_returns_a_job_polling_reaches_the_end_and_the_rows_are_stored(demo_warehouse: Path) -> None:
     rows = _kmg_rows(demo_warehouse, 3)
-    app = _app(demo_warehouse)
-    client = sign_in(app.server.test_client(), *ENGINEER)
-    preview = triggered_by(client, "upload-files.contents")
-    response = _call(client, preview, {"upload-files.contents": [_data_url(_csv_text(rows, 2.5))],
-                                       "upload-files.filename": ["change.csv"], "upload-mode.value": "all_or_nothing",
-                                       "upload-lang.data": "en"})  # fmt: skip
+    app, client, response = _engineer_previews(demo_warehouse, _csv_text(rows, 2.5), "change.csv", "en")
     assert response.status_code == 200
     payload = response.get_json()["response"]
     assert payload["upload-job"]["data"] is None  # a small file: the preview answers at once
@@ -249,11 +254,7 @@ def test_a_big_dry_run_runs_as_a_job_and_ends_as_the_usual_preview(demo_warehous
     rows = _kmg_rows(demo_warehouse)
     text = _csv_text(rows, 1.0, comment="checked by the shift engineer against the paper log " * 2)
     assert len(text.encode()) > BACKGROUND_PREVIEW_BYTES
-    app = _app(demo_warehouse)
-    client = sign_in(app.server.test_client(), *ENGINEER)
-    preview = triggered_by(client, "upload-files.contents")
-    response = _call(client, preview, {"upload-files.contents": [_data_url(text)], "upload-files.filename": ["big.csv"],
-                                       "upload-mode.value": "all_or_nothing", "upload-lang.data": "ru"})  # fmt: skip
+    app, client, response = _engineer_previews(demo_warehouse, text, "big.csv", "ru")
     assert response.status_code == 200
     payload = response.get_json()["response"]
     job = payload["upload-job"]["data"]
@@ -271,12 +272,7 @@ def test_a_big_dry_run_runs_as_a_job_and_ends_as_the_usual_preview(demo_warehous
 @pytest.mark.slow
 def test_a_failed_load_ends_as_a_clear_message(demo_warehouse: Path) -> None:
     rows = _kmg_rows(demo_warehouse, 2)
-    app = _app(demo_warehouse)
-    client = sign_in(app.server.test_client(), *ENGINEER)
-    preview = triggered_by(client, "upload-files.contents")
-    response = _call(client, preview, {"upload-files.contents": [_data_url(_csv_text(rows, 4.0))],
-                                       "upload-files.filename": ["late.csv"], "upload-mode.value": "all_or_nothing",
-                                       "upload-lang.data": "en"})  # fmt: skip
+    app, client, response = _engineer_previews(demo_warehouse, _csv_text(rows, 4.0), "late.csv", "en")
     token = response.get_json()["response"]["upload-token"]["data"]
     app.server.extensions[EXTENSION].close()  # the warehouse goes away under the job: a real failure, not a mock
     with connect(demo_warehouse) as con:  # and comes back without the observations table the load needs
