@@ -219,6 +219,8 @@ def _placebo_inference(
     r = np.asarray([max(a.rmspe_pre, 1e-12) for a in stats_src])
     att_k = np.asarray([a.att for a in stats_src])
     std_k = att_k / r
+    # the rank test compares the treated statistic with these: scale them relative to one placebo site
+    # (sqrt((N - 1) / (N - k))), since a single site's statistic needs no correction of its own
     stats = np.abs(std_k) * (spread / core.finite_pool_factor(n_donors, 1)) if n_donors > k else np.abs(std_k)
     r0 = max(agg.rmspe_pre, 1e-12)
     stat0 = abs(agg.att) / r0
