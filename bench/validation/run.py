@@ -12,6 +12,11 @@ site noise, few treated sites). Every replication draws one panel and runs every
 - `naive`: before/after mean of the treated sites with an iid two-sample t-test (what we replace).
 The truth is the sample ATT (mean true effect over treated post cells). "Rejects" is the share of
 p < 0.05: the false positive rate on null designs, the power otherwise.
+
+A run with `--only` merges into `--out`: the re-run designs' rows replace theirs, every other row stays (in
+design order), and a "Re-run since" line under the full run's line says which rows a later run made. The
+hand-written results of earlier runs (HAR_NOTES, STAGGERED_NOTES, NULL_10000_NOTES) live here, so every run
+writes them again.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from __future__ import annotations
 import argparse
 import math
 import multiprocessing as mp
+import re
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -173,25 +180,6 @@ def _pretrend_task(args: tuple[int, int, int]) -> list[tuple[int, float]]:
     return out
 
 
-def pretrend_markdown(rows: list[tuple[int, float]], reps: int) -> str:
-    """Rejection rate of the joint pre-trend test at 5% per design."""
-    lines = [
-        "",
-        f"## Joint pre-trend test ({reps} replications per design, rejections at 5%)",
-        "",
-        "| design | method | rejects | no test |",
-        "| --- | --- | ---: | ---: |",
-    ]
-    for idx, (scenario, method) in enumerate(PRETREND):
-        p = np.array([v for i, v in rows if i == idx])
-        if p.size == 0:  # not run (--only)
-            continue
-        ok = np.isfinite(p)
-        rate = float(np.mean(p[ok] < 0.05)) if ok.any() else math.nan
-        lines.append(f"| {scenario.name} | {method} | {100 * rate:.1f}% | {int((~ok).sum())} |")
-    return "\n".join(lines) + "\n"
-
-
 def summarize(rows: list[tuple[int, str, float, float, float, float, float]]) -> list[dict[str, object]]:
     """Per (scenario, method): n, bias, RMSE, coverage, rejection rate, mean CI width."""
     groups: dict[tuple[int, str], list[tuple[float, float, float, float, float]]] = defaultdict(list)
@@ -222,43 +210,247 @@ def summarize(rows: list[tuple[int, str, float, float, float, float, float]]) ->
     return table
 
 
-def to_markdown(table: list[dict[str, object]], reps: int, seconds: float, processes: int) -> str:
-    """The results as a markdown document."""
+def main_rows(table: list[dict[str, object]]) -> dict[str, list[str]]:
+    """The main table's lines per design name, in `summarize` order."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for r in table:
+        rej = f"{100 * float(r['rejects']):.1f}% {'FPR' if r['null'] else 'power'}"  # type: ignore[arg-type]
+        out[str(r["scenario"])].append(
+            f"| {r['scenario']} | {r['method']} | {float(r['bias']):+.3f} | {float(r['rmse']):.3f} | "  # type: ignore[arg-type]
+            f"{100 * float(r['coverage']):.1f}% | {rej} | {float(r['ci_width']):.2f} |"  # type: ignore[arg-type]
+        )
+    return dict(out)
+
+
+def pretrend_rows(rows: list[tuple[int, float]]) -> dict[str, list[str]]:
+    """The pre-trend table's line per design name: the joint test's rejection rate at 5%."""
+    out: dict[str, list[str]] = {}
+    for idx, (scenario, method) in enumerate(PRETREND):
+        p = np.array([v for i, v in rows if i == idx])
+        if p.size == 0:  # not run (--only)
+            continue
+        ok = np.isfinite(p)
+        rate = float(np.mean(p[ok] < 0.05)) if ok.any() else math.nan
+        out[scenario.name] = [f"| {scenario.name} | {method} | {100 * rate:.1f}% | {int((~ok).sum())} |"]
+    return out
+
+
+# ---- The results file: a run with --only merges into it (see build_document) ----
+
+TITLE = "# Validation: simulation study of the DiD estimators"
+MAIN_COLUMNS = 7  # cells of a main-table row; a pre-trend row has 4
+PRETREND_COLUMNS = 4
+PRETREND_HEADING = "## Joint pre-trend test"
+RERUN_PREFIX = "Re-run since: "
+
+METHODS_NOTE = """\
+Methods: `did` = ours (TWFE by demeaning; with ≤ 5 treated sites the control sites' placebo variance
+and t(N_controls − 1); with 1-2 controls HAR on the treated-minus-control series; with more treated sites
+the restricted wild cluster bootstrap); `did_cluster` = same estimate with CR1 cluster-robust errors;
+`staggered_did` = ours (Callaway & Sant'Anna, pre-period-mean base, simple aggregation);
+`twfe_staggered` = plain TWFE on a staggered design; `naive` = treated sites' before/after mean with a
+Welch t-test on daily values."""
+
+# Hand-written results of earlier runs (kept here so that a re-run writes them again).
+HAR_NOTES = """\
+HAR design (1 treated site, 2 controls) with 10,000 replications (`--only "2 controls" --reps 10000`): bias
+-0.018, coverage 95.2%, false positive rate 4.8%, mean CI width 7.29. With LLSW's ν = 0.4 T^(2/3) cosines
+the same design rejected 5.7% (8,000 replications); the code now uses ν = 0.15 T^(2/3)."""
+
+STAGGERED_NOTES = """\
+Staggered rows with many treated sites (influence-function inference): the interval is t with G - 1
+degrees of freedom (G = sites that enter; the standard error is unchanged and still R `did`'s), first
+measured in a `--only cohorts --reps 2000` run. With the normal quantile the same seeds covered 95.9%
+(growing effect) and 92.7% (5% of days missing); with t(min(treated, controls) - 1) 97.2% and 94.3%. The
+joint pre-trend test keeps Hotelling's F with the treated count less one."""
+
+NULL_10000_NOTES = """\
+## Null designs at 10,000 replications
+
+The false-positive rates of the null designs, re-run with 10,000 replications (`--only "20 controls, null"
+--reps 10000`; the seeds are the main table's, so a main-table run with N replications draws the first N
+of these panels; 298 s on 2 processes; Monte Carlo error ±0.4 points, 2 se). At 2,000 replications three
+of them read 5.1-5.2%; here none is significantly above 5% (largest 5.3%, 5 treated sites, z = 1.4).
+{row_note}
+| scenario | method | bias | RMSE | coverage 95% CI | rejects (FPR on null / power) | mean CI width |
+| --- | --- | ---: | ---: | ---: | ---: | ---: |
+| 1 treated, 20 controls, null | did | -0.003 | 1.504 | 95.1% | 4.9% FPR | 6.11 |
+| 1 treated, 20 controls, null | did_cluster | -0.003 | 1.504 | 35.6% | 64.4% FPR | 1.38 |
+| 1 treated, 20 controls, null | naive | +6.500 | 6.708 | 0.1% | 99.9% FPR | 3.60 |
+| 3 treated, 20 controls, null | did | +0.004 | 0.897 | 95.0% | 5.0% FPR | 3.70 |
+| 3 treated, 20 controls, null | did_cluster | +0.004 | 0.897 | 85.1% | 14.9% FPR | 3.05 |
+| 3 treated, 20 controls, null | naive | +6.506 | 6.608 | 0.0% | 100.0% FPR | 3.14 |
+| 5 treated, 20 controls, null | did | -0.006 | 0.732 | 94.7% | 5.3% FPR | 2.98 |
+| 5 treated, 20 controls, null | did_cluster | -0.006 | 0.732 | 91.1% | 8.8% FPR | 2.76 |
+| 5 treated, 20 controls, null | naive | +6.497 | 6.580 | 0.0% | 100.0% FPR | 3.04 |
+| 3 treated, 20 controls, null, AR 0.9 | did | -0.021 | 1.562 | 95.0% | 5.0% FPR | 6.55 |
+| 3 treated, 20 controls, null, AR 0.9 | did_cluster | -0.021 | 1.562 | 85.0% | 15.0% FPR | 5.25 |
+| 3 treated, 20 controls, null, AR 0.9 | naive | +6.475 | 6.688 | 0.1% | 99.9% FPR | 3.12 |
+| 3 treated, 20 controls, null, unequal site noise | did | +0.002 | 0.998 | 96.0% | 4.0% FPR | 4.30 |
+| 3 treated, 20 controls, null, unequal site noise | naive | +6.508 | 6.622 | 0.0% | 100.0% FPR | 3.22 |
+| 5 treated in 3 cohorts, 20 controls, null | naive | +3.773 | 3.878 | 0.5% | 99.5% FPR | 3.07 |
+| 5 treated in 3 cohorts, 20 controls, null | staggered_did | +0.001 | 0.579 | 94.9% | 5.1% FPR | 2.37 |
+| 5 treated in 3 cohorts, 20 controls, null | twfe_staggered | +0.001 | 0.575 | 90.6% | 9.4% FPR | 2.14 |"""
+
+# The main table's staggered_did row of this design came from the 10,000-replication run by hand. True only
+# while that row is kept: written again only if the results file still has it and the design was not re-run.
+ROW_NOTE_DESIGN = "5 treated in 3 cohorts, 20 controls, null"
+ROW_NOTE = (
+    "The staggered 5-treated row of the main table is this run's (its 2,000-row line had been overwritten by a\n"
+    "pre-trend row when the tables were merged by hand)."
+)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What this run did: the --only filter (None = every design), replications, wall clock."""
+
+    only: str | None
+    reps: int
+    pretrend_reps: int
+    seconds: float
+    processes: int
+
+
+@dataclass(frozen=True)
+class ResultsFile:
+    """The parts of an existing results file that a partial run keeps."""
+
+    run_line: str | None  # the last full run's replications and time
+    pretrend_heading: str | None
+    reruns: list[str]  # one line per later partial run
+    main: dict[str, list[str]]  # design name -> its main-table lines
+    pretrend: dict[str, list[str]]  # design name -> its pre-trend line
+    flat_text: str  # the whole text with runs of whitespace as one space
+
+
+def _first_cell(line: str) -> str:
+    return line.strip().strip("|").split("|")[0].strip()
+
+
+def _table_rows(lines: list[str], names: set[str], columns: int) -> dict[str, list[str]]:
+    """Rows of known designs by name; a row with the wrong number of cells is a hand-merge error."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for line in lines:
+        name = _first_cell(line)
+        if name not in names:
+            continue  # the header, or a design that no longer exists
+        if line.strip().strip("|").count("|") + 1 != columns:
+            raise ValueError(f"results file: a {columns}-column table has a malformed row: {line}")
+        out[name].append(line)
+    return dict(out)
+
+
+def _tables(text: str) -> list[tuple[str, list[str]]]:
+    """Each table of a markdown text (its lines) with the `## ` heading above it ("" before the first)."""
+    out: list[tuple[str, list[str]]] = []
+    heading, in_table = "", False
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = line
+        if line.startswith("| ") and not in_table:
+            out.append((heading, []))
+        in_table = line.startswith("| ")
+        if in_table:
+            out[-1][1].append(line)
+    return out
+
+
+def read_results(text: str) -> ResultsFile:
+    """Split a results file into what a partial run keeps: the first table is the main one."""
+    tables = _tables(text)
+    main = next((rows for heading, rows in tables if not heading), [])
+    pretrend = next((rows for heading, rows in tables if heading.startswith(PRETREND_HEADING)), [])
+    lines = text.splitlines()
+    return ResultsFile(
+        run_line=next((x for x in lines if re.match(r"\d+ replications per scenario", x)), None),
+        pretrend_heading=next((x for x in lines if x.startswith(PRETREND_HEADING)), None),
+        reruns=[x for x in lines if x.startswith(RERUN_PREFIX)],
+        main=_table_rows(main, {s.name for s, _ in SCENARIOS}, MAIN_COLUMNS),
+        pretrend=_table_rows(pretrend, {s.name for s, _ in PRETREND}, PRETREND_COLUMNS),
+        flat_text=" ".join(text.split()),
+    )
+
+
+def merge_rows(order: list[str], fresh: dict[str, list[str]], kept: dict[str, list[str]]) -> list[str]:
+    """Table lines in design order: a re-run design's new lines, any other design's kept lines."""
+    return [line for name in order for line in (fresh[name] if name in fresh else kept.get(name, []))]
+
+
+def _covered(only: str) -> set[tuple[str, str]]:
+    """(table, design) pairs that `--only only` re-runs."""
+    return {("main", s.name) for s, _ in SCENARIOS if only in s.name} | {
+        ("pretrend", s.name) for s, _ in PRETREND if only in s.name
+    }
+
+
+def _rerun_still_true(line: str, rerun: set[tuple[str, str]]) -> bool:
+    """A partial-run line stays while some row it made is still in the file."""
+    m = re.match(re.escape(RERUN_PREFIX) + r'`--only "(.*)" --reps \d+', line)
+    return m is None or not _covered(m.group(1)) <= rerun
+
+
+def build_document(
+    existing: ResultsFile | None, run: RunInfo, fresh_main: dict[str, list[str]], fresh_pre: dict[str, list[str]]
+) -> str:
+    """The results file after this run: its rows replace the re-run designs' rows, the others stay."""
+    run_line = (
+        f"{run.reps} replications per scenario, every method on the same simulated panels; {run.seconds:.0f} s on "
+        f"{run.processes} processes. Generated by `bench/validation/run.py` (panels from `bench/validation/dgp.py`)."
+    )
+    pre_heading = f"{PRETREND_HEADING} ({run.pretrend_reps} replications per design, rejections at 5%)"
+    reruns: list[str] = []
+    if run.only is not None and existing is not None:  # a partial run: the full run's lines stay
+        run_line = existing.run_line or run_line
+        pre_heading = existing.pretrend_heading or pre_heading
+        rerun = {("main", n) for n in fresh_main} | {("pretrend", n) for n in fresh_pre}
+        reruns = [x for x in existing.reruns if _rerun_still_true(x, rerun)]
+        pre = f"; pre-trend test {run.pretrend_reps} replications" if fresh_pre else ""
+        reruns.append(
+            f'{RERUN_PREFIX}`--only "{run.only}" --reps {run.reps}` (the designs whose name contains that text{pre}), '
+            f"{run.seconds:.0f} s on {run.processes} processes."
+        )
+    kept_main = existing.main if existing else {}
+    kept_pre = existing.pretrend if existing else {}
+    base_reps = int(run_line.split()[0])
+    row_note = (
+        existing is not None and ROW_NOTE_DESIGN not in fresh_main and " ".join(ROW_NOTE.split()) in existing.flat_text
+    )
     lines = [
-        "# Validation: simulation study of the DiD estimators",
+        TITLE,
         "",
-        f"{reps} replications per scenario, every method on the same simulated panels; {seconds:.0f} s on "
-        f"{processes} processes. Generated by `bench/validation/run.py` (panels from `bench/validation/dgp.py`).",
+        run_line,
+        *reruns,
         "",
         "Daily panels, 365 days before the (first) go-live and 180 after (cohorts 30 days apart), weekly and",
         "annual seasonality with site-specific amplitude, a common AR(1) shock, AR(1) site noise (ρ = 0.6, sd 6)",
         "around a level of ~100; effects ramp up over 14 days unless stated. Truth = the sample ATT. Goal: coverage",
-        f"93-97% and false positive rate ≤ 5%. Monte Carlo error: ±{200 * math.sqrt(0.05 * 0.95 / reps):.1f} points "
-        f"on coverage and on the false positive rate at {reps} replications (2 se).",
+        f"93-97% and false positive rate ≤ 5%. Monte Carlo error: ±{200 * math.sqrt(0.05 * 0.95 / base_reps):.1f} "
+        f"points on coverage and on the false positive rate at {base_reps} replications (2 se).",
         "",
         "| scenario | method | bias | RMSE | coverage 95% CI | rejects (FPR on null / power) | mean CI width |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in table:
-        rej = f"{100 * float(r['rejects']):.1f}% {'FPR' if r['null'] else 'power'}"  # type: ignore[arg-type]
-        lines.append(
-            f"| {r['scenario']} | {r['method']} | {float(r['bias']):+.3f} | {float(r['rmse']):.3f} | "  # type: ignore[arg-type]
-            f"{100 * float(r['coverage']):.1f}% | {rej} | {float(r['ci_width']):.2f} |"  # type: ignore[arg-type]
-        )
-    lines += [
+        *merge_rows([s.name for s, _ in SCENARIOS], fresh_main, kept_main),
         "",
-        "Methods: `did` = ours (TWFE by demeaning; with ≤ 5 treated sites the control sites' placebo variance",
-        "and t(N_controls − 1); with 1-2 controls HAR on the treated-minus-control series; with more treated sites",
-        "the restricted wild cluster bootstrap); `did_cluster` = same estimate with CR1 cluster-robust errors;",
-        "`staggered_did` = ours (Callaway & Sant'Anna, pre-period-mean base, simple aggregation);",
-        "`twfe_staggered` = plain TWFE on a staggered design; `naive` = treated sites' before/after mean with a",
-        "Welch t-test on daily values.",
+        METHODS_NOTE,
+        "",
+        pre_heading,
+        "",
+        "| design | method | rejects | no test |",
+        "| --- | --- | ---: | ---: |",
+        *merge_rows([s.name for s, _ in PRETREND], fresh_pre, kept_pre),
+        "",
+        HAR_NOTES,
+        "",
+        STAGGERED_NOTES,
+        "",
+        NULL_10000_NOTES.format(row_note=ROW_NOTE + "\n" if row_note else ""),
     ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    """Run the study and write the markdown table."""
+    """Run the study and write the markdown tables (merged into --out when --only is given)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=500)
     parser.add_argument("--processes", type=int, default=2)
@@ -266,9 +458,13 @@ def main() -> None:
     parser.add_argument("--pretrend-reps", type=int, default=300)
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results.md"))
     parser.add_argument(
-        "--only", default=None, help="run only the designs whose name contains this text (same seeds); write --out"
+        "--only",
+        default=None,
+        help="run only the designs whose name contains this text (same seeds); the other rows of --out stay",
     )
     args = parser.parse_args()
+    out = Path(args.out)
+    existing = read_results(out.read_text(encoding="utf-8")) if out.exists() else None  # fail before the run
     chosen = [i for i, (s, _) in enumerate(SCENARIOS) if args.only is None or args.only in s.name]
     chosen_pre = [i for i, (s, _) in enumerate(PRETREND) if args.only is None or args.only in s.name]
     tasks = [(i, s, min(s + args.chunk, args.reps)) for i in chosen for s in range(0, args.reps, args.chunk)]
@@ -283,13 +479,12 @@ def main() -> None:
             for s in range(0, args.pretrend_reps, args.chunk)
         ]
         pre_rows: list[tuple[int, float]] = []
-        for part in pool.imap_unordered(_pretrend_task, pre_tasks):
-            pre_rows.extend(part)
-    seconds = time.time() - started
-    table = summarize(rows)
-    text = to_markdown(table, args.reps, seconds, args.processes) + pretrend_markdown(pre_rows, args.pretrend_reps)
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(Path(args.out).read_text(encoding="utf-8"))
+        for pre_part in pool.imap_unordered(_pretrend_task, pre_tasks):
+            pre_rows.extend(pre_part)
+    run = RunInfo(args.only, args.reps, args.pretrend_reps, time.time() - started, args.processes)
+    text = build_document(existing, run, main_rows(summarize(rows)), pretrend_rows(pre_rows))
+    out.write_text(text, encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":
