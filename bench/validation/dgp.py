@@ -101,3 +101,24 @@ def simulate(s: Scenario, rng: np.random.Generator) -> tuple[PanelData, float]:
     keep = observed.ravel()
     panel = from_arrays(units.ravel()[keep], times.ravel()[keep], y.ravel()[keep], go_live, start_date=START)
     return panel, truth
+
+
+def not_yet_treated_estimand(s: Scenario, rng_seed: list[int]) -> float:
+    """The truth a staggered estimate against not-yet-live sites targets when every site goes live.
+
+    Only the cells with a site still to go live can be estimated (none after the last go-live, and never the
+    last cohort's), so the truth is the estimator applied to the effects alone: the same cell weights over
+    τ_it. The panel is drawn twice from the same seed, with and without the effect (the draws do not depend
+    on it), and τ is their difference on the observed cells.
+    """
+    from dataclasses import replace
+
+    from pilot_roi.estimation.staggered import aggregate, group_time_effects
+
+    with_effect, _ = simulate(s, np.random.default_rng(rng_seed))
+    without, _ = simulate(replace(s, effect=0.0), np.random.default_rng(rng_seed))
+    tau = with_effect.wide() - without.wide()
+    unit_group = with_effect.first_treated.astype(np.int64)
+    cohorts = np.unique(unit_group[unit_group >= 0])
+    gt = group_time_effects(tau, unit_group, cohorts, base="pre_mean", control_group="not_yet_treated")
+    return float(aggregate(gt, "simple").estimate[0])

@@ -115,6 +115,7 @@ def estimate_panel(
         choice = choose_method(design, opts)
     else:
         choice = MethodChoice(method, (), f"method {method.replace('_', ' ')} chosen by the caller")
+    opts = opts.with_(**choice.options) if choice.options else opts  # the design's control group and inference
     primary = run_method(choice.primary, panel, opts, method_options.get(choice.primary))
     diagnostics = dict(primary.diagnostics)
     diagnostics["outcome"] = panel.outcome

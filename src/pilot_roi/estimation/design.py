@@ -4,8 +4,11 @@
 post-period lengths, frequency, gaps); `choose_method` turns them into a primary method, the robustness
 methods that also apply, and the reason as a sentence. The rules (in order):
 
-1. No control sites (no never-treated site, and no later adopter to compare with under
-   `not_yet_treated`) → interrupted time series (the only method that needs no controls).
+1. Every site goes live, at different dates, and the dates can be reassigned among the sites in at least
+   `randomization.MIN_ASSIGNMENTS` distinct ways → staggered DiD against the sites not yet live, with
+   randomization inference over the go-live dates (the few not-yet-live controls rule out the analytic
+   interval). No control sites otherwise (no never-treated site, and no later adopter to compare with
+   under `not_yet_treated`) → interrupted time series (the only method that needs no controls).
 2. Treated sites go live at different dates → staggered DiD (Callaway & Sant'Anna); never plain TWFE.
 3. One common go-live with controls → DiD with site and period fixed effects.
 Robustness: synthetic control when there are 1-5 treated sites and at least 2 donors; interrupted time
@@ -22,6 +25,7 @@ import numpy as np
 from pilot_roi.estimation.method_words import describe_method_choice
 from pilot_roi.estimation.options import EstimationOptions
 from pilot_roi.estimation.panel import PanelData
+from pilot_roi.estimation.randomization import MIN_ASSIGNMENTS, count_assignments
 
 _FREQUENCIES = {1: "daily", 7: "weekly"}
 _THRESHOLDS = {"daily": (28, 7), "weekly": (8, 2), "monthly": (6, 1), "periods": (2, 1)}
@@ -142,11 +146,20 @@ class MethodChoice:
     robustness: tuple[str, ...]
     reason: str
     facts: dict[str, object] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
 
 
-def _choice(primary: str, robustness: tuple[str, ...], facts: dict[str, object]) -> MethodChoice:
+def _choice(
+    primary: str, robustness: tuple[str, ...], facts: dict[str, object], options: dict[str, object] | None = None
+) -> MethodChoice:
     facts = {**facts, "robustness": list(robustness)}
-    return MethodChoice(primary, robustness, describe_method_choice(facts, "en"), facts)
+    return MethodChoice(primary, robustness, describe_method_choice(facts, "en"), facts, options or {})
+
+
+def go_live_assignments(design: Design) -> int:
+    """Distinct reassignments of the go-live dates among the treated (and late) sites."""
+    late = int(design.late.sum())
+    return count_assignments(list(design.cohort_sizes) + ([late] if late else []))
 
 
 def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:
@@ -172,6 +185,14 @@ def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:
     }
     if n_t == 0:
         return _choice("did", (), {**facts, "case": "no_treated"})
+    if design.staggered and design.n_never == 0 and go_live_assignments(design) >= MIN_ASSIGNMENTS:
+        facts = {**facts, "n_controls": 0, "n_assignments": go_live_assignments(design)}
+        options: dict[str, object] = {"control_group": "not_yet_treated"}
+        if opts.inference == "auto":
+            options["inference"] = "randomization"
+        return _choice(
+            "staggered_did", ("its",), {**facts, "case": "all_treated_staggered", "inference": "randomization"}, options
+        )
     if n_c == 0:
         return _choice("its", (), {**facts, "case": "no_controls", "inference": "own_forecast"})
     robustness: list[str] = []

@@ -110,6 +110,29 @@ def cohort_effects(
     return tau, placebo
 
 
+def constant_effect_counterfactual(
+    panel: PanelData, treated: np.ndarray, att: float, ci_low: float, ci_high: float
+) -> pl.DataFrame:
+    """The treated sites' mean path with the counterfactual a constant effect implies (no control sites).
+
+    When every site goes live there is no untreated series to draw a counterfactual from; the estimate's
+    own model (the constant effect its randomization interval tests) gives one: each live site would have
+    been `att` lower or higher, so the mean path moves by att times the share of sites live, and its band
+    by the interval's ends. Summed over periods it is the effect times the live site-days, as the gains are.
+    """
+    y = panel.wide()[treated]
+    live = np.arange(panel.n_times)[None, :] >= panel.first_treated[treated][:, None]
+    seen = np.isfinite(y)
+    with np.errstate(invalid="ignore"):
+        observed = nan_mean(y, axis=0)
+        share = np.sum(live & seen, axis=0) / np.maximum(seen.sum(axis=0), 1)
+        band = [observed - end * share for end in (ci_high, ci_low)]
+    finite = [np.where(np.isfinite(b), b, np.nan) for b in band]  # an open interval has no band
+    return panel.time_frame(
+        observed=observed, counterfactual=observed - att * share, ci_low=finite[0], ci_high=finite[1]
+    )
+
+
 def counterfactual_frame(
     panel: PanelData,
     treated: np.ndarray,
@@ -199,15 +222,26 @@ Estimator = Callable[[PanelData, EstimationOptions], EffectResult]
 
 
 def placebo_in_time(panel: PanelData, estimator: Estimator, opts: EstimationOptions, design: Design) -> dict[str, Any]:
-    """The method on the pre-period only with a fake go-live at its middle (all treated sites at once)."""
+    """The method on the pre-period only with a fake go-live at its middle (all treated sites at once).
+
+    When every site goes live at staggered dates there is no untreated site to compare a common fake
+    date with, so the design is kept instead: each site's go-live moves to the same fraction of the
+    pre-period as its real go-live is of the whole panel (the cohorts stay in order and apart).
+    """
     n_pre = design.n_pre
     fake = n_pre // 2
     if fake < 1 or n_pre - fake < 1:
         return {"status": "insufficient_data", "reason": "insufficient_pre_periods"}
     rows = panel.time_idx < n_pre
     sub = _restrict_periods(panel, rows, n_pre)
-    # every treated site gets the fake go-live; everyone else is untreated within the pre-period
-    sub = sub.with_first_treated(np.where(design.treated, fake, -1))
+    if design.staggered and not design.never.any():
+        scaled = (panel.first_treated * n_pre) // panel.n_times
+        fakes = np.where(design.treated, np.clip(scaled, 1, n_pre - 1), -1)
+        sub = sub.with_first_treated(fakes)
+        fake = int(fakes[design.treated].min())
+    else:
+        # every treated site gets the fake go-live; everyone else is untreated within the pre-period
+        sub = sub.with_first_treated(np.where(design.treated, fake, -1))
     inner = opts.with_(diagnostics=False, robustness=False, detail=False, min_pre_periods=1, min_post_periods=1)
     res = estimator(sub, inner)
     out: dict[str, Any] = {

@@ -22,6 +22,8 @@ Every estimator here is linear in the outcome: θ̂ = Σ_u W_u · y_u, one weigh
   on a post indicator with Newey-West errors (statsmodels).
 
 `randomization_pvalue` (Fisher permutations of which sites are treated) is reported as a diagnostic.
+Staggered pilots in which every site goes live take randomization inference over the go-live dates
+instead (`pilot_roi.estimation.randomization`): there the not-yet-live sites are too few for any of the above.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from typing import Any
 
 from pilot_roi.i18n import t
 
-CASES = ("no_treated", "no_controls", "staggered", "same_date")
-INFERENCE = ("placebo_variance", "har", "influence_function", "wild_bootstrap", "own_forecast")
+CASES = ("no_treated", "no_controls", "staggered", "same_date", "all_treated_staggered")
+INFERENCE = ("placebo_variance", "har", "influence_function", "wild_bootstrap", "own_forecast", "randomization")
 _FREQUENCIES = ("daily", "weekly", "monthly", "periods")
 
 
@@ -27,6 +27,7 @@ def describe_method_choice(facts: Mapping[str, Any], lang: str) -> str:
         "n_cohorts": facts.get("n_cohorts", 0),
         "n_pre": facts.get("n_pre", 0),
         "few": facts.get("few_treated", 0),
+        "n_assignments": facts.get("n_assignments", 0),
     }
     frequency = str(facts.get("frequency"))
     params["frequency"] = t(f"method_choice.frequency.{frequency if frequency in _FREQUENCIES else 'periods'}", lang)

@@ -22,7 +22,9 @@ def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     return str(value)
 
 
-Inference = Literal["auto", "placebo_variance", "wild_cluster_bootstrap", "cluster", "influence_function", "hac"]
+Inference = Literal[
+    "auto", "placebo_variance", "wild_cluster_bootstrap", "cluster", "influence_function", "hac", "randomization"
+]
 BasePeriod = Literal["pre_mean", "varying", "universal"]
 INFERENCES: tuple[str, ...] = get_args(Inference)
 BASE_PERIODS: tuple[str, ...] = get_args(BasePeriod)
@@ -38,7 +40,9 @@ class EstimationOptions:
     - `alpha`: 1 - confidence level of intervals and the test level (0.05 → 95% intervals).
     - `seed`: seeds every random draw (bootstrap, permutations) through numpy.random.default_rng.
     - `control_group`: never-treated sites only, or also sites not yet live (staggered designs).
-    - `inference`: "auto" chooses by the design (see `inference.choose_inference`).
+    - `inference`: "auto" chooses by the design (see `inference.choose_inference`); "randomization"
+      (staggered designs) reassigns the go-live dates among the sites (`randomization`), what "auto"
+      takes when every site goes live.
     - `few_treated`: at or below this many treated sites, intervals come from the control sites'
       placebo variance (cluster-robust errors with so few treated clusters are far too small).
     - `n_boot`: draws of the wild cluster and multiplier bootstraps.

@@ -14,7 +14,9 @@ cohort mean over its post cells; overall weighted by cohort size). Analytic infl
 the estimated-weights term (R's `wif`), so analytic standard errors match R's `bstrap=FALSE`.
 
 Everything is linear in the outcome, so each aggregated estimate also has site weight patterns
-(`LinearWeights`) for the placebo variance used with few treated sites.
+(`LinearWeights`) for the placebo variance used with few treated sites, and, on a balanced panel, one weight
+per site and go-live value (`site_cohort_weights`) that gives the estimate under any reassignment of the
+go-live dates: the randomization inference used when every site goes live (`randomization`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import polars as pl
 from pilot_roi.estimation.design import Design, describe_design
 from pilot_roi.estimation.diagnostics import (
     check_sufficiency,
+    constant_effect_counterfactual,
     counterfactual_frame,
     counterfactual_mean_post,
     pre_period_fit,
@@ -48,6 +51,18 @@ from pilot_roi.estimation.inference import (
 )
 from pilot_roi.estimation.options import EstimationOptions
 from pilot_roi.estimation.panel import PanelData
+from pilot_roi.estimation.randomization import (
+    MIN_ASSIGNMENTS,
+    Reassignments,
+    count_assignments,
+    fill_missing,
+    gather,
+    invert_test,
+    joint_pvalue,
+    p_value,
+    reassignments,
+    treatment_matrix,
+)
 from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
 
 
@@ -397,6 +412,106 @@ def aggregate_patterns(gt: GroupTime, cell_weights: np.ndarray, chunk: int = 8) 
     return LinearWeights.from_dense(out)
 
 
+def site_cohort_weights(
+    y: np.ndarray, gt: GroupTime, cell_weights: np.ndarray | None, values: np.ndarray
+) -> np.ndarray:
+    """V (k, n_units, n_values): on a balanced y, aggregate k = Σ_i V[k, i, h(i)] when site i has go-live
+    value values[h(i)] (see `randomization`); cell_weights None means one aggregate per cell.
+
+    A site in cohort g enters cell (g, t) as treated with weight 1/n_g; a site whose value h is a control
+    of the cell enters with -1/n_C, n_C the size of every control value: both depend on the cohort sizes
+    only, so the same V serves every reassignment of the values to the sites.
+    """
+    n_units, n_times = y.shape
+    sizes = np.array([int(np.sum(gt.unit_group == v)) for v in values])
+    k = gt.att.size if cell_weights is None else cell_weights.shape[1]
+    out = np.zeros((k, n_units, values.size))
+    for g in gt.cohorts:
+        sel = np.flatnonzero(gt.group == g)
+        if sel.size == 0:
+            continue
+        times_all, b_all = _base_matrix(int(g), n_times, gt.base)
+        rows = b_all[np.searchsorted(times_all, gt.time[sel])]
+        delta = y[:, gt.time[sel]] - y @ rows.T  # (n_units, cells)
+        last_base = np.full(sel.size, int(g) - 1) if gt.base == "pre_mean" else np.argmax(rows, axis=1)
+        ctrl = _control_mask(values, int(g), gt.time[sel], last_base, gt.control_group)  # (n_values, cells)
+        share = ctrl / np.maximum(ctrl.T @ sizes, 1)[None, :]
+        own = int(np.flatnonzero(values == g)[0])
+        if cell_weights is None:  # one aggregate per cell: V[c, i, h] = δ_ic (1[h = g]/n_g - share_hc)
+            out[sel] -= delta.T[:, :, None] * share.T[:, None, :]
+            out[sel, :, own] += delta.T / sizes[own]
+            continue
+        w = cell_weights[sel]
+        out[:, :, own] += (delta @ w).T / sizes[own]
+        for h in np.flatnonzero(ctrl.any(axis=1)):
+            out[:, :, h] -= ((delta * share[h][None, :]) @ w).T
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Placebos:
+    """What randomization inference needs: the cells of the filled panel and the assignments compared.
+
+    y and d are the outcome and the go-live indicator with missing cells filled (`fill_missing`); `gt`
+    the group-time cells on the filled outcome (all cells, as on a balanced panel).
+    """
+
+    y: np.ndarray
+    d: np.ndarray
+    gt: GroupTime
+    assignments: Reassignments
+
+    @classmethod
+    def build(
+        cls, y_wide: np.ndarray, unit_group: np.ndarray, cohorts: np.ndarray, opts: EstimationOptions
+    ) -> _Placebos:
+        observed = np.isfinite(y_wide)
+        y = fill_missing(y_wide)
+        d = fill_missing(treatment_matrix(unit_group, y_wide.shape[1], observed))
+        gt = group_time_effects(y, unit_group, cohorts, base=opts.base_period, control_group=opts.control_group)
+        return cls(y, d, gt, reassignments(unit_group, np.random.default_rng([opts.seed, 11])))
+
+    def statistics(self, cell_weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(a, c), each (k, n_assign): the aggregates on y and on D under every assignment."""
+        values = self.assignments.values
+        a = gather(site_cohort_weights(self.y, self.gt, cell_weights, values), self.assignments)
+        c = gather(site_cohort_weights(self.d, self.gt, cell_weights, values), self.assignments)
+        return a, c
+
+    def label(self) -> str:
+        r = self.assignments
+        how = "every one" if r.exhaustive else f"{r.n} drawn at random"
+        return (
+            f"randomization inference: the go-live dates reassigned among the {r.cohort_index.shape[1]} sites "
+            f"({r.total} distinct assignments, {how} used), interval by inverting the test of a constant effect"
+        )
+
+    def headline(self, estimate: float, alpha: float) -> Inference:
+        """Inference for the simple aggregate: p-value of no effect and the test-inversion interval."""
+        a, c = self.statistics(aggregate(self.gt, "simple").cell_weights)
+        a, c = a[0], c[0]
+        low, high = invert_test(a, c, alpha)
+        spread = float(np.std(a - (a[0] / c[0]) * c))  # the placebo estimates' spread under the estimate
+        return Inference(
+            estimate=np.array([estimate]),
+            se=np.array([spread]),
+            ci_low=np.array([low]),
+            ci_high=np.array([high]),
+            p_value=np.array([p_value(a, c, 0.0)]),
+            vcov=np.array([[spread**2]]),
+            dof=math.inf,
+            label=self.label(),
+            extra={"n_assignments": self.assignments.n, "exhaustive": self.assignments.exhaustive},
+        )
+
+    def centred(self, cell_weights: np.ndarray | None) -> np.ndarray:
+        """(k, n_assign): the aggregates on y - τ̂·D (τ̂ the filled panel's simple estimate) per assignment."""
+        simple_a, simple_c = self.statistics(aggregate(self.gt, "simple").cell_weights)
+        tau = simple_a[0, 0] / simple_c[0, 0]
+        a, c = self.statistics(cell_weights)
+        return a - tau * c
+
+
 def _inference(
     gt: GroupTime,
     agg: Aggregate,
@@ -445,6 +560,41 @@ def _cell_se(gt: GroupTime, y_wide: np.ndarray, controls: np.ndarray, kind: str)
     return se
 
 
+def _dynamic_randomization(
+    placebos: _Placebos, dyn: Aggregate, width: int, alpha: float
+) -> tuple[Inference, float | None]:
+    """Event-study inference and the pre-trend p-value from the placebo assignments.
+
+    Each bin's standard error is the spread of its placebo estimates on y - τ̂·D (normal intervals: the
+    event study is a picture, the headline interval is the exact one); the pre-trend p-value is the
+    share of assignments whose leads are as far from zero in the Wald metric as the actual ones.
+    """
+    fdyn = aggregate(placebos.gt, "dynamic", width=width)
+    stats = placebos.centred(fdyn.cell_weights)
+    position = {lab: i for i, lab in enumerate(fdyn.labels)}
+    rows = [position.get(lab, -1) for lab in dyn.labels]
+    vcov = np.full((len(rows), len(rows)), np.nan)
+    found = np.array([r >= 0 for r in rows])
+    idx = np.array([r for r in rows if r >= 0], np.int64)
+    if idx.size:
+        vcov[np.ix_(found, found)] = np.atleast_2d(np.cov(stats[idx]))
+    inf = from_vcov(dyn.estimate, vcov, math.inf, alpha, placebos.label())
+    leads = [i for i, lab in enumerate(fdyn.labels) if lab != "overall" and int(lab) < 0]
+    return inf, (joint_pvalue(stats[leads]) if leads else None)
+
+
+def _cell_spread(placebos: _Placebos, gt: GroupTime) -> np.ndarray:
+    """Standard error of every ATT(g, t) cell (n_cells,): the spread of its placebo estimates."""
+    spread = np.std(placebos.centred(None), axis=1)
+    key = {(int(g), int(t)): i for i, (g, t) in enumerate(zip(placebos.gt.group, placebos.gt.time, strict=True))}
+    return np.array(
+        [
+            spread[key[(int(g), int(t))]] if (int(g), int(t)) in key else np.nan
+            for g, t in zip(gt.group, gt.time, strict=True)
+        ]
+    )
+
+
 def estimate_staggered_did(panel: PanelData, opts: EstimationOptions | None = None, **overrides: Any) -> EffectResult:
     """Callaway & Sant'Anna DiD for staggered (or common) go-lives; `att` is the simple aggregation.
 
@@ -482,13 +632,19 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
     n_t = int(tr.sum())
     n_c = design.n_controls(opts.control_group)
     kind = choose_inference(n_t, int(controls.sum()), "staggered_did", opts)
+    n_assignments = count_assignments(np.unique(unit_group, return_counts=True)[1])
+    if opts.inference == "auto" and not controls.any() and n_assignments >= MIN_ASSIGNMENTS:
+        kind = "randomization"  # every site goes live: the go-live dates are the only source of placebos
+    if kind == "randomization" and n_assignments < MIN_ASSIGNMENTS:
+        return insufficient("staggered_did", "too_few_assignments", n_assignments=n_assignments)
     if kind == "hac" or (kind == "placebo_variance" and controls.sum() < 3):
         kind = "influence_function" if n_t > opts.few_treated else "placebo_variance"
     if kind == "placebo_variance" and controls.sum() < 2:
         return insufficient("staggered_did", "no_controls", n_never_treated=int(controls.sum()))
+    placebos = _Placebos.build(y, unit_group, cohorts, opts) if kind == "randomization" else None
     simple = aggregate(gt, "simple")
-    inf = _inference(gt, simple, y, controls, kind, opts)
     att = float(simple.estimate[0])
+    inf = placebos.headline(att, opts.alpha) if placebos else _inference(gt, simple, y, controls, kind, opts)
     cf_mean = counterfactual_mean_post(sub, tr, att)
     diagnostics: dict[str, Any] = {
         "counterfactual_mean_post": cf_mean,
@@ -499,7 +655,9 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
         "control_group": opts.control_group,
         "analytic_se": float(np.sqrt(simple.infl[:, 0] @ simple.infl[:, 0])),
     }
-    gt_frame = _group_time_frame(sub, gt, y, controls, kind, opts)
+    if placebos is not None:
+        diagnostics["n_assignments"] = placebos.assignments.n
+    gt_frame = _group_time_frame(sub, gt, y, controls, kind, opts, placebos)
     es_frame = pl.DataFrame(schema=EVENT_STUDY_SCHEMA)
     pre_p: float | None = None
     cf_frame = None
@@ -507,7 +665,10 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
         n_pre = int(cohorts.min())
         width = opts.event_bin or choose_bin_width(n_pre, sub.n_times - int(cohorts.min()), time_step_days(sub))
         dyn = aggregate(gt, "dynamic", width=width)
-        dinf = _inference(gt, dyn, y, controls, kind, opts)
+        if placebos is None:
+            dinf = _inference(gt, dyn, y, controls, kind, opts)
+        else:
+            dinf, pre_p = _dynamic_randomization(placebos, dyn, width, opts.alpha)
         is_bin = np.array([lab != "overall" for lab in dyn.labels])
         es_frame = pl.DataFrame(
             {
@@ -526,10 +687,13 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
                 dyn.infl[:, is_bin], opts.alpha, opts.n_boot, np.random.default_rng([opts.seed, 3])
             )
             diagnostics["uniform_critical_value"] = crit
-        pre_p = _pretrend(gt, dyn, dinf, is_bin, y, controls, kind, opts)
+        if placebos is None:
+            pre_p = _pretrend(gt, dyn, dinf, is_bin, y, controls, kind, opts)
         if controls.sum() >= 1:  # the counterfactual path is drawn against never-treated sites
             cf_frame, _ = counterfactual_frame(sub, tr, controls, opts.alpha, opts.few_treated)
             diagnostics.update(pre_period_fit(cf_frame, sub, int(cohorts.min())))
+        else:
+            cf_frame = constant_effect_counterfactual(sub, tr, att, float(inf.ci_low[0]), float(inf.ci_high[0]))
     return effect_result(
         "staggered_did", att, inf, cf_mean, opts, pre_p, n_t, n_c, design.n_pre, design.n_post,
         group_time=gt_frame, event_study=es_frame, counterfactual=cf_frame, diagnostics=diagnostics,
@@ -574,13 +738,19 @@ def _pretrend(
 
 
 def _group_time_frame(
-    panel: PanelData, gt: GroupTime, y: np.ndarray, controls: np.ndarray, kind: str, opts: EstimationOptions
+    panel: PanelData,
+    gt: GroupTime,
+    y: np.ndarray,
+    controls: np.ndarray,
+    kind: str,
+    opts: EstimationOptions,
+    placebos: _Placebos | None = None,
 ) -> pl.DataFrame:
     """group_time frame: group and time as the panel's time labels' integer form (date → days since
     1970-01-01 is not friendly, so dates are kept as dates in `group`/`time` only for integer panels)."""
     from scipy import stats
 
-    se = _cell_se(gt, y, controls, kind)
+    se = _cell_se(gt, y, controls, kind) if placebos is None else _cell_spread(placebos, gt)
     dof = float(controls.sum() - 1) if kind == "placebo_variance" else math.inf
     q = (
         float(stats.norm.ppf(1 - opts.alpha / 2))
