@@ -33,10 +33,12 @@ from pilot_roi.estimation._sc_its_simulate import (
     simulate_monthly_panel,
     simulate_monthly_staggered_panel,
     simulate_sc_panel,
+    staggered_not_yet_treated_att,
     staggered_true_att,
 )
 from pilot_roi.estimation.its import estimate_its
 from pilot_roi.estimation.panel import prepare_panel
+from pilot_roi.estimation.staggered import estimate_staggered_did
 from pilot_roi.estimation.synthetic_control import estimate_synthetic_control
 
 OUT = Path(__file__).resolve().parent / "sc_its_results.md"
@@ -45,7 +47,7 @@ OUT = Path(__file__).resolve().parent / "sc_its_results.md"
 @dataclass(frozen=True)
 class Design:
     name: str
-    family: str  # sc | its | monthly | staggered
+    family: str  # sc | its | monthly | staggered (ITS per site) | staggered_ri (not-yet-live comparison)
     simulate: dict[str, Any]
     estimate: dict[str, Any]
     description: str
@@ -127,6 +129,16 @@ DESIGNS: list[Design] = [
         "shared AR(1) factor (sd as large as the sites' own noise), effect ramping up over 2 months "
         "(truth = the ramped ATT over the post cells); auto model = segmented per site",
     ),
+    Design(
+        "staggered_ri_common_shock",
+        "staggered_ri",
+        {"n_treated": 6},
+        {"control_group": "not_yet_treated", "inference": "randomization", "detail": False},
+        "The same panels with what `auto` now picks for them: Callaway & Sant'Anna against the sites not yet "
+        "live, randomization inference over the go-live dates (90 assignments); truth = the ramped ATT over "
+        "the cells with a site still to go live. The sites' own trends and seasonal amplitudes differ, so "
+        "parallel trends hold only on average over assignments",
+    ),
 ]
 
 
@@ -135,7 +147,7 @@ def _simulate(design: Design, rng: np.random.Generator, effect: float) -> pl.Dat
         return simulate_sc_panel(rng, effect=effect, **design.simulate)
     if design.family == "its":
         return simulate_its_panel(rng, effect=effect, **design.simulate)
-    if design.family == "staggered":
+    if design.family in ("staggered", "staggered_ri"):
         return simulate_monthly_staggered_panel(rng, effect=effect, **design.simulate)
     return simulate_monthly_panel(rng, effect=effect, **design.simulate)
 
@@ -144,6 +156,8 @@ def _truth(design: Design, effect: float) -> float:
     """The ATT the design's panels carry (the ramp makes it smaller than `effect` for staggered)."""
     if design.family == "staggered":
         return staggered_true_att(effect, **design.simulate)
+    if design.family == "staggered_ri":
+        return staggered_not_yet_treated_att(effect, **design.simulate)
     return effect
 
 
@@ -163,7 +177,11 @@ def _one(args: tuple[Design, int, float]) -> tuple[float, ...]:
     rng = np.random.default_rng([7, rep, int(effect * 1000)])
     df = _simulate(design, rng, effect)
     panel = prepare_panel(df, "site", "date", "value", "go_live")
-    estimator: Callable[..., Any] = estimate_synthetic_control if design.family == "sc" else estimate_its
+    estimators: dict[str, Callable[..., Any]] = {
+        "sc": estimate_synthetic_control,
+        "staggered_ri": estimate_staggered_did,
+    }
+    estimator = estimators.get(design.family, estimate_its)
     t0 = time.perf_counter()
     res = estimator(panel, seed=rep, **design.estimate)
     elapsed = time.perf_counter() - t0

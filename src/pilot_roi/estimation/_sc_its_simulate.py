@@ -205,3 +205,26 @@ def staggered_true_att(
     path = _ramp_path(np.arange(n_times), go, ramp)
     post = np.arange(n_times)[None, :] >= go[:, None]
     return float(effect * path[post].mean())
+
+
+def staggered_not_yet_treated_att(
+    effect: float,
+    *,
+    n_treated: int = 6,
+    n_pre: int = 13,
+    stagger: tuple[int, ...] = (0, 4, 8),
+    n_post: int = 20,
+    ramp: int = 2,
+) -> float:
+    """The ATT a staggered estimate against the not-yet-live sites targets on `simulate_monthly_staggered_panel`.
+
+    Only cells with a site still to go live enter (none after the last go-live, never the last cohort), so
+    the truth is that estimator applied to the effect paths alone.
+    """
+    from pilot_roi.estimation.staggered import aggregate, group_time_effects
+
+    n_times = n_pre + max(stagger) + n_post
+    go = np.asarray([n_pre + stagger[i % len(stagger)] for i in range(n_treated)], np.int64)
+    tau = effect * _ramp_path(np.arange(n_times), go, ramp)
+    gt = group_time_effects(tau, go, np.unique(go), base="pre_mean", control_group="not_yet_treated")
+    return float(aggregate(gt, "simple").estimate[0])
