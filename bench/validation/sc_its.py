@@ -312,7 +312,9 @@ ITS_NOTES = """ITS inference (what the ITS rows measure):
 - several treated units: their forecast errors are taken to be as correlated as their pre-period
   residuals (floored at 0), not independent. On `its_staggered_common_shock` the independent
   computation covered about 0.74; the correlated one over-covers at an effect of 1 (0.990: mean SE 0.955
-  against an sd of 0.709), an open item.
+  against an sd of 0.709), an open item. `auto` no longer takes ITS for these panels (6 sites in 3
+  cohorts: 90 assignments of the go-live dates) but `staggered_ri_common_shock`; ITS stays for pilots whose
+  sites all go live on one date or have fewer than 40 assignments, and as the robustness check.
 - `its_segmented_on_daily` forces a model without a random-walk level onto series that have one: it
   stays mis-calibrated on purpose (the auto model for daily data is the structural one).
 
