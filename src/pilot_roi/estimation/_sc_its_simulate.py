@@ -15,6 +15,7 @@ frame with columns site (str), date (date), value (float), go_live (date or null
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -169,8 +170,10 @@ def simulate_monthly_staggered_panel(
     season = rng.uniform(1.0, 3.0, size=(n_treated, 1)) * np.sin(2 * np.pi * t[None, :] / 12.0 + 0.5)
     common = _ar1(rng, (1, n_times), common_rho, common_sigma)
     y = level + slope + season + common + _ar1(rng, (n_treated, n_times), rho, sigma)
-    go = np.asarray([n_pre + stagger[i % len(stagger)] for i in range(n_treated)])
-    y += effect * _ramp_path(t, go, ramp)
+    tau, go = staggered_effect_paths(
+        effect, n_treated=n_treated, n_pre=n_pre, stagger=stagger, n_post=n_post, ramp=ramp
+    )
+    y += tau
     dates = [dt.date(2019 + (k // 12), 1 + k % 12, 1) for k in range(n_times)]
     sites = [f"S{i:03d}" for i in range(n_treated)]
     return pl.DataFrame(
@@ -190,7 +193,7 @@ def _ramp_path(t: np.ndarray, go: np.ndarray, ramp: int) -> np.ndarray:
     return np.where(since >= 0, share, 0.0)
 
 
-def staggered_true_att(
+def staggered_effect_paths(
     effect: float,
     *,
     n_treated: int = 6,
@@ -198,24 +201,20 @@ def staggered_true_att(
     stagger: tuple[int, ...] = (0, 4, 8),
     n_post: int = 20,
     ramp: int = 2,
-) -> float:
-    """The ATT over all post cells of `simulate_monthly_staggered_panel` with the same arguments."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(τ (n_treated, n_times), go-live month per site) of `simulate_monthly_staggered_panel` with these arguments."""
     n_times = n_pre + max(stagger) + n_post
-    go = np.asarray([n_pre + stagger[i % len(stagger)] for i in range(n_treated)])
-    path = _ramp_path(np.arange(n_times), go, ramp)
-    post = np.arange(n_times)[None, :] >= go[:, None]
-    return float(effect * path[post].mean())
+    go = np.asarray([n_pre + stagger[i % len(stagger)] for i in range(n_treated)], np.int64)
+    return effect * _ramp_path(np.arange(n_times), go, ramp), go
 
 
-def staggered_not_yet_treated_att(
-    effect: float,
-    *,
-    n_treated: int = 6,
-    n_pre: int = 13,
-    stagger: tuple[int, ...] = (0, 4, 8),
-    n_post: int = 20,
-    ramp: int = 2,
-) -> float:
+def staggered_true_att(effect: float, **layout: Any) -> float:
+    """The ATT over all post cells of `simulate_monthly_staggered_panel` with the same arguments."""
+    tau, go = staggered_effect_paths(effect, **layout)
+    return float(tau[np.arange(tau.shape[1])[None, :] >= go[:, None]].mean())
+
+
+def staggered_not_yet_treated_att(effect: float, **layout: Any) -> float:
     """The ATT a staggered estimate against the not-yet-live sites targets on `simulate_monthly_staggered_panel`.
 
     Only cells with a site still to go live enter (none after the last go-live, never the last cohort), so
@@ -223,8 +222,6 @@ def staggered_not_yet_treated_att(
     """
     from pilot_roi.estimation.staggered import aggregate, group_time_effects
 
-    n_times = n_pre + max(stagger) + n_post
-    go = np.asarray([n_pre + stagger[i % len(stagger)] for i in range(n_treated)], np.int64)
-    tau = effect * _ramp_path(np.arange(n_times), go, ramp)
+    tau, go = staggered_effect_paths(effect, **layout)
     gt = group_time_effects(tau, go, np.unique(go), base="pre_mean", control_group="not_yet_treated")
     return float(aggregate(gt, "simple").estimate[0])
