@@ -538,7 +538,8 @@ def _inference(
         n_sites = int(np.sum(np.isin(gt.unit_group, gt.cohorts))) + int(controls.sum())
         return influence_inference(agg.estimate, agg.infl, opts.alpha, float(max(n_sites - 1, 1)))
     raise ValueError(
-        f"inference={kind!r} is not available for staggered_did; choose one of: placebo_variance, influence_function"
+        f"inference={kind!r} is not available for staggered_did; choose one of: placebo_variance, "
+        "influence_function, randomization"
     )
 
 
@@ -567,7 +568,7 @@ def _dynamic_randomization(
 
     Each bin's standard error is the spread of its placebo estimates on y - τ̂·D (normal intervals: the
     event study is a picture, the headline interval is the exact one); the pre-trend p-value is the
-    share of assignments whose leads are as far from zero in the Wald metric as the actual ones.
+    share of assignments whose leads are as far from zero as the actual ones (`randomization.joint_pvalue`).
     """
     fdyn = aggregate(placebos.gt, "dynamic", width=width)
     stats = placebos.centred(fdyn.cell_weights)
