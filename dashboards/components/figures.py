@@ -39,6 +39,14 @@ BAND_COLOR = "rgba(230, 159, 0, 0.18)"
 FONT = "Inter, 'DejaVu Sans', 'Segoe UI', Roboto, Arial, sans-serif"
 _SEPARATORS = {"ru": ", ", "kk": ", ", "en": ".,"}  # Plotly: decimal mark, then thousands separator
 _AXIS = {"gridcolor": "#e9ecef", "zerolinecolor": "#ced4da", "linecolor": "#ced4da", "automargin": True}
+# Date axes as ISO numbers: Plotly's month names are English whatever the page's language (it ships no Kazakh).
+DATE_AXIS: dict[str, Any] = {
+    "tickformatstops": [
+        {"dtickrange": [None, "M1"], "value": "%Y-%m-%d"},
+        {"dtickrange": ["M1", None], "value": "%Y-%m"},
+    ],
+    "hoverformat": "%Y-%m-%d",
+}
 
 
 def _figure(data: list[dict[str, Any]], lang: str, *, height: int = 360, **layout: Any) -> Figure:
@@ -213,7 +221,7 @@ def cumulative_gain(frame: pl.DataFrame, lang: str) -> Figure:
         "hovertext": [f"{m:%Y-%m}: {format_money(v, lang)}" for m, v in zip(months, values, strict=True)],
         "hoverinfo": "text",
     }
-    return _figure([trace], lang, height=300, yaxis={"title": {"text": t("dash.axis.kzt", lang)}})
+    return _figure([trace], lang, height=300, xaxis=DATE_AXIS, yaxis={"title": {"text": t("dash.axis.kzt", lang)}})
 
 
 def _iso(values: list[Any]) -> list[Any]:
@@ -264,7 +272,15 @@ def counterfactual_chart(frame: pl.DataFrame, go_live: date | None, unit: str, l
                 "yanchor": "bottom",
             }
         )
-    return _figure(data, lang, height=380, yaxis={"title": {"text": unit}}, shapes=shapes, annotations=annotations)
+    return _figure(
+        data,
+        lang,
+        height=380,
+        xaxis=DATE_AXIS,
+        yaxis={"title": {"text": unit}},
+        shapes=shapes,
+        annotations=annotations,
+    )
 
 
 def event_study_chart(frame: pl.DataFrame, unit: str, lang: str) -> Figure:
@@ -338,7 +354,7 @@ def coverage_heatmap(frame: pl.DataFrame, lang: str) -> Figure:
         "colorbar": {"title": {"text": "%"}},
         "hovertemplate": "%{y} · %{x|%Y-%m}: %{z}%<extra></extra>",
     }
-    return _figure([trace], lang, height=max(300, 22 * len(sites) + 120))
+    return _figure([trace], lang, height=max(300, 22 * len(sites) + 120), xaxis=DATE_AXIS)
 
 
 def number_or_dash(value: Any, lang: str, decimals: int = 2) -> str:

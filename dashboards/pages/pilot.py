@@ -16,7 +16,9 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboards import ids
 from dashboards.components import figures, reestimate
 from dashboards.components.ui import (
+    all_sites_treated,
     diagnostics_in_words,
+    diagnostics_of,
     empty_state,
     grade_badge,
     headline_card,
@@ -259,6 +261,12 @@ def fill_in_first_estimates(_version: str | None, pilot_code: str | None, lang: 
     return evidence_picker(estimates, lang) if estimates.height else dash.no_update
 
 
+def counterfactual_help_key(row: dict[str, Any]) -> str:
+    """The chart's reading guide: without control sites the counterfactual comes from the estimated effect."""
+    all_treated = all_sites_treated(diagnostics_of(row))
+    return "dash.pilot.counterfactual_help_all_treated" if all_treated else "dash.pilot.counterfactual_help"
+
+
 @lru_cache(maxsize=512)
 def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str, lang: str) -> Any:
     """The metric section for one results version (cached: a run's results never change), in its JSON wire form
@@ -288,7 +296,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
             section_card(
                 t("dash.pilot.counterfactual", lang),
                 plot(ids.PI_COUNTERFACTUAL, figures.counterfactual_chart(cf, pilot.get("first_go_live"), unit, lang)),
-                t("dash.pilot.counterfactual_help", lang),
+                t(counterfactual_help_key(row), lang),
                 "mb-3",
             ),
             dbc.Row(
