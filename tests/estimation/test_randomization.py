@@ -176,6 +176,7 @@ def test_auto_picks_randomization_when_every_site_goes_live_and_says_so() -> Non
     assert "рандомизациялық" in describe_method_choice(choice.facts, "kk")
     res = estimate_panel(panel, opts=opts.with_(robustness=False))
     assert res.ok and res.method == "staggered_did" and "randomization" in res.inference
+    assert res.n_treated == 6 and res.n_controls == 0  # the later adopters are the comparison, not controls
     placebo = res.diagnostics["placebo_in_time"]
     assert placebo["status"] == "ok" and 0.0 <= placebo["p_value"] <= 1.0  # the staggered design kept
 

@@ -631,7 +631,9 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
         return insufficient("staggered_did", "no_controls", n_treated=int(tr.sum()))
     controls = sub.first_treated < 0
     n_t = int(tr.sum())
-    n_c = design.n_controls(opts.control_group)
+    # Control sites are never-treated ones (PRODUCT.md); when every site goes live, there are none: the later
+    # adopters are the comparison, not controls.
+    n_c = design.n_controls(opts.control_group) if controls.any() else 0
     kind = choose_inference(n_t, int(controls.sum()), "staggered_did", opts)
     n_assignments = count_assignments(np.unique(unit_group, return_counts=True)[1])
     if opts.inference == "auto" and not controls.any() and n_assignments >= MIN_ASSIGNMENTS:
