@@ -168,7 +168,7 @@ def test_auto_picks_randomization_when_every_site_goes_live_and_says_so() -> Non
     opts = EstimationOptions()
     choice = choose_method(describe_design(panel, opts), opts)
     assert choice.primary == "staggered_did" and choice.robustness == ("its",)
-    assert choice.options == {"control_group": "not_yet_treated", "inference": "randomization"}
+    assert choice.options == {"control_group": "not_yet_treated"}  # the estimator's auto inference does the rest
     assert choice.facts["n_assignments"] == 90
     assert "90" in describe_method_choice(choice.facts, "ru") and "рандомизацион" in describe_method_choice(
         choice.facts, "ru"
@@ -205,3 +205,22 @@ def test_without_control_sites_the_counterfactual_is_the_constant_effect_the_int
     assert (before["observed"] == before["counterfactual"]).all()
     last = cf.tail(1)
     assert last["ci_low"][0] == pytest.approx(last["observed"][0] - res.ci_high)
+
+
+def test_staggered_pilots_with_two_controls_reassign_the_dates_instead_of_a_one_df_placebo_variance() -> None:
+    # 3 treated sites in 3 cohorts and 2 never-treated sites: 5!/2! = 60 assignments. The placebo variance
+    # would be t with 1 degree of freedom (a 95% interval of 12.7 standard errors on each side).
+    panel, _ = simulate(
+        Scenario("few", 3, 2, n_pre=60, n_post=40, n_cohorts=3, cohort_gap=15, effect=8.0, ramp=1),
+        np.random.default_rng(4),
+    )
+    opts = EstimationOptions()
+    choice = choose_method(describe_design(panel, opts), opts)
+    assert choice.primary == "staggered_did" and choice.facts["inference"] == "randomization"
+    assert choice.facts["n_assignments"] == 60 and choice.options == {}
+    assert "60" in describe_method_choice(choice.facts, "en")
+    res = estimate_panel(panel, opts=opts.with_(robustness=False, diagnostics=False))
+    placebo = estimate_panel(panel, "staggered_did", opts.with_(inference="placebo_variance", diagnostics=False))
+    assert "randomization" in res.inference and "1 df" in placebo.inference
+    assert res.n_controls == 2 and res.att == pytest.approx(placebo.att)
+    assert res.ci_high - res.ci_low < placebo.ci_high - placebo.ci_low

@@ -7,7 +7,8 @@ methods that also apply, and the reason as a sentence. The rules (in order):
 1. Every site goes live, at different dates, and the dates can be reassigned among the sites in at least
    `randomization.MIN_ASSIGNMENTS` distinct ways → staggered DiD against the sites not yet live, with
    randomization inference over the go-live dates (the few not-yet-live controls rule out the analytic
-   interval). No control sites otherwise (no never-treated site, and no later adopter to compare with
+   interval; the same inference serves staggered pilots with only 1-2 never-treated controls). No control
+   sites otherwise (no never-treated site, and no later adopter to compare with
    under `not_yet_treated`) → interrupted time series (the only method that needs no controls).
 2. Treated sites go live at different dates → staggered DiD (Callaway & Sant'Anna); never plain TWFE.
 3. One common go-live with controls → DiD with site and period fixed effects.
@@ -157,9 +158,18 @@ def _choice(
 
 
 def go_live_assignments(design: Design) -> int:
-    """Distinct reassignments of the go-live dates among the treated (and late) sites."""
-    late = int(design.late.sum())
-    return count_assignments(list(design.cohort_sizes) + ([late] if late else []))
+    """Distinct reassignments of the go-live dates (never-treated and late included) among the sites."""
+    others = [int(design.late.sum()), design.n_never]
+    return count_assignments(list(design.cohort_sizes) + [n for n in others if n])
+
+
+def few_control_randomization(design: Design, opts: EstimationOptions) -> bool:
+    """A staggered design whose intervals come from reassigning the go-live dates: every site goes live, or
+    1-5 treated sites have only one or two never-treated controls (too few for the placebo variance,
+    whose t would have 0 or 1 degree of freedom), and the dates can be reassigned in enough ways."""
+    if not design.staggered or go_live_assignments(design) < MIN_ASSIGNMENTS:
+        return False
+    return design.n_never == 0 or (design.n_treated <= opts.few_treated and design.n_never < 3)
 
 
 def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:
@@ -167,8 +177,12 @@ def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:
     n_t = design.n_treated
     n_c = design.n_controls(opts.control_group)
     few = n_t <= opts.few_treated
-    if few and n_c >= 3:
+    if few_control_randomization(design, opts):
+        inference = "randomization"
+    elif few and n_c >= 3:
         inference = "placebo_variance"
+    elif few and design.staggered:
+        inference = "placebo_variance"  # the staggered estimator has no HAR: 2 controls give t with 1 df
     elif few:
         inference = "har"
     elif design.staggered:
@@ -185,14 +199,11 @@ def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:
     }
     if n_t == 0:
         return _choice("did", (), {**facts, "case": "no_treated"})
-    if design.staggered and design.n_never == 0 and go_live_assignments(design) >= MIN_ASSIGNMENTS:
-        facts = {**facts, "n_controls": 0, "n_assignments": go_live_assignments(design)}
-        options: dict[str, object] = {"control_group": "not_yet_treated"}
-        if opts.inference == "auto":
-            options["inference"] = "randomization"
-        return _choice(
-            "staggered_did", ("its",), {**facts, "case": "all_treated_staggered", "inference": "randomization"}, options
-        )
+    if inference == "randomization":  # the staggered estimator's own "auto" inference picks it too
+        facts["n_assignments"] = go_live_assignments(design)
+    if design.staggered and design.n_never == 0 and inference == "randomization":
+        facts = {**facts, "n_controls": 0, "case": "all_treated_staggered", "inference": inference}
+        return _choice("staggered_did", ("its",), facts, {"control_group": "not_yet_treated"})
     if n_c == 0:
         return _choice("its", (), {**facts, "case": "no_controls", "inference": "own_forecast"})
     robustness: list[str] = []

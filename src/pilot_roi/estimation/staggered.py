@@ -636,8 +636,11 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
     n_c = design.n_controls(opts.control_group) if controls.any() else 0
     kind = choose_inference(n_t, int(controls.sum()), "staggered_did", opts)
     n_assignments = count_assignments(np.unique(unit_group, return_counts=True)[1])
-    if opts.inference == "auto" and not controls.any() and n_assignments >= MIN_ASSIGNMENTS:
-        kind = "randomization"  # every site goes live: the go-live dates are the only source of placebos
+    # Every site goes live, or 1-5 treated sites have 1-2 never-treated controls (a placebo variance with 0-1
+    # degrees of freedom): the reassigned go-live dates are the placebos (`design.few_control_randomization`).
+    few_controls = not controls.any() or (controls.sum() < 3 and n_t <= opts.few_treated)
+    if opts.inference == "auto" and few_controls and n_assignments >= MIN_ASSIGNMENTS:
+        kind = "randomization"
     if kind == "randomization" and n_assignments < MIN_ASSIGNMENTS:
         return insufficient("staggered_did", "too_few_assignments", n_assignments=n_assignments)
     if kind == "hac" or (kind == "placebo_variance" and controls.sum() < 3):
