@@ -19,7 +19,8 @@ sys.modules["validation_run"] = run  # dataclasses look their module up while th
 _spec.loader.exec_module(run)
 
 NULL_1 = run.SCENARIOS[0][0].name  # "1 treated, 20 controls, null"
-HAR = next(s.name for s, _ in run.SCENARIOS if "2 controls" in s.name)
+HAR = next(s.name for s, _ in run.SCENARIOS if "(HAR)" in s.name)
+assert sum("(HAR)" in s.name for s, _ in run.SCENARIOS) == 1  # `--only "(HAR)"` re-runs that design alone
 STAGGERED = run.ROW_NOTE_DESIGN
 PRE_1 = run.PRETREND[0][0].name
 
@@ -53,7 +54,7 @@ def _table(text: str, heading: str = "") -> list[str]:
 def test_partial_run_replaces_only_its_designs_rows_and_keeps_the_written_sections() -> None:
     old = _existing()
     new_har = [_row(HAR, "did", "+0.006"), _row(HAR, "naive", "+7.093")]
-    new = run.build_document(run.read_results(old), run.RunInfo("2 controls", 20, 300, 2.0, 1), {HAR: new_har}, {})
+    new = run.build_document(run.read_results(old), run.RunInfo("(HAR)", 20, 300, 2.0, 1), {HAR: new_har}, {})
 
     assert _table(new) == [
         _row(NULL_1, "did", "-0.030"),
@@ -66,7 +67,7 @@ def test_partial_run_replaces_only_its_designs_rows_and_keeps_the_written_sectio
     old_lines, new_lines = old.splitlines(), new.splitlines()
     assert [x for x in new_lines if x not in old_lines] == [
         run.RERUN_PREFIX
-        + '`--only "2 controls" --reps 20` (the designs whose name contains that text), 2 s on 1 processes.',
+        + '`--only "(HAR)" --reps 20` (the designs whose name contains that text), 2 s on 1 processes.',
         *new_har,
     ]
     assert [x for x in old_lines if x not in new_lines] == [_row(HAR, "did", "-0.043"), _row(HAR, "naive", "+6.466")]
@@ -77,7 +78,7 @@ def test_partial_run_replaces_only_its_designs_rows_and_keeps_the_written_sectio
 
 def test_rerun_lines_and_the_row_note_last_only_while_their_rows_do() -> None:
     first = run.build_document(
-        run.read_results(_existing()), run.RunInfo("2 controls", 20, 300, 2.0, 1), {HAR: [_row(HAR, "did", "+0")]}, {}
+        run.read_results(_existing()), run.RunInfo("(HAR)", 20, 300, 2.0, 1), {HAR: [_row(HAR, "did", "+0")]}, {}
     )
     new_staggered = [_row(STAGGERED, "staggered_did", "-0.009")]
     second = run.build_document(
@@ -88,17 +89,17 @@ def test_rerun_lines_and_the_row_note_last_only_while_their_rows_do() -> None:
     )
     reruns = [x for x in second.splitlines() if x.startswith(run.RERUN_PREFIX)]
     assert [x.split("`")[1] for x in reruns] == [
-        '--only "2 controls" --reps 20',
+        '--only "(HAR)" --reps 20',
         '--only "5 treated in 3 cohorts" --reps 40',
     ]
     assert run.ROW_NOTE not in second  # the hand-merged row is gone
     assert _table(second)[-1] == new_staggered[0]
 
     again = run.build_document(
-        run.read_results(second), run.RunInfo("2 controls", 50, 300, 3.0, 1), {HAR: [_row(HAR, "did", "+1")]}, {}
+        run.read_results(second), run.RunInfo("(HAR)", 50, 300, 3.0, 1), {HAR: [_row(HAR, "did", "+1")]}, {}
     )
     reruns = [x.split("`")[1] for x in again.splitlines() if x.startswith(run.RERUN_PREFIX)]
-    assert reruns == ['--only "5 treated in 3 cohorts" --reps 40', '--only "2 controls" --reps 50']
+    assert reruns == ['--only "5 treated in 3 cohorts" --reps 40', '--only "(HAR)" --reps 50']
 
     full = run.build_document(run.read_results(again), run.RunInfo(None, 500, 300, 100.0, 2), {NULL_1: []}, {})
     assert not any(x.startswith(run.RERUN_PREFIX) for x in full.splitlines())
