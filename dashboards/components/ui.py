@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -11,39 +10,15 @@ import polars as pl
 from dash import dash_table, dcc, html
 
 from dashboards.components.figures import GRADE_COLORS, grade_label
-from pilot_roi.estimation.method_words import method_reason_in
-from pilot_roi.grading import describe_grade_reason
+
+# The diagnostics' wording is shared with the reports; the pages keep importing it from here.
+from pilot_roi.estimation.diagnostic_words import all_sites_treated as all_sites_treated
+from pilot_roi.estimation.diagnostic_words import diagnostics_in_words as diagnostics_in_words
+from pilot_roi.estimation.diagnostic_words import diagnostics_of as diagnostics_of
+from pilot_roi.estimation.diagnostic_words import label, num
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 
-# How the interval was built is in the method reason, in the reader's language; the estimator's own (English)
-# inference label stays in the warehouse and the reports' technical appendix.
-SHOWN_DIAGNOSTICS: tuple[str, ...] = (
-    "pre_rmse_pct",
-    "placebo_p",
-    "placebo_time_p",
-    "randomization_p_value",
-    "excluded_sites",
-)
 _TEXT_ON = {"demonstrated": "#fff", "adverse": "#fff", "promising": "#000", "inconclusive": "#000"}
-
-
-def num(value: Any) -> float | None:
-    """A finite float, or None."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def label(prefix: str, value: object, lang: str) -> str:
-    """The word for a code (`dash.<prefix>.<value>`), or the code made readable when no message exists."""
-    text = str(value or "")
-    key = f"dash.{prefix}.{text}"
-    word = t(key, lang)
-    return text.replace("_", " ") if word == key else word
 
 
 def grade_badge(grade: str | None, lang: str) -> html.Span:
@@ -180,90 +155,3 @@ def verdict(row: dict[str, Any], lang: str) -> str:
         gain=format_money(num(row.get("annual_gain_kzt")), lang),
         grade=grade_label(grade, lang),
     )
-
-
-def diagnostics_of(row: dict[str, Any]) -> dict[str, Any]:
-    """An estimate's diagnostics (stored as JSON text) as a dict; empty when absent or unreadable."""
-    try:
-        diagnostics = json.loads(row.get("diagnostics") or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return diagnostics if isinstance(diagnostics, dict) else {}
-
-
-def all_sites_treated(diagnostics: dict[str, Any]) -> bool:
-    """Every site goes live at staggered dates: the comparison is the sites not yet live, there are no controls."""
-    facts = diagnostics.get("method_choice")
-    return isinstance(facts, dict) and facts.get("case") == "all_treated_staggered"
-
-
-def diagnostics_in_words(row: dict[str, Any], lang: str) -> list[str]:
-    """The design and its diagnostics as sentences (pre-trend test, placebo in time, leave-one-out, sample, method,
-    grade reason)."""
-    diagnostics = diagnostics_of(row)
-    # With every site treated the estimator's control count is the not-yet-live comparison sites, not controls.
-    all_treated = all_sites_treated(diagnostics)
-    lines = [
-        t(
-            "dash.diag.design_all_treated" if all_treated else "dash.diag.design",
-            lang,
-            method=label("method", row.get("method") or "none", lang),
-            treated=row.get("n_treated") or 0,
-            controls=row.get("n_controls") or 0,
-            pre=row.get("n_pre_periods") or 0,
-            post=row.get("n_post_periods") or 0,
-        )
-    ]
-    reason = method_reason_in(row.get("diagnostics"), row.get("method_reason"), lang)
-    if reason:
-        lines.append(t("dash.diag.method_reason", lang, reason=reason))
-    pre_p = num(row.get("pre_trend_p"))
-    if pre_p is not None:
-        key = "dash.diag.pretrend_bad" if pre_p < 0.05 else "dash.diag.pretrend_ok"
-        key += "_not_yet" if all_treated and pre_p >= 0.05 else ""
-        lines.append(t(key, lang, p=format_number(pre_p, lang, 2)))
-    p_value, q_value = num(row.get("p_value")), num(row.get("q_value"))
-    if p_value is not None:
-        lines.append(t("dash.diag.pq", lang, p=format_number(p_value, lang, 3), q=format_number(q_value, lang, 3)))
-    mde = num(row.get("mde"))
-    unit = row.get("unit") or ""
-    if mde is not None:
-        lines.append(t("dash.diag.mde", lang, mde=format_number(mde, lang, 2), unit=unit))
-    lines.extend(_placebo_and_leave_one_out(diagnostics, unit, lang))
-    # Only the diagnostics a reader can act on, in words; the full set stays in the warehouse and reports.
-    for key in SHOWN_DIAGNOSTICS:
-        value = diagnostics.get(key)
-        if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-            continue
-        if isinstance(value, int):  # a count of sites, not a measurement
-            shown = format_number(float(value), lang, 0)
-        else:
-            shown = format_number(float(value), lang, 3) if isinstance(value, float) else str(value)
-        lines.append(t(f"dash.diag.{key}", lang, value=shown))
-    if row.get("grade_reason"):
-        lines.append(t("dash.diag.grade_reason", lang, reason=describe_grade_reason(str(row["grade_reason"]), lang)))
-    return lines
-
-
-def _placebo_and_leave_one_out(diagnostics: dict[str, Any], unit: str, lang: str) -> list[str]:
-    """The placebo in time (a fake go-live in the pre-period) and the leave-one-control-out range, in words."""
-    lines = []
-    placebo = diagnostics.get("placebo_in_time")
-    if isinstance(placebo, dict) and placebo.get("status") == "ok" and num(placebo.get("p_value")) is not None:
-        lines.append(
-            t(
-                "dash.diag.placebo_in_time",
-                lang,
-                date=str(placebo.get("fake_go_live") or "—"),
-                att=format_number(num(placebo.get("att")), lang, 2),
-                unit=unit,
-                p=format_number(num(placebo.get("p_value")), lang, 3),
-            )
-        )
-    loo = diagnostics.get("leave_one_out")
-    if isinstance(loo, dict) and loo.get("status") == "ok":
-        low, high = format_number(num(loo.get("att_min")), lang, 2), format_number(num(loo.get("att_max")), lang, 2)
-        lines.append(t("dash.diag.loo", lang, low=low, high=high, unit=unit))
-    elif isinstance(loo, dict) and loo.get("reason") == "no_controls":
-        lines.append(t("dash.diag.loo_no_controls", lang))
-    return lines

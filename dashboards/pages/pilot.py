@@ -88,7 +88,7 @@ def layout_view(warehouse: str, version: str, code: str, lang: str) -> html.Div:
             *reestimate.poll_components(ids.PI_POLL, ids.PI_VERSION, ids.PI_NOTICE, version),
             dcc.Link(t("dash.back_to_portfolio", lang), href="/", className="small"),
             html.H2([f"{pilot['pilot_code']} — {pilot['pilot_name']}"], className="page-title"),
-            design_card(pilot, sites, lang),
+            design_card(pilot, sites, lang, estimates),
             *evidence,
         ]
     )
@@ -106,17 +106,20 @@ def evidence_picker(estimates: pl.DataFrame, lang: str) -> list[Any]:
     ]
 
 
-def design_card(pilot: dict[str, Any], sites: pl.DataFrame, lang: str) -> dbc.Card:
+def design_card(pilot: dict[str, Any], sites: pl.DataFrame, lang: str, estimates: pl.DataFrame) -> dbc.Card:
     """Who, where, since when, at what cost."""
     treated = [r for r in sites.iter_rows(named=True) if r["role"] == "treated"] if sites.height else []
     controls = [r for r in sites.iter_rows(named=True) if r["role"] == "control"] if sites.height else []
+    # Every site treated at staggered dates: no controls, default or listed; the later adopters are the comparison.
+    all_treated = any(all_sites_treated(diagnostics_of(r)) for r in estimates.iter_rows(named=True))
+    no_controls = t("dash.pilot.no_controls_staggered", lang) if all_treated else t("dash.pilot.default_controls", lang)
     rows = [
         (t("dash.pilot.subsidiary", lang), pilot["subsidiary_name"]),
         (t("dash.pilot.use_case", lang), label("use_case", pilot["use_case"], lang)),
         (t("dash.pilot.treated", lang), ", ".join(f"{r['site_name']} ({r['go_live']})" for r in treated) or "—"),
         (
             t("dash.pilot.controls", lang),
-            ", ".join(str(r["site_name"]) for r in controls) or t("dash.pilot.default_controls", lang),
+            ", ".join(str(r["site_name"]) for r in controls) or no_controls,
         ),
         (t("dash.pilot.capex", lang), format_money(num(pilot["capex_kzt"]), lang)),
         (t("dash.pilot.opex", lang), format_money(num(pilot["opex_kzt_per_year"]), lang)),

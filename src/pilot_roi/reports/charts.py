@@ -43,6 +43,18 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return ticks
 
 
+def tick_decimals(ticks: Sequence[float]) -> int:
+    """Decimals that show every tick of one axis exactly and alike: none for a step of 25, one for 2.5, two for
+    0.25 (the steps are 1, 2, 2.5 or 5 x a power of ten)."""
+    if len(ticks) < 2:
+        return 0
+    step = abs(ticks[1] - ticks[0])
+    for decimals in range(0, 10):
+        if abs(round(step, decimals) - step) <= step * 1e-9:
+            return decimals
+    return 10
+
+
 def downsample(points: Sequence[SeriesPoint], limit: int = MAX_POINTS) -> list[SeriesPoint]:
     """At most `limit` points: consecutive buckets averaged (missing values ignored), first period kept."""
     if len(points) <= limit:
@@ -80,13 +92,14 @@ def series_chart(
     go_live: date | None,
     *,
     labels: tuple[str, str, str],
-    number: Callable[[float], str],
+    number: Callable[[float, int], str],
     width: float = 500,
     height: float = 190,
 ) -> str:
     """Observed vs counterfactual lines with the counterfactual's 95% band and a go-live marker.
 
-    `labels` are the legend texts (observed, counterfactual, band); `number` formats the y ticks.
+    `labels` are the legend texts (observed, counterfactual, band); `number(value, decimals)` formats the y ticks,
+    all with the same decimals (`tick_decimals`).
     """
     pts = downsample([p for p in points if p.observed is not None or p.counterfactual is not None])
     if not pts:
@@ -101,6 +114,7 @@ def series_chart(
     ]
     ticks = nice_ticks(min(values), max(values))
     y_lo, y_hi = ticks[0], ticks[-1]
+    decimals = tick_decimals(ticks)
     t0 = pts[0].period.toordinal()
     t1 = max(pts[-1].period.toordinal(), t0 + 1)
 
@@ -120,7 +134,7 @@ def series_chart(
             f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{width - right:.1f}" y2="{y:.1f}" stroke="{GRID}" '
             'stroke-width="0.5"/>'
         )
-        parts.append(_text(left - 4, y + 3, number(tick), size=7, anchor="end"))
+        parts.append(_text(left - 4, y + 3, number(tick, decimals), size=7, anchor="end"))
     years = range(pts[0].period.year, pts[-1].period.year + 2)
     for year in years:
         d = date(year, 1, 1)

@@ -212,6 +212,9 @@ class MetricResult:
     robustness: tuple[MethodRow, ...]
     series: tuple[SeriesPoint, ...]
     event_study: tuple[EventPoint, ...]
+    # The design and the checks a reviewer weighs it by, one sentence per line in each language (empty in
+    # snapshots frozen before the sentences were kept; those show the raw diagnostics instead).
+    checks_in_words: tuple[Name, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +361,9 @@ def _decode(tp: Any, data: Any) -> Any:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = _hints(tp)
         factory: Any = tp
-        return factory(**{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(tp)})
+        # A field missing from an older snapshot takes its default.
+        fields = [f for f in dataclasses.fields(tp) if f.name in data]
+        return factory(**{f.name: _decode(hints[f.name], data[f.name]) for f in fields})
     if tp is datetime:
         return datetime.fromisoformat(data)
     if tp is date:

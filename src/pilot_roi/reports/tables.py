@@ -357,6 +357,24 @@ def robustness_table(report: YearReport, lang: str) -> Table:
     return spec_table("robustness", "report.section.robustness", _ROBUSTNESS_FIELDS, sources, lang)
 
 
+_DIAGNOSTIC_FIELDS = (
+    *_at(0, _PILOT_CODE),
+    *_at(1, _METRIC_CODE),
+    *_at(
+        2,
+        Field("diagnostic", "report.col.diagnostic", "text", _attr("name")),
+        Field("value", "report.col.value", "text"),
+    ),
+)
+
+
+def diagnostics_table(report: YearReport, lang: str) -> Table:
+    """Every diagnostic the estimator recorded, per pilot-metric, as stored (the PDF says the ones that matter in
+    words; this is the full record a reviewer traces them to)."""
+    sources = ((p, m, d) for p in report.pilots for m in p.metrics for d in m.diagnostics)
+    return spec_table("diagnostics", "report.section.diagnostics", _DIAGNOSTIC_FIELDS, sources, lang)
+
+
 _SERIES_FIELDS = (
     *_at(0, _PILOT_CODE),
     *_at(1, _METRIC_CODE),
@@ -494,6 +512,7 @@ def all_tables(report: YearReport, lang: str) -> tuple[Table, ...]:
         design_table(report, lang),
         estimates_table(report, lang),
         robustness_table(report, lang),
+        diagnostics_table(report, lang),
         series_table(report, lang),
         event_study_table(report, lang),
         uploads_table(report, lang),

@@ -41,6 +41,7 @@ td.n { text-align: right; white-space: nowrap; }
 table.kpi td { font-size: 10pt; }
 table.kpi td.big { font-size: 12pt; font-weight: bold; }
 .small { font-size: 7pt; color: #444; }
+ul.small { margin: 0 0 2mm 0; padding-left: 4mm; }
 table.groups { font-size: 7pt; table-layout: fixed; }
 table.groups td.n { white-space: normal; }
 .ci { font-size: 6.5pt; color: #555; white-space: normal; }
@@ -69,24 +70,24 @@ class _Fmt:
         self.lang = lang
 
     def money(self, value: float | None) -> str:
-        return format_money(value, self.lang)
+        """An amount that never breaks across lines ("17.4 bn" / "₸" in a narrow cell): no-break spaces."""
+        return format_money(value, self.lang).replace(" ", "\u00a0")
 
     def amount(self, a: Amount | None) -> str:
         if a is None:
             return "—"
-        text = format_money(a.value, self.lang)
+        text = self.money(a.value)
         if a.ci_low is not None and a.ci_high is not None:
-            text += f" ({t('report.ci95', self.lang)}: {format_money(a.ci_low, self.lang)} … "
-            text += f"{format_money(a.ci_high, self.lang)})"
+            text += f" ({t('report.ci95', self.lang)}: {self.money(a.ci_low)} … {self.money(a.ci_high)})"
         return text
 
     def amount_html(self, a: Amount | None) -> str:
         """Escaped HTML: the value, and its interval on a second, smaller line."""
         if a is None:
             return "—"
-        html = _e(format_money(a.value, self.lang))
+        html = _e(self.money(a.value))
         if a.ci_low is not None and a.ci_high is not None:
-            ci = f"{format_money(a.ci_low, self.lang)} … {format_money(a.ci_high, self.lang)}"
+            ci = f"{self.money(a.ci_low)} … {self.money(a.ci_high)}"
             html += f'<br><span class="ci">{_e(t("report.ci95", self.lang))}: {_e(ci)}</span>'
         return html
 
@@ -247,7 +248,7 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
         m.series,
         go_live,
         labels=(t("report.col.observed", lang), t("report.col.counterfactual", lang), t("report.ci95", lang)),
-        number=lambda v: format_number(v, lang, 0 if abs(v) >= 100 else 2),
+        number=lambda value, decimals: format_number(value, lang, decimals),
     )
     if chart:
         html.append(f"<figure>{chart}<figcaption>{_e(t('report.pilot.chart_caption', lang))}</figcaption></figure>")
@@ -279,19 +280,7 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
         ],
     ]
     html.append(_table([t("report.col.item", lang), t("report.col.value", lang)], rows))
-    diag = [
-        (t("report.col.pre_trend_p", lang), f.p(m.pre_trend_p)),
-        (t("report.col.mde", lang), f.num(m.mde)),
-        (t("report.col.n_treated", lang), f.num(m.n_treated, 0)),
-        (t("report.col.n_controls", lang), f.num(m.n_controls, 0)),
-        (t("report.col.n_pre", lang), f.num(m.n_pre_periods, 0)),
-        (t("report.col.n_post", lang), f.num(m.n_post_periods, 0)),
-    ] + [(d.name, d.value) for d in m.diagnostics]
-    html.append(
-        f"<p class='small'><b>{_e(t('report.pilot.diagnostics', lang))}:</b> "
-        + "; ".join(f"{_e(k)}: {_e(v)}" for k, v in diag)
-        + "</p>"
-    )
+    html.append(_diagnostics_html(m, lang, f))
     if len(m.robustness) > 1:
         html.append(
             _table(
@@ -321,6 +310,36 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
     return "".join(html)
 
 
+def _diagnostics_html(m: MetricResult, lang: str, f: _Fmt) -> str:
+    """The design and its checks in words; the estimator's full record is the XLSX's diagnostics sheet."""
+    lines = [line.get(lang) for line in m.checks_in_words]
+    if not lines:  # no estimate, or a snapshot frozen before the sentences were kept: the counts, labelled
+        counts = [
+            (t("report.col.pre_trend_p", lang), f.p(m.pre_trend_p)),
+            (t("report.col.mde", lang), f.num(m.mde)),
+            (t("report.col.n_treated", lang), f.num(m.n_treated, 0)),
+            (t("report.col.n_controls", lang), f.num(m.n_controls, 0)),
+            (t("report.col.n_pre", lang), f.num(m.n_pre_periods, 0)),
+            (t("report.col.n_post", lang), f.num(m.n_post_periods, 0)),
+        ]
+        lines = ["; ".join(f"{k}: {v}" for k, v in counts)]
+    record = t("report.pilot.diagnostics_record", lang, sheet=t("report.section.diagnostics", lang))
+    items = "".join(f"<li>{_e(line)}</li>" for line in [*lines, record])
+    return f"<p class='small'><b>{_e(t('report.pilot.diagnostics', lang))}:</b></p><ul class='small'>{items}</ul>"
+
+
+def _controls_html(p: PilotSection, lang: str) -> str:
+    """The control sites, or what the treated sites are compared with when there are none."""
+    if p.controls:
+        listed = ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)})" for s in p.controls)
+        return f"{_e(t('report.pilot.controls_default', lang))}: {listed}" if p.controls_default else listed
+    staggered = any(
+        d.name == "method_choice.case" and d.value == "all_treated_staggered" for m in p.metrics for d in m.diagnostics
+    )
+    key = "report.pilot.controls_none_staggered" if staggered else "report.pilot.controls_none_own_history"
+    return _e(t(key, lang))
+
+
 def _pilot_html(p: PilotSection, lang: str, f: _Fmt) -> str:
     html = [f'<h2 class="pilot" id="pilot-{_e(p.code)}">{_e(p.code)} — {_e(p.name.get(lang))}</h2>']
     html.append(
@@ -330,9 +349,7 @@ def _pilot_html(p: PilotSection, lang: str, f: _Fmt) -> str:
     treated = ", ".join(
         f"{_e(s.site_name.get(lang))} ({_e(s.site_code)}, {s.go_live.isoformat()})" for s in p.treated_sites
     )
-    controls = ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)})" for s in p.controls) or "—"
-    if p.controls_default:
-        controls = f"{_e(t('report.pilot.controls_default', lang))}: {controls}"
+    controls = _controls_html(p, lang)
     metrics = ", ".join(f"{_e(m.metric_name.get(lang))} ({_e(m.unit)})" for m in p.metrics) or "—"
     html.append(f"<h3>{_e(t('report.pilot.design', lang))}</h3>")
     html.append(
