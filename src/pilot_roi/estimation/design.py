@@ -7,9 +7,10 @@ methods that also apply, and the reason as a sentence. The rules (in order):
 1. Every site goes live, at different dates, and the dates can be reassigned among the sites in at least
    `randomization.MIN_ASSIGNMENTS` distinct ways → staggered DiD against the sites not yet live, with
    randomization inference over the go-live dates (the few not-yet-live controls rule out the analytic
-   interval; the same inference serves staggered pilots with only 1-2 never-treated controls). No control
-   sites otherwise (no never-treated site, and no later adopter to compare with
-   under `not_yet_treated`) → interrupted time series (the only method that needs no controls).
+   interval; the same inference serves staggered pilots with few never-treated controls: see
+   `randomization.uses_randomization`). No control sites otherwise (no never-treated site, and no later
+   adopter to compare with under `not_yet_treated`) → interrupted time series (the only method that needs
+   no controls).
 2. Treated sites go live at different dates → staggered DiD (Callaway & Sant'Anna); never plain TWFE.
 3. One common go-live with controls → DiD with site and period fixed effects.
 Robustness: synthetic control when there are 1-5 treated sites and at least 2 donors; interrupted time
@@ -26,7 +27,7 @@ import numpy as np
 from pilot_roi.estimation.method_words import describe_method_choice
 from pilot_roi.estimation.options import EstimationOptions
 from pilot_roi.estimation.panel import PanelData
-from pilot_roi.estimation.randomization import MIN_ASSIGNMENTS, count_assignments
+from pilot_roi.estimation.randomization import MIN_ASSIGNMENTS, count_assignments, uses_randomization
 
 _FREQUENCIES = {1: "daily", 7: "weekly"}
 _THRESHOLDS = {"daily": (28, 7), "weekly": (8, 2), "monthly": (6, 1), "periods": (2, 1)}
@@ -164,12 +165,11 @@ def go_live_assignments(design: Design) -> int:
 
 
 def few_control_randomization(design: Design, opts: EstimationOptions) -> bool:
-    """A staggered design whose intervals come from reassigning the go-live dates: every site goes live, or
-    1-5 treated sites have only one or two never-treated controls (too few for the placebo variance,
-    whose t would have 0 or 1 degree of freedom), and the dates can be reassigned in enough ways."""
+    """A staggered design whose intervals come from reassigning the go-live dates (`uses_randomization`),
+    when the dates can be reassigned in enough ways."""
     if not design.staggered or go_live_assignments(design) < MIN_ASSIGNMENTS:
         return False
-    return design.n_never == 0 or (design.n_treated <= opts.few_treated and design.n_never < 3)
+    return uses_randomization(design.n_treated, design.n_never, opts.few_treated)
 
 
 def choose_method(design: Design, opts: EstimationOptions) -> MethodChoice:

@@ -62,6 +62,7 @@ from pilot_roi.estimation.randomization import (
     p_value,
     reassignments,
     treatment_matrix,
+    uses_randomization,
 )
 from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
 
@@ -636,9 +637,9 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
     n_c = design.n_controls(opts.control_group) if controls.any() else 0
     kind = choose_inference(n_t, int(controls.sum()), "staggered_did", opts)
     n_assignments = count_assignments(np.unique(unit_group, return_counts=True)[1])
-    # Every site goes live, or 1-5 treated sites have 1-2 never-treated controls (a placebo variance with 0-1
-    # degrees of freedom): the reassigned go-live dates are the placebos (`design.few_control_randomization`).
-    few_controls = not controls.any() or (controls.sum() < 3 and n_t <= opts.few_treated)
+    # Too few never-treated controls for the placebo variance or the influence function: the reassigned
+    # go-live dates are the placebos (`randomization.uses_randomization`).
+    few_controls = uses_randomization(n_t, int(controls.sum()), opts.few_treated)
     if opts.inference == "auto" and few_controls and n_assignments >= MIN_ASSIGNMENTS:
         kind = "randomization"
     if kind == "randomization" and n_assignments < MIN_ASSIGNMENTS:
