@@ -48,6 +48,21 @@ DATE_AXIS: dict[str, Any] = {
     "hoverformat": "%Y-%m-%d",
 }
 
+# The legend sits under the chart, at the container's foot: above it, it met the go-live label and the mode
+# bar (which Plotly draws over the top right corner on hover); Plotly widens the bottom margin to fit it.
+LEGEND: dict[str, Any] = {
+    "orientation": "h",
+    "yref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+    "x": 0,
+    "xanchor": "left",
+}
+
+# dcc.Graph's config for every chart: no Plotly logo, and no box/lasso select (no chart reads a selection), so
+# the mode bar stays short in the top right margin, clear of the go-live label and the legend below.
+GRAPH_CONFIG: dict[str, Any] = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
 
 def _figure(data: list[dict[str, Any]], lang: str, *, height: int = 360, **layout: Any) -> Figure:
     base: dict[str, Any] = {
@@ -57,7 +72,7 @@ def _figure(data: list[dict[str, Any]], lang: str, *, height: int = 360, **layou
         "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
         "height": height,
         "hoverlabel": {"font": {"family": FONT}},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "legend": dict(LEGEND),
         "separators": _SEPARATORS.get(lang, ".,"),
         "xaxis": dict(_AXIS),
         "yaxis": dict(_AXIS),

@@ -9,13 +9,15 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dash_table, dcc, html
 
-from dashboards.components.figures import GRADE_COLORS, grade_label
+from dashboards.components.figures import GRADE_COLORS, GRAPH_CONFIG, grade_label
 
 # The diagnostics' wording is shared with the reports; the pages keep importing it from here.
 from pilot_roi.estimation.diagnostic_words import all_sites_treated as all_sites_treated
 from pilot_roi.estimation.diagnostic_words import diagnostics_in_words as diagnostics_in_words
 from pilot_roi.estimation.diagnostic_words import diagnostics_of as diagnostics_of
-from pilot_roi.estimation.diagnostic_words import label, num
+from pilot_roi.estimation.diagnostic_words import label as label
+from pilot_roi.estimation.diagnostic_words import num
+from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 
 _TEXT_ON = {"demonstrated": "#fff", "adverse": "#fff", "promising": "#000", "inconclusive": "#000"}
@@ -57,8 +59,8 @@ def section_card(title: str, body: Any, help_text: str | None = None, class_name
 
 
 def plot(component_id: str, figure: Any) -> dcc.Graph:
-    """A chart without Plotly's logo in the mode bar."""
-    return dcc.Graph(id=component_id, figure=figure, config={"displaylogo": False})
+    """A chart with the dashboard's mode bar (no logo, no selection tools)."""
+    return dcc.Graph(id=component_id, figure=figure, config=GRAPH_CONFIG)
 
 
 def table_or_empty(frame: pl.DataFrame, columns: list[tuple[str, str]], table_id: str, empty: str) -> Any:
@@ -133,7 +135,7 @@ def verdict(row: dict[str, Any], lang: str) -> str:
     effect_pct = num(row.get("effect_pct"))
     if row.get("status") != "ok" or effect_pct is None:
         reason = str(row.get("reason") or row.get("grade_reason") or "insufficient_data")
-        return t("dash.verdict.no_number", lang, metric=metric, reason=label("reason", reason, lang))
+        return t("dash.verdict.no_number", lang, metric=metric, reason=describe_grade_reason(reason, lang))
     effect = num(row.get("effect"))
     low, high = num(row.get("ci_low")), num(row.get("ci_high"))
     scale = effect_pct / effect if effect else None

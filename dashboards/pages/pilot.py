@@ -33,6 +33,7 @@ from dashboards.components.wire import wire
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
+from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 
 dash.register_page(__name__, path_template="/pilots/<pilot_code>", name="pilot", title="pilot-roi", order=1)
@@ -143,7 +144,8 @@ def robustness_table(frame: pl.DataFrame, unit: str, lang: str) -> Any:
     )
     body = []
     for r in frame.iter_rows(named=True):
-        status = label("reason", r.get("reason"), lang) if r.get("status") != "ok" else "✓"
+        why = describe_grade_reason(r.get("reason") or r.get("status"), lang) or "—"
+        status = "✓" if r.get("status") == "ok" else why
         body.append(
             html.Tr(
                 [

@@ -88,7 +88,7 @@ def _dropdown(component_id: str, placeholder: str, options: list[tuple[str, str]
 
 def _body(lang: str) -> html.Div:
     def graph(component_id: str) -> dcc.Graph:
-        return dcc.Graph(id=component_id, config={"displaylogo": False, "responsive": True})
+        return dcc.Graph(id=component_id, config={**figures.GRAPH_CONFIG, "responsive": True})
 
     return html.Div(
         [

@@ -176,14 +176,16 @@ def grade(item: GradeInput, alpha: float = ALPHA, min_diagnostic_p: float = MIN_
 def describe_grade_reason(codes: str | None, lang: str) -> str:
     """The grade's reason codes (comma-separated, as stored) in words of `lang`.
 
-    Grading's own codes, then the estimators' data-sufficiency codes (`insufficient_data`); an unknown code is
-    shown readable rather than hidden.
+    Grading's own codes, then the estimators' reason codes (`no_controls`, `method_failed`, ...) and statuses
+    (`insufficient_data`): the one lookup for every "why no estimate" the dashboard and the reports show. An
+    unknown code is shown readable rather than hidden.
     """
     from pilot_roi.i18n import catalog, t
 
     known = catalog()
     words = []
     for code in filter(None, (part.strip() for part in (codes or "").split(","))):
-        key = next((k for k in (f"grade_reason.{code}", f"estimation.reason.{code}") if k in known), None)
+        keys = (f"grade_reason.{code}", f"estimation.reason.{code}", f"dash.reason.{code}")
+        key = next((k for k in keys if k in known), None)
         words.append(t(key, lang) if key else code.replace("_", " "))
     return "; ".join(words)

@@ -176,3 +176,31 @@ def test_diagnostics_in_words_carry_no_english_estimator_label_on_translated_pag
         text = " ".join(diagnostics_in_words(row, lang))
         assert label not in text and "UnobservedComponents" not in text
         assert t("method_choice.inference.own_forecast", lang) in text
+
+
+def test_every_chart_keeps_its_legend_under_the_plot_clear_of_the_go_live_label_and_mode_bar() -> None:
+    """The legend sits at the foot of the chart (container coordinates), the go-live label above the plot area,
+    and the mode bar carries no selection tools: nothing shares the top right corner with the legend."""
+    period = [date(2025, m, 1) for m in range(1, 5)]
+    series = {"observed": [1.0, 1.0, 2.0, 2.0], "counterfactual": [1.0] * 4, "ci_low": [0.5] * 4, "ci_high": [1.5] * 4}
+    event = {"event_time": [-1, 0], "att": [0.0, 1.0], "se": [0.1] * 2, "ci_low": [-0.2, 0.8], "ci_high": [0.2, 1.2]}
+    coverage = {"site_code": ["S1"], "month": [date(2025, 1, 1)], "coverage": [1.0]}
+    built = {
+        "forest": figures.forest_plot(_portfolio_frame(), "ru"),
+        "gains": figures.gains_bar(pl.DataFrame({"name": ["A"], "annual_gain_kzt": [1.0]}), "name", "ru"),
+        "cumulative": figures.cumulative_gain(pl.DataFrame({"month": period, "cumulative_kzt": [1.0] * 4}), "ru"),
+        "counterfactual": figures.counterfactual_chart(
+            pl.DataFrame({"period": period, **series}), period[2], "t", "kk"
+        ),
+        "event_study": figures.event_study_chart(pl.DataFrame(event), "t", "en"),
+        "coverage": figures.coverage_heatmap(pl.DataFrame(coverage), "en"),
+        "empty": figures.empty_figure("—"),
+    }
+    for name, fig in built.items():
+        legend = _serialisable(fig)["layout"]["legend"]
+        assert (legend["yref"], legend["y"], legend["yanchor"]) == ("container", 0, "bottom"), name
+        assert legend["orientation"] == "h", name
+    go_live = built["counterfactual"]["layout"]["annotations"][0]
+    assert (go_live["yref"], go_live["y"], go_live["yanchor"]) == ("paper", 1, "bottom")  # above the plot area
+    assert {"select2d", "lasso2d"} <= set(figures.GRAPH_CONFIG["modeBarButtonsToRemove"])
+    assert figures.GRAPH_CONFIG["displaylogo"] is False

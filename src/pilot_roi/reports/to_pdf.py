@@ -242,7 +242,8 @@ def _group_html(groups: tuple[GroupRow, ...], name_key: str, lang: str, f: _Fmt)
 def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
     html = [f"<h3>{_e(m.metric_name.get(lang))} ({_e(m.metric_code)}, {_e(m.unit)}) — {_grade(m.grade, lang)}</h3>"]
     if m.status != "ok" or m.effect is None:
-        html.append(f"<p>{_e(t('report.pilot.no_estimate', lang, reason=m.reason or m.status))}</p>")
+        why = describe_grade_reason(m.reason or m.status, lang)
+        html.append(f"<p>{_e(t('report.pilot.no_estimate', lang, reason=why))}</p>")
     go_live = min(s.go_live for s in p.treated_sites)
     chart = series_chart(
         m.series,
@@ -295,7 +296,8 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
                 [
                     [
                         _e(method_label(r.method, lang)) + (" *" if r.is_primary else ""),
-                        _e(r.reason or r.status),
+                        # the same mark as the dashboard for an estimate, else why there is none in words
+                        "✓" if r.status == "ok" else _e(describe_grade_reason(r.reason or r.status, lang)),
                         _e(f.num(r.effect)),
                         _e(f.num(r.ci_low)),
                         _e(f.num(r.ci_high)),
