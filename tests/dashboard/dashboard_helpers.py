@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,18 @@ def finish_upload_job(client: Any, job_id: str, lang: str = "en", timeout: float
     if done is None:  # unknown to this user, or not ended in time
         return answers, None
     return answers, post_callback(client, show, {"upload-job-done.data": done, "upload-lang.data": lang})
+
+
+# An i18n key that reached the page instead of its message.
+RAW_I18N_KEY = re.compile(r"\b(dash|method_choice|estimation|grade_reason|report)\.[a-z_]+")
+
+
+def reader_texts(node: Any) -> Iterator[str]:
+    """Every text a reader sees in a rendered component tree (JSON): children strings, not ids or styles."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, list):
+        for item in node:
+            yield from reader_texts(item)
+    elif isinstance(node, dict) and "props" in node:
+        yield from reader_texts(node["props"].get("children"))

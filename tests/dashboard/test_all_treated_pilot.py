@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_helpers import EXECUTIVE, REVIEWER, post_callback, sign_in, triggered_by
+from dashboard_helpers import EXECUTIVE, RAW_I18N_KEY, REVIEWER, post_callback, reader_texts, sign_in, triggered_by
 from dashboard_helpers import dash_app as _app
 
 from pilot_roi.i18n import t
@@ -19,19 +19,7 @@ from pilot_roi.i18n import t
 pytestmark = pytest.mark.slow
 
 PILOT, METRIC = "KEGOC-PM-02", "outage_min"
-RAW_KEY = re.compile(r"\b(dash|method_choice|estimation|grade_reason|report)\.[a-z_]+")
 ENGLISH = re.compile(r"\b(the|and|sites?|control|controls|go-live|interval|randomization|placebo)\b", re.IGNORECASE)
-
-
-def _texts(node: Any) -> Iterator[str]:
-    """Every text a reader sees in a rendered component tree (JSON): children strings, not ids or styles."""
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, list):
-        for item in node:
-            yield from _texts(item)
-    elif isinstance(node, dict) and "props" in node:
-        yield from _texts(node["props"].get("children"))
 
 
 def _figures(node: Any) -> Iterator[dict[str, Any]]:
@@ -68,9 +56,9 @@ def test_all_treated_pilot_reads_right_in_every_language(
     sections: dict[tuple[str, str], Any], role: str, lang: str
 ) -> None:
     section = sections[(role, lang)]
-    texts = [s for s in _texts(section) if s.strip()]
+    texts = [s for s in reader_texts(section) if s.strip()]
     joined = "\n".join(texts)
-    assert "Traceback" not in joined and not RAW_KEY.search(joined), joined
+    assert "Traceback" not in joined and not RAW_I18N_KEY.search(joined), joined
     assert not re.search(r"\b(nan|none|inf)\b", joined, re.IGNORECASE), joined
     if lang != "en":
         english = [s for s in texts if ENGLISH.search(s)]

@@ -7,14 +7,13 @@ import importlib
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import plotly.utils
 import polars as pl
 import pytest
-from dashboard_helpers import EXECUTIVE, post_callback, sign_in, triggered_by
+from dashboard_helpers import EXECUTIVE, RAW_I18N_KEY, post_callback, reader_texts, sign_in, triggered_by
 from dashboard_helpers import dash_app as _app
 
 from pilot_roi.i18n import t
@@ -24,22 +23,10 @@ pytestmark = pytest.mark.slow
 LANGS = ("ru", "kk", "en")
 CODES = ("no_controls", "method_failed", "too_few_assignments", "too_few_controls")
 RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # a snake_case code or an i18n key's tail
-RAW_KEY = re.compile(r"\b(dash|estimation|grade_reason)\.[a-z_]+")
-
-
-def _texts(node: Any) -> Iterator[str]:
-    """Every text a reader sees in a rendered component tree (JSON): children strings, not ids or styles."""
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, list):
-        for item in node:
-            yield from _texts(item)
-    elif isinstance(node, dict) and "props" in node:
-        yield from _texts(node["props"].get("children"))
 
 
 def _rendered(component: Any) -> list[str]:
-    return [s for s in _texts(json.loads(json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder))) if s.strip()]
+    return [s for s in reader_texts(json.loads(json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder))) if s.strip()]
 
 
 def _row(method: str, status: str, reason: str | None) -> dict[str, Any]:
@@ -82,7 +69,7 @@ def test_each_reason_code_is_said_in_the_readers_language(client: Any, lang: str
     assert t("dash.reason.insufficient_data", lang) in cells  # no reason stored: the status in words
     assert "brand new code" in cells  # an unknown code stays readable, never hidden or raw
     joined = "\n".join(texts)
-    assert not RAW_CODE.search(joined) and not RAW_KEY.search(joined), joined
+    assert not RAW_CODE.search(joined) and not RAW_I18N_KEY.search(joined), joined
 
 
 def test_the_demo_pilot_without_controls_says_so_in_every_language(client: Any) -> None:
@@ -92,6 +79,6 @@ def test_the_demo_pilot_without_controls_says_so_in_every_language(client: Any) 
         values = {"pilot-metric.value": "crude_processed_t", "pilot-code.data": "KMG-APC-01", "pilot-lang.data": lang}
         response = post_callback(client, section, values)
         assert response.status_code == 200, lang
-        texts = [s for s in _texts(response.get_json()["response"]["pilot-section"]["children"]) if s.strip()]
+        texts = [s for s in reader_texts(response.get_json()["response"]["pilot-section"]["children"]) if s.strip()]
         assert t("estimation.reason.no_controls", lang) in texts, lang
-        assert "no_controls" not in "\n".join(texts) and not RAW_KEY.search("\n".join(texts)), lang
+        assert "no_controls" not in "\n".join(texts) and not RAW_I18N_KEY.search("\n".join(texts)), lang
