@@ -15,9 +15,10 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
-from dashboards.components.ui import empty_state, grade_badge, money_interval, num
+from dashboards.components.ui import empty_state, grade_badge, money_interval
 from dashboards.components.wire import wire
 from pilot_roi.dashboard_queries import GRADES
+from pilot_roi.estimation.diagnostic_words import num
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 
 PAGE_SIZE = 25

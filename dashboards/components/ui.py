@@ -10,12 +10,6 @@ import polars as pl
 from dash import dash_table, dcc, html
 
 from dashboards.components.figures import GRADE_COLORS, GRAPH_CONFIG, grade_label
-
-# The diagnostics' wording is shared with the reports; the pages keep importing it from here.
-from pilot_roi.estimation.diagnostic_words import all_sites_treated as all_sites_treated
-from pilot_roi.estimation.diagnostic_words import diagnostics_in_words as diagnostics_in_words
-from pilot_roi.estimation.diagnostic_words import diagnostics_of as diagnostics_of
-from pilot_roi.estimation.diagnostic_words import label as label
 from pilot_roi.estimation.diagnostic_words import num
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t

@@ -16,15 +16,10 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboards import ids
 from dashboards.components import figures, reestimate
 from dashboards.components.ui import (
-    all_sites_treated,
-    diagnostics_in_words,
-    diagnostics_of,
     empty_state,
     grade_badge,
     headline_card,
-    label,
     money_interval,
-    num,
     plot,
     section_card,
     verdict,
@@ -33,6 +28,7 @@ from dashboards.components.wire import wire
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
+from pilot_roi.estimation.diagnostic_words import all_sites_treated, diagnostics_in_words, diagnostics_of, label, num
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 

@@ -19,7 +19,6 @@ from dashboards.components.ui import (
     empty_state,
     grade_badge,
     headline_card,
-    label,
     money_interval,
     section_card,
 )
@@ -27,6 +26,7 @@ from dashboards.components.wire import wire
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
+from pilot_roi.estimation.diagnostic_words import label
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 
 _FILTERS = (ids.PF_SUBSIDIARY, ids.PF_USE_CASE, ids.PF_YEAR, ids.PF_GRADE)

@@ -9,8 +9,9 @@ import plotly.utils
 import polars as pl
 import pytest
 from dashboards.components import figures
-from dashboards.components.ui import diagnostics_in_words, verdict
+from dashboards.components.ui import verdict
 
+from pilot_roi.estimation.diagnostic_words import diagnostics_in_words
 from pilot_roi.i18n import format_money, format_percent, t
 
 

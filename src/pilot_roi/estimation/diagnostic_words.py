@@ -65,11 +65,15 @@ def all_sites_treated(diagnostics: Mapping[str, Any]) -> bool:
     return isinstance(facts, Mapping) and facts.get("case") == "all_treated_staggered"
 
 
-def design_in_words(row: Mapping[str, Any], lang: str) -> str:
-    """The design in one sentence: method, treated sites, controls (or the not-yet-live comparison), periods."""
+def design_in_words(row: Mapping[str, Any], lang: str, diagnostics: Mapping[str, Any] | None = None) -> str:
+    """The design in one sentence: method, treated sites, controls (or the not-yet-live comparison), periods.
+
+    `diagnostics`: the row's parsed diagnostics when the caller has them (else parsed here).
+    """
+    diagnostics = diagnostics_of(row) if diagnostics is None else diagnostics
     # With every site treated the estimator's control count is the not-yet-live comparison sites, not controls.
     return t(
-        "dash.diag.design_all_treated" if all_sites_treated(diagnostics_of(row)) else "dash.diag.design",
+        "dash.diag.design_all_treated" if all_sites_treated(diagnostics) else "dash.diag.design",
         lang,
         method=label("method", row.get("method") or "none", lang),
         treated=row.get("n_treated") or 0,
@@ -79,40 +83,41 @@ def design_in_words(row: Mapping[str, Any], lang: str) -> str:
     )
 
 
-def checks_in_words(row: Mapping[str, Any], lang: str) -> list[str]:
+def checks_in_words(row: Mapping[str, Any], lang: str, diagnostics: Mapping[str, Any] | None = None) -> list[str]:
     """The checks a reviewer weighs the estimate by: pre-trend test, minimum detectable effect, placebo in time,
     leave-one-out and the few other diagnostics a reader can act on."""
-    return _pretrend(row, lang) + _other_checks(row, lang)
+    diagnostics = diagnostics_of(row) if diagnostics is None else diagnostics
+    return _pretrend(row, diagnostics, lang) + _other_checks(row, diagnostics, lang)
 
 
 def diagnostics_in_words(row: Mapping[str, Any], lang: str) -> list[str]:
     """The design and its diagnostics as sentences (design, method reason, pre-trend test, p and q, minimum
     detectable effect, placebo in time, leave-one-out, grade reason)."""
-    lines = [design_in_words(row, lang)]
-    reason = method_reason_in(row.get("diagnostics"), row.get("method_reason"), lang)
+    diagnostics = diagnostics_of(row)
+    lines = [design_in_words(row, lang, diagnostics)]
+    reason = method_reason_in(diagnostics, row.get("method_reason"), lang)
     if reason:
         lines.append(t("dash.diag.method_reason", lang, reason=reason))
-    lines.extend(_pretrend(row, lang))
+    lines.extend(_pretrend(row, diagnostics, lang))
     p_value, q_value = num(row.get("p_value")), num(row.get("q_value"))
     if p_value is not None:
         lines.append(t("dash.diag.pq", lang, p=format_number(p_value, lang, 3), q=format_number(q_value, lang, 3)))
-    lines.extend(_other_checks(row, lang))
+    lines.extend(_other_checks(row, diagnostics, lang))
     if row.get("grade_reason"):
         lines.append(t("dash.diag.grade_reason", lang, reason=describe_grade_reason(str(row["grade_reason"]), lang)))
     return lines
 
 
-def _pretrend(row: Mapping[str, Any], lang: str) -> list[str]:
+def _pretrend(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: str) -> list[str]:
     pre_p = num(row.get("pre_trend_p"))
     if pre_p is None:
         return []
     key = "dash.diag.pretrend_bad" if pre_p < 0.05 else "dash.diag.pretrend_ok"
-    key += "_not_yet" if all_sites_treated(diagnostics_of(row)) and pre_p >= 0.05 else ""
+    key += "_not_yet" if all_sites_treated(diagnostics) and pre_p >= 0.05 else ""
     return [t(key, lang, p=format_number(pre_p, lang, 2))]
 
 
-def _other_checks(row: Mapping[str, Any], lang: str) -> list[str]:
-    diagnostics = diagnostics_of(row)
+def _other_checks(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: str) -> list[str]:
     lines = []
     mde = num(row.get("mde"))
     unit = str(row.get("unit") or "")

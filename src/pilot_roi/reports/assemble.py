@@ -26,7 +26,7 @@ import duckdb
 
 from pilot_roi import __version__, economics
 from pilot_roi.errors import InvalidInput, Problem
-from pilot_roi.estimation.diagnostic_words import checks_in_words, design_in_words
+from pilot_roi.estimation.diagnostic_words import checks_in_words, design_in_words, diagnostics_of
 from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.i18n import t
 from pilot_roi.reports.model import (
@@ -443,7 +443,11 @@ def _metric_result(
 
 def _checks_in_words(row: dict[str, Any]) -> tuple[Name, ...]:
     """The design and its checks as sentences in each language (the same wording as the dashboard's)."""
-    by_lang = [[design_in_words(row, lang), *checks_in_words(row, lang)] for lang in ("ru", "kk", "en")]
+    diagnostics = diagnostics_of(row)
+    by_lang = [
+        [design_in_words(row, lang, diagnostics), *checks_in_words(row, lang, diagnostics)]
+        for lang in ("ru", "kk", "en")
+    ]
     return tuple(Name(ru, kk, en) for ru, kk, en in zip(*by_lang, strict=True))
 
 
