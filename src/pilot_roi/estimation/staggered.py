@@ -454,13 +454,16 @@ class _Placebos:
     """What randomization inference needs: the cells of the filled panel and the assignments compared.
 
     y and d are the outcome and the go-live indicator with missing cells filled (`fill_missing`); `gt`
-    the group-time cells on the filled outcome (all cells, as on a balanced panel).
+    the group-time cells on the filled outcome (all cells, as on a balanced panel); `simple_a`/`simple_c`
+    (n_assign,) the simple aggregate on y and on D under every assignment (the headline's statistics).
     """
 
     y: np.ndarray
     d: np.ndarray
     gt: GroupTime
     assignments: Reassignments
+    simple_a: np.ndarray
+    simple_c: np.ndarray
 
     @classmethod
     def build(
@@ -470,14 +473,14 @@ class _Placebos:
         y = fill_missing(y_wide)
         d = fill_missing(treatment_matrix(unit_group, y_wide.shape[1], observed))
         gt = group_time_effects(y, unit_group, cohorts, base=opts.base_period, control_group=opts.control_group)
-        return cls(y, d, gt, reassignments(unit_group, np.random.default_rng([opts.seed, 11])))
+        r = reassignments(unit_group, np.random.default_rng([opts.seed, 11]))
+        a, c = _statistics(y, d, gt, r, aggregate(gt, "simple").cell_weights)
+        return cls(y, d, gt, r, a[0], c[0])
 
-    def statistics(self, cell_weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """(a, c), each (k, n_assign): the aggregates on y and on D under every assignment."""
-        values = self.assignments.values
-        a = gather(site_cohort_weights(self.y, self.gt, cell_weights, values), self.assignments)
-        c = gather(site_cohort_weights(self.d, self.gt, cell_weights, values), self.assignments)
-        return a, c
+    @property
+    def tau(self) -> float:
+        """The filled panel's simple estimate (the actual assignment's a / c)."""
+        return float(self.simple_a[0] / self.simple_c[0])
 
     def label(self) -> str:
         r = self.assignments
@@ -489,10 +492,9 @@ class _Placebos:
 
     def headline(self, estimate: float, alpha: float) -> Inference:
         """Inference for the simple aggregate: p-value of no effect and the test-inversion interval."""
-        a, c = self.statistics(aggregate(self.gt, "simple").cell_weights)
-        a, c = a[0], c[0]
+        a, c = self.simple_a, self.simple_c
         low, high = invert_test(a, c, alpha)
-        spread = float(np.std(a - (a[0] / c[0]) * c))  # the placebo estimates' spread under the estimate
+        spread = float(np.std(a - self.tau * c))  # the placebo estimates' spread under the estimate
         return Inference(
             estimate=np.array([estimate]),
             se=np.array([spread]),
@@ -507,10 +509,17 @@ class _Placebos:
 
     def centred(self, cell_weights: np.ndarray | None) -> np.ndarray:
         """(k, n_assign): the aggregates on y - τ̂·D (τ̂ the filled panel's simple estimate) per assignment."""
-        simple_a, simple_c = self.statistics(aggregate(self.gt, "simple").cell_weights)
-        tau = simple_a[0, 0] / simple_c[0, 0]
-        a, c = self.statistics(cell_weights)
-        return a - tau * c
+        a, c = _statistics(self.y, self.d, self.gt, self.assignments, cell_weights)
+        return a - self.tau * c
+
+
+def _statistics(
+    y: np.ndarray, d: np.ndarray, gt: GroupTime, r: Reassignments, cell_weights: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(a, c), each (k, n_assign): the aggregates on y and on D under every assignment."""
+    a = gather(site_cohort_weights(y, gt, cell_weights, r.values), r)
+    c = gather(site_cohort_weights(d, gt, cell_weights, r.values), r)
+    return a, c
 
 
 def _inference(
