@@ -121,6 +121,43 @@ DESIGNS: list[Design] = [
         "residual autocorrelation of such short fits is about -0.15 on average); auto model = segmented",
     ),
     Design(
+        "its_segmented_monthly_persistent",
+        "monthly",
+        {"n_treated": 1, "n_pre": 13, "n_post": 20, "rho": 0.5},
+        {},
+        "ITS, 1 site, 13 pre / 20 post months (a year of history), AR(1) noise with rho 0.5; auto model = segmented",
+    ),
+    Design(
+        "its_segmented_monthly_rho_0_7",
+        "monthly",
+        {"n_treated": 1, "n_pre": 36, "n_post": 24, "rho": 0.7},
+        {},
+        "ITS, 1 site, 36 pre / 24 post months, AR(1) noise with rho 0.7; auto model = segmented",
+    ),
+    Design(
+        "its_segmented_monthly_white",
+        "monthly",
+        {"n_treated": 1, "n_pre": 13, "n_post": 20, "rho": 0.0},
+        {},
+        "ITS, 1 site, 13 pre / 20 post months, independent noise (rho 0); auto model = segmented",
+    ),
+    Design(
+        "its_common_date_common_shock",
+        "staggered",
+        {"n_treated": 6, "stagger": (0,)},
+        {},
+        "ITS, 6 sites all going live on one date after 13 pre months (20 post), the shared AR(1) factor "
+        "and ramp of `its_staggered_common_shock`: what `auto` picks for an all-treated pilot with one "
+        "go-live date (no reassignment of dates exists); auto model = segmented on the sites' mean series",
+    ),
+    Design(
+        "its_common_date_persistent_shock",
+        "staggered",
+        {"n_treated": 6, "stagger": (0,), "common_rho": 0.8},
+        {},
+        "`its_common_date_common_shock` with a more persistent shared factor (AR(1) coefficient 0.8 instead of 0.5)",
+    ),
+    Design(
         "its_staggered_common_shock",
         "staggered",
         {"n_treated": 6},
@@ -152,12 +189,16 @@ def _simulate(design: Design, rng: np.random.Generator, effect: float) -> pl.Dat
     return simulate_monthly_panel(rng, effect=effect, **design.simulate)
 
 
+_LAYOUT = ("n_treated", "n_pre", "stagger", "n_post", "ramp")
+
+
 def _truth(design: Design, effect: float) -> float:
     """The ATT the design's panels carry (the ramp makes it smaller than `effect` for staggered)."""
+    layout = {k: v for k, v in design.simulate.items() if k in _LAYOUT}
     if design.family == "staggered":
-        return staggered_true_att(effect, **design.simulate)
+        return staggered_true_att(effect, **layout)
     if design.family == "staggered_ri":
-        return staggered_not_yet_treated_att(effect, **design.simulate)
+        return staggered_not_yet_treated_att(effect, **layout)
     return effect
 
 
@@ -306,17 +347,49 @@ ITS_NOTES = """ITS inference (what the ITS rows measure):
   (1.36 against 0.79; power falls with it), no walk 0.998; not adopted. A variance-parameter bootstrap would
   address both ends but costs a refit per draw (~0.1 s each), which the 2 s re-estimate goal does not
   allow for several sites.
-- segmented (AR(1) feasible GLS): rho corrected for its small-sample bias ((k + 3 rho) / n for a
-  k-column fit on n points), floored at 0, and its sampling uncertainty integrated out (3-point
-  Gauss-Hermite, law of total variance); t intervals on the residual degrees of freedom. Before, the raw
-  FGLS rho (about half the true 0.3 here) covered 0.890 / 0.880 with a false-positive rate of 0.110.
+- segmented (AR(1) errors, `estimation/ar1_regression.py`): rho is integrated out instead of plugged in.
+  On a grid of rho over [0, 0.98] (step 0.01) each exact Prais-Winsten GLS fit is weighted by the restricted
+  likelihood times a Jeffreys prior (1 - rho^2)^(-1/2); given rho the effect is Student t on n - k degrees
+  of freedom, and the interval is the mixture's own quantiles (reported as att +- t(df) se with the se
+  that matches them). History: the raw FGLS rho (about half the true 0.3 on `its_segmented_monthly`)
+  covered 0.890 / 0.880; a small-sample corrected rho, floored at 0, with its uncertainty spread over three
+  Gauss-Hermite points covered 0.949 / 0.948 there (2,000 replications) but 0.892 / 0.912 on
+  `its_segmented_monthly_persistent` (false-positive rate 0.107), 0.924 / 0.924 with rho 0.7, and 0.970 /
+  0.973 on `its_segmented_monthly_white`. Integrated out: 0.947 / 0.957 (persistent), 0.927 / 0.933
+  (rho 0.7, still short), 0.987 / 0.991 (white, over-covers: the posterior of rho cannot put mass below 0,
+  so its mean sits above a true 0; power at effect 1 falls from 0.172 to 0.098), 0.962 / 0.961 (main
+  monthly). Tried: rho allowed down to -0.9 (white 0.956 / 0.968, persistent 0.934 / 0.948, rho 0.7 0.926
+  / 0.933) - calibrated on these designs, but on the demo's AIRA-PM-01 (18 months of history, a ramp-up
+  read as a level step) the misfit's negative residual autocorrelation put rho's mean at -0.42 and the
+  interval missed the recorded truth, so the floor at 0 stays; a flat prior instead of Jeffreys (persistent
+  0.938, white 0.984); a prior (1 - rho^2)^(-1) (1,000 replications: persistent 0.945 against 0.937 with
+  Jeffreys, white 0.953 against 0.952, with rho allowed below 0); the model's own effect g'beta as the
+  centre instead of the mean post gap (+0.004 coverage, not worth a headline that differs from the chart).
   Default effect shape: a level step (slope_change=False); the pre-period linear trend stays.
-- several treated units: their forecast errors are taken to be as correlated as their pre-period
-  residuals (floored at 0), not independent. On `its_staggered_common_shock` the independent
-  computation covered about 0.74; the correlated one over-covers at an effect of 1 (0.990: mean SE 0.955
-  against an sd of 0.709), an open item. `auto` no longer takes ITS for these panels (6 sites in 3
-  cohorts: 90 assignments of the go-live dates) but `staggered_ri_common_shock`; ITS stays for pilots whose
-  sites all go live on one date or have fewer than 40 assignments, and as the robustness check.
+- several treated units going live on one date and observed on the same periods: the model is fitted to
+  their mean series (`its_common_date_common_shock`, `its_common_date_persistent_shock`), whose noise
+  carries the shocks they share. Coverage 0.944 / 0.949 and, with the shared factor's AR coefficient at
+  0.8, 0.912 / 0.911 (per-site fits with the plug-in rho and the residual correlation: 0.899 / 0.898 and
+  0.824 / 0.819). Fitting each site and correlating their errors by their pre-period residuals, with rho
+  integrated out, gave 0.946 / 0.949 and 0.916 / 0.913 on the same panels: the same within noise, in about
+  four times the time (37 s against 10 s for 2,000 panels).
+  At the ramped effect the level step under-states the ATT by 0.30 of 0.975: with autocorrelated errors
+  GLS leans on the months around go-live, where the ramp has not finished.
+- several treated units going live on different dates: their forecast errors are taken to be as correlated
+  as their pre-period residuals (floored at 0), not independent. On `its_staggered_common_shock` the
+  independent computation covered about 0.74; the correlated one over-covers (0.993 / 0.993 with rho
+  integrated out; 0.981 / 0.986 before). The sites' true error correlations on 600 null panels: 0.52-0.54
+  within a cohort, about 0.2 between cohorts 4 months apart, about 0 at 8 months, against 0.495 estimated
+  for every pair, while each site's own se is now ~4% above its sd. Tried and not shipped (600
+  replications unless noted): a shared AR(1) factor whose variance and coefficient are fitted by moments
+  that account for what each site's fit absorbs (E[r_i r_j'] = M_i C M_j'), with the covariance of two
+  estimates as their weights' product under it: 0.947 / 0.972 on the staggered design but 0.922 / 0.925
+  with one go-live date; scaling each pair's residual correlation by how alike their estimates' weights
+  are under that factor: 0.948 / 0.973 (power 0.177 against 0.067) and 0.933 / 0.937 with one date, but
+  0.922 on staggered panels whose shared factor has AR coefficient 0.8 (400 replications; the current rule
+  0.990) - an under-coverage we will not trade for power. `auto` takes these per-site fits only when the
+  dates allow fewer than 40 reassignments; `staggered_ri_common_shock` (randomization inference) covers
+  the staggered panels here.
 - `its_segmented_on_daily` forces a model without a random-walk level onto series that have one: it
   stays mis-calibrated on purpose (the auto model for daily data is the structural one).
 

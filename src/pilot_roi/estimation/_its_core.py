@@ -13,8 +13,8 @@ Two counterfactuals:
   go-live and future shocks) and mixed over parameter vectors drawn around the estimates (the variance
   parameters' own uncertainty).
 - `segmented_fit`: segmented regression over the whole series: intercept, trend, a level step and
-  (optionally) a slope change at go-live, Fourier seasonality; Gaussian with AR(1) errors (feasible GLS
-  with a small-sample corrected rho whose uncertainty is integrated out) or Newey-West (HAC) errors,
+  (optionally) a slope change at go-live, Fourier seasonality; Gaussian with AR(1) errors (GLS with
+  rho integrated out over its likelihood: `ar1_regression`) or Newey-West (HAC) errors,
   or Poisson/quasi-Poisson (log link, optional offset) for counts.
 """
 
@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from scipy.stats import t as t_dist
+
+from pilot_roi.estimation.ar1_regression import Ar1Fit, fit_ar1_regression, linear_interval
 
 Frequency = Literal["daily", "weekly", "monthly", "quarterly", "annual", "integer"]
 
@@ -420,18 +423,6 @@ def newey_west_lags(n: int) -> int:
     return max(1, math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0)))
 
 
-def corrected_rho(rho_hat: float, n: int, k: int) -> float:
-    """AR(1) coefficient of regression errors from the residuals' lag-1 autocorrelation `rho_hat`.
-
-    Residuals of a regression with `k` columns on `n` points understate the errors' autocorrelation by
-    about (k + 3 rho) / n (Kendall's (1 + 3 rho) / n for a mean, one more 1/n per smooth regressor);
-    solving rho = rho_hat + (k + 3 rho) / n gives the correction. Floored at 0 and capped at 0.95.
-    """
-    if not math.isfinite(rho_hat) or n <= 3:
-        return 0.0
-    return float(min(0.95, max(0.0, (n * rho_hat + k) / (n - 3))))
-
-
 def trend_supported(n_pre: int, seasonal_periods: tuple[float, ...]) -> bool:
     """Whether a pre-period of `n_pre` steps can separate a linear trend from the modelled seasons.
 
@@ -457,17 +448,16 @@ def segmented_fit(
     hac_lags: int | None = None,
     t: np.ndarray | None = None,
     trend: bool = True,
+    alpha: float = 0.05,
 ) -> SegmentedFit:
     """Segmented regression of `y` (n,) with a step (and slope change) at `go_live`.
 
     `family` "gaussian" or "poisson" (log link; quasi-Poisson dispersion when `cov="model"`, the
     Pearson chi² over residual degrees of freedom as R's quasipoisson). `cov`: "ar1" (Gaussian only,
-    the default there: feasible GLS with AR(1) errors, iterated Cochrane-Orcutt as statsmodels' GLSAR,
-    t intervals on the residual degrees of freedom), "hac" (Newey-West with `hac_lags`, default the
-    automatic rule; the Poisson default) or "model". For "ar1" the estimated autocorrelation is
-    corrected for its small-sample bias (residuals of a k-column regression on n points understate it by
-    about (k + 3 rho) / n) and floored at 0 (negative autocorrelation would narrow the interval of a mean;
-    in short series it is mostly an artefact of the fit), then the model is refitted by GLS at that rho.
+    the default there: GLS with AR(1) errors, rho integrated out over its restricted likelihood on a grid
+    over [0, 0.98] (`ar1_regression`); `att_se` is then the se that makes att +- t(df) se the mixture's
+    own 1 - `alpha` interval, df = n - k), "hac" (Newey-West with `hac_lags`, default the automatic rule;
+    the Poisson default) or "model". `info["ar1_rho"]` is rho's posterior mean, `ar1_rho_raw` its mode.
     `trend=False` drops the pre-period trend (the counterfactual is then level + seasonality; see
     `trend_supported`). `harmonics` overrides the number of sine/
     cosine pairs per seasonal period (default as in `seasonal_terms`). `t` the time values (default
@@ -512,25 +502,14 @@ def segmented_fit(
     df = math.inf
     rho = math.nan
     rho_raw = math.nan
-    extra: list[Any] = []
+    ar1: Ar1Fit | None = None
     if family == "gaussian" and cov == "ar1":
-        # GLSAR needs an unbroken series: fill no gaps (callers refuse gappy pre-periods), drop NaN ends
-        glsar = sm.GLSAR(y[ok], x[ok], rho=1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            glsar.iterative_fit(maxiter=20)
-            rho_raw = float(np.asarray(glsar.rho).ravel()[0])
-            n_ok = int(ok.sum())
-            rho = corrected_rho(rho_raw, n_ok, x.shape[1])
-            res = sm.GLSAR(y[ok], x[ok], rho=rho).fit()
-            # rho is estimated too: average the fit over its sampling distribution (3-point Gauss-Hermite
-            # on rho +- sqrt(3) sd, sd = sqrt((1 - rho^2) / n)); the spread of the estimates adds to
-            # the variance (law of total variance)
-            rho_sd = math.sqrt(max(1.0 - rho**2, 0.0) / max(n_ok, 1))
-            for node in (-math.sqrt(3.0), math.sqrt(3.0)):
-                r_k = min(0.95, max(0.0, rho + node * rho_sd))
-                extra.append(sm.GLSAR(y[ok], x[ok], rho=r_k).fit())
-        df = float(res.df_resid)
+        # rho is integrated out over its likelihood (ar1_regression); the rows of an unbroken series
+        # are taken as consecutive periods (callers refuse gappy pre-periods and NaN ends are dropped)
+        ar1 = fit_ar1_regression(y[ok], x[ok])
+        rho = ar1.rho_mean
+        rho_raw = ar1.rho_mode
+        df = float(ar1.df)
     elif family == "gaussian":
         res = sm.OLS(y[ok], x[ok]).fit(**fit_kw)
         df = float(res.df_resid) if cov == "model" else math.inf
@@ -538,16 +517,11 @@ def segmented_fit(
         off = None if offset is None else np.asarray(offset, float)[ok]
         glm = sm.GLM(y[ok], x[ok], family=sm.families.Poisson(), offset=off)
         res = glm.fit(scale="X2", **fit_kw) if cov == "model" else glm.fit(**fit_kw)
-    beta = np.asarray(res.params, float)
-    vcov = np.asarray(res.cov_params(), float)
-    if family == "gaussian" and cov == "ar1":
-        mix = [(2.0 / 3.0, beta, vcov)] + [
-            (1.0 / 6.0, np.asarray(r.params, float), np.asarray(r.cov_params(), float)) for r in extra
-        ]
-        total = np.zeros_like(vcov)
-        for w, b, v in mix:
-            total += w * (v + np.outer(b - beta, b - beta))
-        vcov = total
+    if ar1 is not None:
+        beta, vcov = ar1.beta_mean, ar1.vcov
+    else:
+        beta = np.asarray(res.params, float)
+        vcov = np.asarray(res.cov_params(), float)
     post_obs = ok & (post > 0)
     off_all = np.zeros(n) if offset is None else np.asarray(offset, float)
     if family == "gaussian":
@@ -564,6 +538,11 @@ def segmented_fit(
         att = float(np.mean(mu - mu_cf))
         grad = (mu[:, None] * x[post_obs] - mu_cf[:, None] * x_cf[post_obs]).mean(axis=0)
     att_se = float(math.sqrt(max(grad @ vcov @ grad, 0.0)))
+    if ar1 is not None:
+        # the mixture over rho has heavier tails than one t: report the se that makes att +- t(df) se
+        # the mixture's own (1 - alpha) interval
+        low, high = linear_interval(ar1, grad, alpha)
+        att_se = 0.5 * (high - low) / float(t_dist.ppf(1 - alpha / 2, df))
     se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
     info: dict[str, object] = {
         "model": "segmented",
@@ -577,7 +556,7 @@ def segmented_fit(
         "seasonality": season_names,
         "slope_change": slope_change,
         "params": {nm: float(b) for nm, b in zip(names, beta[: len(names)], strict=True)},
-        "dispersion": float(getattr(res, "scale", 1.0)),
+        "dispersion": float(ar1.weight @ ar1.noise_var) if ar1 is not None else float(getattr(res, "scale", 1.0)),
     }
     return SegmentedFit(
         att=att,

