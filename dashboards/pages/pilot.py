@@ -30,7 +30,7 @@ from dashboards.security import require
 from pilot_roi import dashboard_queries as q
 from pilot_roi.estimation.diagnostic_words import all_sites_treated, diagnostics_in_words, diagnostics_of, label, num
 from pilot_roi.grading import describe_grade_reason
-from pilot_roi.i18n import format_money, format_number, format_percent, t
+from pilot_roi.i18n import format_money, format_number, format_percent, t, unit_label
 
 dash.register_page(__name__, path_template="/pilots/<pilot_code>", name="pilot", title="pilot-roi", order=1)
 
@@ -282,7 +282,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
         cf = q.counterfactual(cur, run_id, pilot_code, metric_code)
         es = q.event_study(cur, run_id, pilot_code, metric_code)
         rb = q.robustness(cur, run_id, pilot_code, metric_code)
-    unit = str(row.get("unit") or "")
+    unit = unit_label(str(row.get("unit") or ""), lang)
     alert_color = {"demonstrated": "success", "adverse": "danger", "promising": "info"}.get(
         str(row.get("grade")), "secondary"
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.grading import describe_grade_reason
-from pilot_roi.i18n import format_number, t
+from pilot_roi.i18n import format_number, t, unit_label
 
 # How the interval was built is in the method reason, in the reader's language; the estimator's own (English)
 # inference label stays in the warehouse and the XLSX report's diagnostics record.
@@ -120,7 +120,7 @@ def _pretrend(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: str)
 def _other_checks(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: str) -> list[str]:
     lines = []
     mde = num(row.get("mde"))
-    unit = str(row.get("unit") or "")
+    unit = unit_label(str(row.get("unit") or ""), lang)
     if mde is not None:
         lines.append(t("dash.diag.mde", lang, mde=format_number(mde, lang, 2), unit=unit))
     lines.extend(placebo_and_leave_one_out(diagnostics, unit, lang))

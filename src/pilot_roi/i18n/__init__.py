@@ -6,6 +6,7 @@ Messages live in `messages/*.yaml`, one file per part of the product, each key w
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,30 @@ def t(key: str, lang: str, **params: Any) -> str:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+_UNIT_KEY_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+def unit_key(unit: str) -> str | None:
+    """The message key of a registry unit: "1000 m3" → unit.1000_m3, "g/kWh" → unit.g_per_kwh, "%" → unit.percent.
+
+    None for an empty unit or one with letters outside ASCII (already written in Russian or Kazakh).
+    """
+    text = unit.strip().lower().replace("³", "3").replace("%", " percent ").replace("/", " per ")
+    if not text.isascii():
+        return None
+    slug = _UNIT_KEY_JUNK.sub("_", text).strip("_")
+    return f"unit.{slug}" if slug else None
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A registry unit as the reader writes it ("t" → "т" in Russian); the registry text itself when it has no
+    translation, so an unknown unit, or one an engineer already typed in Russian, is shown as entered."""
+    key = unit_key(unit)
+    if key is None or key not in catalog():
+        return unit
+    return t(key, lang)
 
 
 _DECIMAL = {"ru": ",", "kk": ",", "en": "."}

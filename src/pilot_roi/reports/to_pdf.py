@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 
 from pilot_roi.grading import describe_grade_reason
-from pilot_roi.i18n import format_money, format_number, format_percent, t
+from pilot_roi.i18n import format_money, format_number, format_percent, t, unit_label
 from pilot_roi.reports.charts import bar_chart, series_chart
 from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, YearReport
 from pilot_roi.reports.tables import grade_label, method_label
@@ -240,7 +240,8 @@ def _group_html(groups: tuple[GroupRow, ...], name_key: str, lang: str, f: _Fmt)
 
 
 def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
-    html = [f"<h3>{_e(m.metric_name.get(lang))} ({_e(m.metric_code)}, {_e(m.unit)}) — {_grade(m.grade, lang)}</h3>"]
+    unit = unit_label(m.unit, lang)
+    html = [f"<h3>{_e(m.metric_name.get(lang))} ({_e(m.metric_code)}, {_e(unit)}) — {_grade(m.grade, lang)}</h3>"]
     if m.status != "ok" or m.effect is None:
         why = describe_grade_reason(m.reason or m.status, lang)
         html.append(f"<p>{_e(t('report.pilot.no_estimate', lang, reason=why))}</p>")
@@ -262,7 +263,7 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
         [_e(t("report.col.method_reason", lang)), _e(m.method_reason.get(lang) if m.method_reason else "—")],
         [
             _e(t("report.col.effect", lang)),
-            f"{_e(f.num(m.effect))} {_e(m.unit)} ({_e(t('report.ci95', lang))}: {_e(f.num(m.ci_low))} … "
+            f"{_e(f.num(m.effect))} {_e(unit)} ({_e(t('report.ci95', lang))}: {_e(f.num(m.ci_low))} … "
             f"{_e(f.num(m.ci_high))}); {_e(f.pct(m.effect_pct))}",
         ],
         [
@@ -352,7 +353,7 @@ def _pilot_html(p: PilotSection, lang: str, f: _Fmt) -> str:
         f"{_e(s.site_name.get(lang))} ({_e(s.site_code)}, {s.go_live.isoformat()})" for s in p.treated_sites
     )
     controls = _controls_html(p, lang)
-    metrics = ", ".join(f"{_e(m.metric_name.get(lang))} ({_e(m.unit)})" for m in p.metrics) or "—"
+    metrics = ", ".join(f"{_e(m.metric_name.get(lang))} ({_e(unit_label(m.unit, lang))})" for m in p.metrics) or "—"
     html.append(f"<h3>{_e(t('report.pilot.design', lang))}</h3>")
     html.append(
         _table(
