@@ -18,8 +18,8 @@ from dash import dcc, html
 from dashboards.components.ui import empty_state, grade_badge, money_interval
 from dashboards.components.wire import wire
 from pilot_roi.dashboard_queries import GRADES
-from pilot_roi.estimation.diagnostic_words import num
 from pilot_roi.i18n import format_money, format_number, format_percent, t
+from pilot_roi.numbers import finite_or_none
 
 PAGE_SIZE = 25
 """Rows per page."""
@@ -81,15 +81,15 @@ def _row(r: dict[str, Any], lang: str) -> html.Tr:
             html.Td(r["metric_name"]),
             html.Td(grade_badge(r.get("grade"), lang)),
             html.Td(
-                f"{format_percent(num(r.get('effect_pct')), lang)} "
-                f"({format_percent(num(r.get('ci_low_pct')), lang)} … "
-                f"{format_percent(num(r.get('ci_high_pct')), lang)})"
+                f"{format_percent(finite_or_none(r.get('effect_pct')), lang)} "
+                f"({format_percent(finite_or_none(r.get('ci_low_pct')), lang)} … "
+                f"{format_percent(finite_or_none(r.get('ci_high_pct')), lang)})"
             ),
             html.Td(
-                f"{format_money(num(r.get('annual_gain_kzt')), lang)} "
+                f"{format_money(finite_or_none(r.get('annual_gain_kzt')), lang)} "
                 f"({money_interval(r.get('annual_gain_ci_low'), r.get('annual_gain_ci_high'), lang)})"
             ),
-            html.Td(format_percent(100 * v, lang, 0) if (v := num(r.get("roi"))) is not None else "—"),
+            html.Td(format_percent(100 * v, lang, 0) if (v := finite_or_none(r.get("roi"))) is not None else "—"),
         ]
     )
 

@@ -10,9 +10,9 @@ import polars as pl
 from dash import dash_table, dcc, html
 
 from dashboards.components.figures import GRADE_COLORS, GRAPH_CONFIG, grade_label
-from pilot_roi.estimation.diagnostic_words import num
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
+from pilot_roi.numbers import finite_or_none
 
 _TEXT_ON = {"demonstrated": "#fff", "adverse": "#fff", "promising": "#000", "inconclusive": "#000"}
 
@@ -64,7 +64,9 @@ def table_or_empty(frame: pl.DataFrame, columns: list[tuple[str, str]], table_id
 
 def money_interval(low: Any, high: Any, lang: str) -> str:
     """ "95% CI a – b" in money."""
-    return t("dash.ci95", lang, low=format_money(num(low), lang), high=format_money(num(high), lang))
+    return t(
+        "dash.ci95", lang, low=format_money(finite_or_none(low), lang), high=format_money(finite_or_none(high), lang)
+    )
 
 
 def table(
@@ -126,12 +128,12 @@ def verdict(row: dict[str, Any], lang: str) -> str:
     """
     metric = str(row.get("metric_name") or row.get("metric_code") or "")
     grade = str(row.get("grade") or "insufficient_data")
-    effect_pct = num(row.get("effect_pct"))
+    effect_pct = finite_or_none(row.get("effect_pct"))
     if row.get("status") != "ok" or effect_pct is None:
         reason = str(row.get("reason") or row.get("grade_reason") or "insufficient_data")
         return t("dash.verdict.no_number", lang, metric=metric, reason=describe_grade_reason(reason, lang))
-    effect = num(row.get("effect"))
-    low, high = num(row.get("ci_low")), num(row.get("ci_high"))
+    effect = finite_or_none(row.get("effect"))
+    low, high = finite_or_none(row.get("ci_low")), finite_or_none(row.get("ci_high"))
     scale = effect_pct / effect if effect else None
     low_pct = low * scale if scale is not None and low is not None else None
     high_pct = high * scale if scale is not None and high is not None else None
@@ -148,6 +150,6 @@ def verdict(row: dict[str, Any], lang: str) -> str:
         metric=metric,
         pct=format_percent(abs(effect_pct), lang),
         interval=interval,
-        gain=format_money(num(row.get("annual_gain_kzt")), lang),
+        gain=format_money(finite_or_none(row.get("annual_gain_kzt")), lang),
         grade=grade_label(grade, lang),
     )

@@ -28,9 +28,10 @@ from dashboards.components.wire import wire
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
-from pilot_roi.estimation.diagnostic_words import all_sites_treated, diagnostics_in_words, diagnostics_of, label, num
+from pilot_roi.estimation.diagnostic_words import all_sites_treated, diagnostics_in_words, diagnostics_of, label
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t, unit_label
+from pilot_roi.numbers import finite_or_none
 
 dash.register_page(__name__, path_template="/pilots/<pilot_code>", name="pilot", title="pilot-roi", order=1)
 
@@ -118,8 +119,8 @@ def design_card(pilot: dict[str, Any], sites: pl.DataFrame, lang: str, estimates
             t("dash.pilot.controls", lang),
             ", ".join(str(r["site_name"]) for r in controls) or no_controls,
         ),
-        (t("dash.pilot.capex", lang), format_money(num(pilot["capex_kzt"]), lang)),
-        (t("dash.pilot.opex", lang), format_money(num(pilot["opex_kzt_per_year"]), lang)),
+        (t("dash.pilot.capex", lang), format_money(finite_or_none(pilot["capex_kzt"]), lang)),
+        (t("dash.pilot.opex", lang), format_money(finite_or_none(pilot["opex_kzt_per_year"]), lang)),
     ]
     return section_card(
         t("dash.pilot.design", lang),
@@ -153,13 +154,13 @@ def robustness_table(frame: pl.DataFrame, unit: str, lang: str) -> Any:
                             else "",
                         ]
                     ),
-                    html.Td(f"{format_number(num(r.get('effect')), lang, 2)} {unit}"),
+                    html.Td(f"{format_number(finite_or_none(r.get('effect')), lang, 2)} {unit}"),
                     html.Td(
-                        f"{format_number(num(r.get('ci_low')), lang, 2)} … "
-                        f"{format_number(num(r.get('ci_high')), lang, 2)}"
+                        f"{format_number(finite_or_none(r.get('ci_low')), lang, 2)} … "
+                        f"{format_number(finite_or_none(r.get('ci_high')), lang, 2)}"
                     ),
-                    html.Td(format_percent(num(r.get("effect_pct")), lang)),
-                    html.Td(format_number(num(r.get("p_value")), lang, 3)),
+                    html.Td(format_percent(finite_or_none(r.get("effect_pct")), lang)),
+                    html.Td(format_number(finite_or_none(r.get("p_value")), lang, 3)),
                     html.Td(status),
                 ]
             )
@@ -169,20 +170,20 @@ def robustness_table(frame: pl.DataFrame, unit: str, lang: str) -> Any:
 
 def money_cards(row: dict[str, Any], lang: str) -> dbc.Row:
     """Annual gain, NPV, ROI and payback, each with its interval or meaning."""
-    roi = num(row.get("roi"))
-    roi_low, roi_high = num(row.get("roi_ci_low")), num(row.get("roi_ci_high"))
-    payback = num(row.get("payback_months"))
+    roi = finite_or_none(row.get("roi"))
+    roi_low, roi_high = finite_or_none(row.get("roi_ci_low")), finite_or_none(row.get("roi_ci_high"))
+    payback = finite_or_none(row.get("payback_months"))
     items = [
         headline_card(
             "pilot-card-gain",
             t("dash.pilot.annual_gain", lang),
-            format_money(num(row.get("annual_gain_kzt")), lang),
+            format_money(finite_or_none(row.get("annual_gain_kzt")), lang),
             money_interval(row.get("annual_gain_ci_low"), row.get("annual_gain_ci_high"), lang),
         ),
         headline_card(
             "pilot-card-npv",
             t("dash.pilot.npv", lang),
-            format_money(num(row.get("npv_kzt")), lang),
+            format_money(finite_or_none(row.get("npv_kzt")), lang),
             money_interval(row.get("npv_ci_low"), row.get("npv_ci_high"), lang),
         ),
         headline_card(
@@ -200,7 +201,7 @@ def money_cards(row: dict[str, Any], lang: str) -> dbc.Row:
             "pilot-card-payback",
             t("dash.pilot.payback", lang),
             t("dash.months", lang, n=format_number(payback, lang, 0)) if payback is not None else "—",
-            t("dash.pilot.realized", lang, gain=format_money(num(row.get("realized_gain_kzt")), lang)),
+            t("dash.pilot.realized", lang, gain=format_money(finite_or_none(row.get("realized_gain_kzt")), lang)),
         ),
     ]
     return dbc.Row([dbc.Col(c, md=6, xl=3) for c in items], className="g-3 mb-3")

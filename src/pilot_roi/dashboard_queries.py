@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pilot_roi.numbers import finite_or_none
 from pilot_roi.resources import read_sql
 
 GRADES: tuple[str, ...] = ("demonstrated", "promising", "inconclusive", "adverse", "insufficient_data")
@@ -121,13 +122,6 @@ def realized_gain(con: duckdb.DuckDBPyConnection, filters: PortfolioFilters | No
     return frame.with_columns(pl.col("gain_kzt").cast(pl.Float64).cum_sum().alias("cumulative_kzt"))
 
 
-def _finite(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else None
-
-
 def portfolio_headline(frame: pl.DataFrame) -> Headline:
     """The headline numbers of a portfolio frame (pure; see `Headline` for what each number means)."""
     by_grade = dict.fromkeys(GRADES, 0)
@@ -141,17 +135,17 @@ def portfolio_headline(frame: pl.DataFrame) -> Headline:
     for row in frame.iter_rows(named=True) if frame.height else []:
         grade = str(row.get("grade") or "insufficient_data")
         by_grade[grade] = by_grade.get(grade, 0) + 1
-        capex[str(row["pilot_code"])] = _finite(row.get("capex_kzt")) or 0.0
-        opex[str(row["pilot_code"])] = _finite(row.get("opex_kzt_per_year")) or 0.0
-        roi = _finite(row.get("roi"))
+        capex[str(row["pilot_code"])] = finite_or_none(row.get("capex_kzt")) or 0.0
+        opex[str(row["pilot_code"])] = finite_or_none(row.get("opex_kzt_per_year")) or 0.0
+        roi = finite_or_none(row.get("roi"))
         if roi is not None and row.get("status") == "ok":
             rois.append(roi)
-        annual = _finite(row.get("annual_gain_kzt"))
+        annual = finite_or_none(row.get("annual_gain_kzt"))
         if grade == "demonstrated" and annual is not None:
             n_demonstrated += 1
             gain += annual
-            low = _finite(row.get("annual_gain_ci_low"))
-            high = _finite(row.get("annual_gain_ci_high"))
+            low = finite_or_none(row.get("annual_gain_ci_low"))
+            high = finite_or_none(row.get("annual_gain_ci_high"))
             if low is not None and high is not None:
                 variance += ((high - low) / (2 * Z95)) ** 2
             if best is None or annual > best[0]:

@@ -31,6 +31,8 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
+from pilot_roi.numbers import finite_or_none
+
 Grade = Literal["demonstrated", "promising", "inconclusive", "adverse", "insufficient_data"]
 GRADES: tuple[str, ...] = get_args(Grade)
 
@@ -104,26 +106,16 @@ def placebo_time_p(diagnostics: Mapping[str, Any] | None) -> float | None:
     if not diagnostics:
         return None
     for key in _PLACEBO_KEYS:
-        value = _finite(diagnostics.get(key))
+        value = finite_or_none(diagnostics.get(key))
         if value is not None:
             return value
     for key in _PLACEBO_NESTED:
         nested = diagnostics.get(key)
         if isinstance(nested, Mapping):
-            value = _finite(nested.get("p_value", nested.get("p")))
+            value = finite_or_none(nested.get("p_value", nested.get("p")))
             if value is not None:
                 return value
     return None
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def diagnostics_pass(
@@ -134,7 +126,7 @@ def diagnostics_pass(
     """Check the pre-trend test and the placebo in time, where the design has them."""
     failures: list[str] = []
     checked: list[str] = []
-    trend = _finite(pre_trend_p)
+    trend = finite_or_none(pre_trend_p)
     if trend is not None:
         checked.append("pre_trend")
         if trend < min_p:

@@ -9,13 +9,13 @@ dashboard said these things.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_number, t, unit_label
+from pilot_roi.numbers import finite_or_none
 
 # How the interval was built is in the method reason, in the reader's language; the estimator's own (English)
 # inference label stays in the warehouse and the XLSX report's diagnostics record.
@@ -26,17 +26,6 @@ SHOWN_DIAGNOSTICS: tuple[str, ...] = (
     "randomization_p_value",
     "excluded_sites",
 )
-
-
-def num(value: Any) -> float | None:
-    """A finite float, or None."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def label(prefix: str, value: object, lang: str) -> str:
@@ -99,7 +88,7 @@ def diagnostics_in_words(row: Mapping[str, Any], lang: str) -> list[str]:
     if reason:
         lines.append(t("dash.diag.method_reason", lang, reason=reason))
     lines.extend(_pretrend(row, diagnostics, lang))
-    p_value, q_value = num(row.get("p_value")), num(row.get("q_value"))
+    p_value, q_value = finite_or_none(row.get("p_value")), finite_or_none(row.get("q_value"))
     if p_value is not None:
         lines.append(t("dash.diag.pq", lang, p=format_number(p_value, lang, 3), q=format_number(q_value, lang, 3)))
     lines.extend(_other_checks(row, diagnostics, lang))
@@ -109,7 +98,7 @@ def diagnostics_in_words(row: Mapping[str, Any], lang: str) -> list[str]:
 
 
 def _pretrend(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: str) -> list[str]:
-    pre_p = num(row.get("pre_trend_p"))
+    pre_p = finite_or_none(row.get("pre_trend_p"))
     if pre_p is None:
         return []
     key = "dash.diag.pretrend_bad" if pre_p < 0.05 else "dash.diag.pretrend_ok"
@@ -119,7 +108,7 @@ def _pretrend(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: str)
 
 def _other_checks(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: str) -> list[str]:
     lines = []
-    mde = num(row.get("mde"))
+    mde = finite_or_none(row.get("mde"))
     unit = unit_label(str(row.get("unit") or ""), lang)
     if mde is not None:
         lines.append(t("dash.diag.mde", lang, mde=format_number(mde, lang, 2), unit=unit))
@@ -141,20 +130,27 @@ def placebo_and_leave_one_out(diagnostics: Mapping[str, Any], unit: str, lang: s
     """The placebo in time (a fake go-live in the pre-period) and the leave-one-control-out range, in words."""
     lines = []
     placebo = diagnostics.get("placebo_in_time")
-    if isinstance(placebo, Mapping) and placebo.get("status") == "ok" and num(placebo.get("p_value")) is not None:
+    if (
+        isinstance(placebo, Mapping)
+        and placebo.get("status") == "ok"
+        and finite_or_none(placebo.get("p_value")) is not None
+    ):
         lines.append(
             t(
                 "dash.diag.placebo_in_time",
                 lang,
                 date=str(placebo.get("fake_go_live") or "—"),
-                att=format_number(num(placebo.get("att")), lang, 2),
+                att=format_number(finite_or_none(placebo.get("att")), lang, 2),
                 unit=unit,
-                p=format_number(num(placebo.get("p_value")), lang, 3),
+                p=format_number(finite_or_none(placebo.get("p_value")), lang, 3),
             )
         )
     loo = diagnostics.get("leave_one_out")
     if isinstance(loo, Mapping) and loo.get("status") == "ok":
-        low, high = format_number(num(loo.get("att_min")), lang, 2), format_number(num(loo.get("att_max")), lang, 2)
+        low, high = (
+            format_number(finite_or_none(loo.get("att_min")), lang, 2),
+            format_number(finite_or_none(loo.get("att_max")), lang, 2),
+        )
         lines.append(t("dash.diag.loo", lang, low=low, high=high, unit=unit))
     elif isinstance(loo, Mapping) and loo.get("reason") == "no_controls":
         lines.append(t("dash.diag.loo_no_controls", lang))
