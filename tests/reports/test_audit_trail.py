@@ -54,4 +54,6 @@ def test_xlsx_sheet_and_pdf_appendix_list_the_years_audit_events(fresh: Built, t
     html = build_html(report, "en")
     appendix = html[html.index('id="audit"') :]
     assert "reviewer.aigerim" in appendix and "sign_in" in appendix and "report:2024" in appendix
+    assert "format: pdf" in appendix  # details read as key: value, not as the stored JSON
+    assert "{&quot;format&quot;" not in appendix
     assert "after-the-run" not in html

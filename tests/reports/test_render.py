@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from report_fixtures import INJECTION, KAZAKH_LETTERS, UPLOAD_INJECTION
 
-from pilot_roi.i18n import format_money, t
+from pilot_roi.i18n import format_money, format_percent, t
 from pilot_roi.reports import RENDERERS, YearReport, report_from_snapshot
 
 PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"
@@ -177,3 +177,12 @@ def test_json_renderer_is_the_snapshot(report: YearReport, tmp_path: Path):
     out = tmp_path / "report.json"
     RENDERERS["json"](report, "en", out)
     assert report_from_snapshot(out.read_text(encoding="utf-8")) == report
+
+
+def test_xlsx_methodology_writes_the_discount_rate_as_the_pdf_does(report: YearReport, xlsx):
+    # The prose said "при ставке 0.15" while the PDF said "15,0 %"; the reproducibility sheet keeps the number.
+    sheet = xlsx[t("report.section.methodology", "ru")[:31]]
+    prose = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
+    rate = format_percent(100 * report.reproducibility.discount_rate, "ru")
+    assert t("report.method_text.economics", "ru", horizon=report.reproducibility.horizon_years, rate=rate) in prose
+    assert f"{report.reproducibility.discount_rate:g}" not in prose

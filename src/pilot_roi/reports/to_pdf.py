@@ -6,6 +6,7 @@ lays it out. Page numbers in the contents come from CSS `target-counter`.
 
 from __future__ import annotations
 
+import json
 from html import escape
 from pathlib import Path
 
@@ -475,12 +476,26 @@ def _audit_html(report: YearReport, lang: str) -> str:
                 _e(a.username),
                 _e(a.action),
                 _e((a.target or "")[:120]),
-                f'<span class="mono">{_e((a.details or "")[:300])}</span>',
+                f'<span class="mono">{_e(_audit_details(a.details)[:300])}</span>',
             ]
             for a in report.lineage.audit_events
         ],
         set(),
         cls="small",
+    )
+
+
+def _audit_details(details: str | None) -> str:
+    """An event's details as "key: value; key: value" (the log stores a JSON object); other text as it is."""
+    try:
+        parsed = json.loads(details or "")
+    except ValueError:
+        return details or ""
+    if not isinstance(parsed, dict):
+        return details or ""
+    return "; ".join(
+        f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for key, value in parsed.items()
     )
 
 

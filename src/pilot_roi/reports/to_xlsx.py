@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pilot_roi.i18n import t
+from pilot_roi.i18n import format_percent, t
 from pilot_roi.reports.model import YearReport
 from pilot_roi.reports.neutralise import neutralise
 from pilot_roi.reports.tables import Table, all_tables
@@ -72,7 +72,7 @@ def render_xlsx(report: YearReport, lang: str, out: Path) -> None:
                 "report.method_text.economics",
                 lang,
                 horizon=report.reproducibility.horizon_years,
-                rate=f"{report.reproducibility.discount_rate:g}",
+                rate=format_percent(100 * report.reproducibility.discount_rate, lang),  # as the PDF writes it
             ),
             t("report.method_text.limits", lang),
         ]
