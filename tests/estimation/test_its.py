@@ -400,3 +400,16 @@ def test_staggered_or_unequally_observed_sites_are_fitted_one_by_one() -> None:
     r = estimate_its(prepare_panel(gappy, "site", "date", "value", "go_live"), seed=0)
     assert r.diagnostics["pooled_sites"] == []
     assert len(r.diagnostics["units"]) == 3
+
+
+@pytest.mark.slow
+def test_sites_sharing_a_shock_on_one_go_live_date_are_covered_at_the_nominal_rate() -> None:
+    # 6 sites, one go-live date, a shared AR(1) factor as large as their own noise, no controls (what `auto`
+    # runs for such a pilot). Per-site fits with one plugged-in rho covered 89.9% at 2,000 replications; the
+    # mean series with rho integrated out 94.4%. Here 400 panels: coverage >= 0.95 - 3 binomial sd = 0.917.
+    cover = []
+    for s in range(400):
+        df = simulate_monthly_staggered_panel(np.random.default_rng(70_000 + s), stagger=(0,))
+        r = estimate_its(prepare_panel(df, "site", "date", "value", "go_live"), seed=s)
+        cover.append(r.ci_low <= 0.0 <= r.ci_high)
+    assert np.mean(cover) >= 0.917
