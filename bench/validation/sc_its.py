@@ -98,6 +98,14 @@ DESIGNS: list[Design] = [
         "the daily ITS design without a random-walk level (drift, seasons and AR(1) noise only)",
     ),
     Design(
+        "its_structural_daily_3_sites_shared_shock",
+        "its",
+        {"n_treated": 3, "n_pre": 450, "n_post": 90, "common_sigma": 1.0},
+        {},
+        "the daily ITS design with 3 sites going live on one date and an AR(1) factor (rho 0.5) shared by them, "
+        "as large as each site's own noise; auto model = structural on the sites' mean series",
+    ),
+    Design(
         "its_segmented_monthly",
         "monthly",
         {"n_treated": 1, "n_pre": 36, "n_post": 24},
@@ -375,6 +383,11 @@ ITS_NOTES = """ITS inference (what the ITS rows measure):
   four times the time (37 s against 10 s for 2,000 panels).
   At the ramped effect the level step under-states the ATT by 0.30 of 0.975: with autocorrelated errors
   GLS leans on the months around go-live, where the ramp has not finished.
+  Daily sites on one date take the structural model on their mean series
+  (`its_structural_daily_3_sites_shared_shock`, 500 replications): 0.994 / 0.994, mean SE 0.848 against
+  an sd of 0.597, 0.27 s per estimate. The per-site fits before covered 1.000 on the same panels (mean SE
+  0.844, 0.69 s): both over-cover as the single-site daily ITS does without a strong random walk (the mean
+  of 3 sites' walks wanders less than one site's).
 - several treated units going live on different dates: their forecast errors are taken to be as correlated
   as their pre-period residuals (floored at 0), not independent. On `its_staggered_common_shock` the
   independent computation covered about 0.74; the correlated one over-covers (0.993 / 0.993 with rho

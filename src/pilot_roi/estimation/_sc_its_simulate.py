@@ -91,8 +91,11 @@ def simulate_its_panel(
     level_sd: float = 0.05,
     drift_sd: float = 0.005,
     annual: bool = True,
+    common_sigma: float = 0.0,
+    common_rho: float = 0.5,
 ) -> pl.DataFrame:
-    """Treated sites only, each with its own drift, seasonality and noise (see module doc)."""
+    """Treated sites only, each with its own drift, seasonality and noise (see module doc), plus an AR(1)
+    factor shared by all sites (`common_rho`, innovation sd `common_sigma`; none by default)."""
     n_times = n_pre + n_post
     t = np.arange(n_times)
     level = rng.normal(100.0, 5.0, size=(n_treated, 1))
@@ -102,6 +105,8 @@ def simulate_its_panel(
     annual_amp = rng.uniform(2.0, 5.0, size=(n_treated, 1)) if annual else np.zeros((n_treated, 1))
     annual = annual_amp * np.sin(2 * np.pi * t[None, :] / 365.25 + 1.0)
     y = level + drift + walk + weekly + annual + _ar1(rng, (n_treated, n_times), rho, sigma)
+    if common_sigma > 0:
+        y += _ar1(rng, (1, n_times), common_rho, common_sigma)
     y[:, n_pre:] += effect
     return _frame(y, np.ones(n_treated, bool), n_pre)
 
