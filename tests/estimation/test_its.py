@@ -413,3 +413,12 @@ def test_sites_sharing_a_shock_on_one_go_live_date_are_covered_at_the_nominal_ra
         r = estimate_its(prepare_panel(df, "site", "date", "value", "go_live"), seed=s)
         cover.append(r.ci_low <= 0.0 <= r.ci_high)
     assert np.mean(cover) >= 0.917
+
+
+def test_a_failed_mean_series_fit_names_the_sites_it_stood_for() -> None:
+    # 3 sites on one date, 4 months before go-live and 1 after: 5 points cannot fit level, step and trend
+    # with AR(1) errors. The failure is reported for each site, not under the mean series' internal label.
+    df = simulate_monthly_staggered_panel(np.random.default_rng(63), n_treated=3, stagger=(0,), n_pre=4, n_post=1)
+    r = estimate_its(prepare_panel(df, "site", "date", "value", "go_live"), seed=0, min_pre_periods=2)
+    assert r.status == "insufficient_data"
+    assert r.diagnostics["excluded_treated"] == dict.fromkeys(["S000", "S001", "S002"], "method_failed: ValueError")

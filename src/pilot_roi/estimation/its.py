@@ -186,7 +186,8 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
         try:
             units.append(_fit_unit(label, y[first:], g - first, first, grid, model, periods, ex, opts, rng, alpha))
         except (np.linalg.LinAlgError, ValueError) as err:
-            excluded[label] = f"method_failed: {type(err).__name__}"
+            failed = [name for name, _, _ in series] if pooled is not None else [label]
+            excluded.update(dict.fromkeys(failed, f"method_failed: {type(err).__name__}"))
     if not units:
         reasons = list(excluded.values())
         reason = reasons[0] if reasons and all(r == reasons[0] for r in reasons) else "insufficient_pre_periods"
