@@ -457,7 +457,7 @@ def segmented_fit(
     the default there: GLS with AR(1) errors, rho integrated out over its restricted likelihood on a grid
     over [0, 0.98] (`ar1_regression`); `att_se` is then the se that makes att +- t(df) se the mixture's
     own 1 - `alpha` interval, df = n - k), "hac" (Newey-West with `hac_lags`, default the automatic rule;
-    the Poisson default) or "model". `info["ar1_rho"]` is rho's posterior mean, `ar1_rho_raw` its mode.
+    the Poisson default) or "model". `info["ar1_rho"]` is rho's posterior mean, `ar1_rho_mode` its mode.
     `trend=False` drops the pre-period trend (the counterfactual is then level + seasonality; see
     `trend_supported`). `harmonics` overrides the number of sine/
     cosine pairs per seasonal period (default as in `seasonal_terms`). `t` the time values (default
@@ -501,14 +501,14 @@ def segmented_fit(
         fit_kw = {"cov_type": "HAC", "cov_kwds": {"maxlags": lags, "use_correction": True}}
     df = math.inf
     rho = math.nan
-    rho_raw = math.nan
+    rho_mode = math.nan
     ar1: Ar1Fit | None = None
     if family == "gaussian" and cov == "ar1":
         # rho is integrated out over its likelihood (ar1_regression); the rows of an unbroken series
         # are taken as consecutive periods (callers refuse gappy pre-periods and NaN ends are dropped)
         ar1 = fit_ar1_regression(y[ok], x[ok])
         rho = ar1.rho_mean
-        rho_raw = ar1.rho_mode
+        rho_mode = ar1.rho_mode
         df = float(ar1.df)
     elif family == "gaussian":
         res = sm.OLS(y[ok], x[ok]).fit(**fit_kw)
@@ -550,7 +550,7 @@ def segmented_fit(
         "cov": cov,
         "hac_lags": lags if cov == "hac" else None,
         "ar1_rho": rho,
-        "ar1_rho_raw": rho_raw,
+        "ar1_rho_mode": rho_mode,
         "trend": trend,
         "trend_identified": trend_supported(go_live, seasonal_periods) if trend else None,
         "seasonality": season_names,
