@@ -16,10 +16,12 @@ fits the counterfactual model chosen by `model` and averages the gaps over the t
   Newey-West / model errors); `family="poisson"` for counts. Default otherwise.
 
 ATT: mean over every observed post cell of (observed - counterfactual), in outcome units; intervals
-are ATT ± q · se (normal q for the structural model, t for the segmented). Several treated units'
-forecast errors are taken to be as correlated as their pre-period residuals (common shocks: a shared
-shock does not average out over units). `diagnostics["cumulative"]`
-holds the cumulative effect over the post-period (mean over treated units) with its interval.
+are ATT ± q · se (normal q for the structural model, t for the segmented). Several treated units that
+go live on one date and are observed on the same periods are modelled as their mean series (Gaussian
+families; `diagnostics["pooled_sites"]` names them); otherwise each unit is fitted and their forecast
+errors are taken to be as correlated as their pre-period residuals (a shared shock does not average out
+over units). `diagnostics["cumulative"]` holds the cumulative effect over the post-period (mean over
+treated units) with its interval.
 """
 
 from __future__ import annotations
