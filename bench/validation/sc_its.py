@@ -321,40 +321,43 @@ def _markdown(results: list[dict[str, Any]], reps: int, seconds: float, kept: li
 
 ITS_NOTES = """ITS inference (what the ITS rows measure):
 
-- structural: the standard error is the forecast error of the summed post-period counterfactual,
-  computed exactly from the state-space form (a recursion over the forecast steps, no simulated paths)
-  and mixed over 10 parameter vectors drawn from the variance estimates' asymptotic normal distribution.
-  A draw outside the parameter space (a negative variance, a variance below its floor, a non-stationary
-  AR coefficient) is projected back onto it in the metric of the information matrix, which is the
-  asymptotic law of an estimate on the boundary (Andrews 1999); the day-of-week profile is fitted by least
-  squares before the model (the annual cycle stays in the state).
-  History on this design: with the fitted variances taken as known it covered 0.914 / 0.922 (false-positive
-  rate 0.086); with the draws censored coordinate by coordinate at their floors, 0.982 / 0.972 (2,000
-  replications, power 0.226); with the projection, 0.979 / 0.970 (same seeds, power 0.245).
-  It still errs on the safe side, for a reason we measured: about half the fits put the level variance on
-  its floor, and draws around a boundary estimate average well above it (on 100 panels the draws' mean
-  level variance was 0.0064 against a true 0.0025 and a mean estimate of 0.0037), so the mixture widens.
-  Tried and rejected (coverage at effect 0, 200-800 replications): OPG, observed-information and numerical
-  Hessian covariances (0.973-0.975 with the projection); draws in the square-root parameterisation
-  (0.990); importance-reweighting the draws to the exact likelihood with a flat, 1/sigma or 1/sigma^2 prior
-  on the variances (0.990, 0.980, 0.980); Rodriguez & Ruiz's bias-corrected mixture (0.770); the plug-in
-  error without any parameter uncertainty (0.890).
+- structural: the standard error is the forecast error of the summed post-period counterfactual, computed
+  exactly from the state-space form (a recursion over the forecast steps, no simulated paths) and mixed over
+  the level variance's confidence distribution: on a grid of level variances (the other parameters at their
+  estimates) each gets the mass of H(q) = Phi(sign(q - q_hat) sqrt(2 (l_max - l(q)))), the signed root of
+  its likelihood ratio, and the floor's cell takes all the mass below the floor. The interval is the
+  mixture's own central 95% (reported as att +- 1.96 se with the se that matches it). The day-of-week
+  profile is fitted by least squares before the model (the annual cycle stays in the state). Nothing is
+  drawn at random, so the same panel gives the same interval with any seed. Why the likelihood ratio and not
+  normal draws around the estimate: with a wandering level the likelihood often peaks at a zero level
+  variance (an AR(1) noise with a larger coefficient mimics the walk over 450 days) and stays flat up to the
+  truth. On 600 strong-walk null panels (step sd 0.15) 17% of the fits put the level variance at zero; there
+  the interval with the fitted parameters covered 0.535 and the normal draws from the Hessian 0.673 (0.838
+  and 0.870 over all 600; the true parameters 0.952). Offline on those panels (a 21-point grid): the
+  likelihood-ratio distribution 0.898 (its mixture quantiles 0.907); a Bayesian mixture with a flat prior on
+  the level's sd 0.935-0.952, but 0.987- 0.993 on the main design and 1.000 without a walk; a
+  Beran-calibrated plug-in from the draws 0.883. History on `its_structural_daily` (effect 0 / 1): fitted
+  variances taken as known 0.914 / 0.922 (before the level-variance floor); normal draws censored at their
+  floors 0.982 / 0.972; the same draws projected onto the parameter space in the information metric (Andrews
+  1999) 0.979 / 0.970 (power 0.245); now 0.982 / 0.972 (mean SE 0.815 against 0.781 with the draws, power
+  0.215). Tried and rejected with the draws (coverage at effect 0, 200-800 replications): OPG,
+  observed-information and numerical Hessian covariances (0.973-0.975); draws in the square-root
+  parameterisation (0.990); importance-reweighting the draws to the exact likelihood with a flat, 1/sigma or
+  1/sigma^2 prior (0.990, 0.980, 0.980); Rodriguez & Ruiz's bias-corrected mixture (0.770); a Student t on
+  the plug-in error with Satterthwaite degrees of freedom from the draws (strong walk 0.954, main design
+  0.988 with a 73% larger SE, no walk 0.998).
 - how strongly the level wanders decides the daily ITS calibration (`its_structural_daily_no_walk`,
-  `its_structural_daily_strong_walk`, 500 replications): without a random walk the interval over-covers
-  (0.996 / 1.000); with a walk three times the default's (step sd 0.15 against noise sd 1) it under-covers,
-  0.874 / 0.912, with a false-positive rate of 0.126. With the true parameters the same forecasts cover
-  0.952 (2,000 replications), so the computation is right and the gap is the variance parameters'
-  estimation: the level variance is unbiased there (mean 0.0213 against 0.0225) but so noisy (sd 0.0173)
-  that plug-in intervals built from it are short on average, and the normal draws around it do not make up
-  for that (plug-in 0.833, with draws 0.874). At the grade level the placebo in time catches most of it:
-  of 300 strong-walk null panels 1.0% were graded `demonstrated` and 7.7% `adverse` (the adverse grade
-  ignores diagnostics by design). A Student t on the plug-in error with Satterthwaite degrees of freedom
-  from the draws' spread of the forecast variance fixes the strong walk (0.950) but widens the others
-  further (main design 0.983, no walk 0.997; 300 replications each). Re-measured after the draws were
-  projected (500 replications each): strong walk 0.954, main design 0.988 with the mean SE 73% larger
-  (1.36 against 0.79; power falls with it), no walk 0.998; not adopted. A variance-parameter bootstrap would
-  address both ends but costs a refit per draw (~0.1 s each), which the 2 s re-estimate goal does not
-  allow for several sites.
+  `its_structural_daily_strong_walk`): with a walk three times the default's (step sd 0.15 against noise sd
+  1) the interval covers 0.914 / 0.914 (1,000 replications; false-positive rate 0.086; with the normal draws
+  0.874 / 0.912 and 0.126 at 500). What is left is the level variance's estimation: it is noisy there (sd
+  0.016 around a mean of 0.019 against a true 0.0225), and intervals built from an estimate that low are
+  short even when the likelihood-ratio distribution widens them. Without a random walk it over-covers, 0.994
+  / 1.000 (500 replications): the data cannot tell a small walk from none, and the floor keeps at least 0.01
+  of the outcome's sd as the level's step. At the grade level the placebo in time catches most strong-walk
+  false positives (with the normal draws, of 300 null panels 1.0% were graded `demonstrated` and 7.7%
+  `adverse`, which ignores diagnostics by design). A variance-parameter bootstrap or the profile likelihood
+  (the other parameters re-fitted at each level variance: 0.908 against 0.898 offline) costs a fit per point
+  (~0.07 s), which the 2 s re-estimate goal does not allow for several sites.
 - segmented (AR(1) errors, `estimation/ar1_regression.py`): rho is integrated out instead of plugged in.
   On a grid of rho over [0, 0.98] (step 0.01) each exact Prais-Winsten GLS fit is weighted by the restricted
   likelihood times a Jeffreys prior (1 - rho^2)^(-1/2); given rho the effect is Student t on n - k degrees
@@ -376,18 +379,17 @@ ITS_NOTES = """ITS inference (what the ITS rows measure):
   Default effect shape: a level step (slope_change=False); the pre-period linear trend stays.
 - several treated units going live on one date and observed on the same periods: the model is fitted to
   their mean series (`its_common_date_common_shock`, `its_common_date_persistent_shock`), whose noise
-  carries the shocks they share. Coverage 0.944 / 0.949 and, with the shared factor's AR coefficient at
-  0.8, 0.912 / 0.911 (per-site fits with the plug-in rho and the residual correlation: 0.899 / 0.898 and
-  0.824 / 0.819). Fitting each site and correlating their errors by their pre-period residuals, with rho
-  integrated out, gave 0.946 / 0.949 and 0.916 / 0.913 on the same panels: the same within noise, in about
-  four times the time (37 s against 10 s for 2,000 panels).
-  At the ramped effect the level step under-states the ATT by 0.30 of 0.975: with autocorrelated errors
-  GLS leans on the months around go-live, where the ramp has not finished.
-  Daily sites on one date take the structural model on their mean series
-  (`its_structural_daily_3_sites_shared_shock`, 500 replications): 0.994 / 0.994, mean SE 0.848 against
-  an sd of 0.597, 0.27 s per estimate. The per-site fits before covered 1.000 on the same panels (mean SE
-  0.844, 0.69 s): both over-cover as the single-site daily ITS does without a strong random walk (the mean
-  of 3 sites' walks wanders less than one site's).
+  carries the shocks they share. Coverage 0.944 / 0.949 and, with the shared factor's AR coefficient at 0.8,
+  0.912 / 0.911 (per-site fits with the plug-in rho and the residual correlation: 0.899 / 0.898 and 0.824 /
+  0.819). Fitting each site and correlating their errors by their pre-period residuals, with rho integrated
+  out, gave 0.946 / 0.949 and 0.916 / 0.913 on the same panels: the same within noise, in about four times
+  the time (37 s against 10 s for 2,000 panels). At the ramped effect the level step under-states the ATT by
+  0.30 of 0.975: with autocorrelated errors GLS leans on the months around go-live, where the ramp has not
+  finished. Daily sites on one date take the structural model on their mean series
+  (`its_structural_daily_3_sites_shared_shock`, 500 replications): 0.996 / 0.994, mean SE 0.881 against an
+  sd of 0.597 (0.994 / 0.994 and 0.848 with the normal parameter draws). The per-site fits before covered
+  1.000 on the same panels (mean SE 0.844, 0.69 s against 0.27 s): all over-cover as the single-site daily
+  ITS does without a strong random walk (the mean of 3 sites' walks wanders less than one site's).
 - several treated units going live on different dates: their forecast errors are taken to be as correlated
   as their pre-period residuals (floored at 0), not independent. On `its_staggered_common_shock` the
   independent computation covered about 0.74; the correlated one over-covers (0.993 / 0.993 with rho

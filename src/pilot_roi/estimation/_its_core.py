@@ -10,8 +10,8 @@ Two counterfactuals:
   a month, the day of the week, fitted by least squares beforehand) fitted on the
   pre-period and forecast over the post-period. The mean post gap's standard error is the forecast
   error of the summed counterfactual, computed exactly from the state-space form (state uncertainty at
-  go-live and future shocks) and mixed over parameter vectors drawn around the estimates (the variance
-  parameters' own uncertainty).
+  go-live and future shocks) and mixed over the level variance's confidence distribution (its own
+  uncertainty, which decides how far a forecast can wander).
 - `segmented_fit`: segmented regression over the whole series: intercept, trend, a level step and
   (optionally) a slope change at go-live, Fourier seasonality; Gaussian with AR(1) errors (GLS with
   rho integrated out over its likelihood: `ar1_regression`) or Newey-West (HAC) errors,
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 from scipy.stats import t as t_dist
 
 from pilot_roi.estimation.ar1_regression import Ar1Fit, fit_ar1_regression, linear_interval
@@ -33,7 +34,12 @@ from pilot_roi.estimation.ar1_regression import Ar1Fit, fit_ar1_regression, line
 Frequency = Literal["daily", "weekly", "monthly", "quarterly", "annual", "integer"]
 
 _EPOCH_YEAR = 1970
-MIN_OBS_PARAM_DRAWS = 60
+LEVEL_VARIANCE = "sigma2.level"
+_NODE_RATIO = 1.35  # between neighbouring level variances where the likelihood is evaluated
+_SUPPORT = 36.0  # twice the log-likelihood drop beyond which a level variance carries no mass (6 sd)
+_FINE_POINTS = 96  # level variances over the support, geometrically spaced, for the mixture
+_MOMENT_NODES = 12  # level variances where the forecast sums' moments are computed
+_NEGLIGIBLE_MASS = 1e-6
 SHORT_CYCLE = 31.0  # seasonal cycles shorter than this many grid steps are fitted outside the state model
 
 
@@ -142,19 +148,19 @@ def structural_fit(
     trend: str = "lldtrend",
     ar: bool = True,
     level_sd_floor: float = 0.01,
-    n_param_draws: int = 10,
-    rng: np.random.Generator,
+    parameter_uncertainty: bool = True,
+    alpha: float = 0.05,
 ) -> UnitForecast:
     """Fit `UnobservedComponents` on y[:go_live] and forecast the rest, with the summed forecast's error.
 
     `y` float64 (n,) with NaN for missing periods; `exog` (n, k) extra regressors (e.g. control
     series), complete. `trend` is a statsmodels level specification ("llevel", "lldtrend", "lltrend",
-    "dtrend", ...). With `n_param_draws` > 1 the error carries the variance parameters' uncertainty too:
-    `n_param_draws` parameter vectors are drawn from the estimates' asymptotic normal distribution
-    (projected onto the variances' floors and a stationary AR coefficient), each forecasts from its own filtered
-    state, and `cum_sd` is the spread of that mixture (what simulated paths from the draws would show,
-    without their Monte Carlo noise). With 0 or 1, or fewer than `MIN_OBS_PARAM_DRAWS` observed
-    pre-periods, the fitted parameters are taken as known.
+    "dtrend", ...). With `parameter_uncertainty` the error carries the level variance's own uncertainty:
+    the forecasts along a grid of level variances are mixed with the weights of its confidence
+    distribution (`level_variance_mixture`), and `cum_sd` is the sd that gives, as estimate +- z sd, the
+    mixture's own central 1 - `alpha` interval around the fitted model's forecast (a mixture of normals has
+    heavier tails than one normal of its variance). Without it, or for a model without a random-walk level,
+    the fitted parameters are taken as known.
     """
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.statespace.structural import UnobservedComponents
@@ -187,15 +193,15 @@ def structural_fit(
     floored = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res_free = model.fit(disp=False, maxiter=200)
+        res_free = model.fit(disp=False, maxiter=200, cov_type="none")
         fitted = np.asarray(res_free.params, float).copy()
         # A random-walk level with a small variance is hard to tell from none: the likelihood often
         # puts it at zero, and the forecast then ignores drift it cannot rule out. Like CausalImpact's
         # prior on the level's sd (0.01 of the outcome's sd), keep at least that much level variance.
         floor = (level_sd_floor * float(np.nanstd(y[:go_live]))) ** 2
         names = list(model.param_names)
-        if "sigma2.level" in names and float(fitted[names.index("sigma2.level")]) < floor:
-            fitted[names.index("sigma2.level")] = floor
+        if LEVEL_VARIANCE in names and float(fitted[names.index(LEVEL_VARIANCE)]) < floor:
+            fitted[names.index(LEVEL_VARIANCE)] = floor
             floored = True
         res = model.filter(fitted, cov_type="none")
     for w in caught:
@@ -205,18 +211,18 @@ def structural_fit(
     fc = res.get_forecast(steps, exog=x_post)
     fc_mean = np.asarray(fc.predicted_mean, float)
     fc_se = np.asarray(fc.se_mean, float)
-    floors = {"sigma2.level": floor} if floored else {}
-    cap = float(np.nanvar(y[:go_live]))
-    # the normal approximation to the variance estimates needs a long pre-period: with a few dozen points
-    # the likelihood is too flat for the Hessian to bound them (short series default to segmented fits)
-    use_draws = n_param_draws > 1 and int(np.isfinite(y[:go_live]).sum()) >= MIN_OBS_PARAM_DRAWS
-    draws = _parameter_draws(res, res_free, n_param_draws, rng, floors, cap) if use_draws else None
-    thetas = np.asarray(res.params, float)[None, :] if draws is None else draws
-    extended = model.clone(np.concatenate([y_model[:go_live], np.full(steps, np.nan)]), exog=x)
-    weights = np.isfinite(y[go_live:]).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cum_sd = _cumulative_forecast_sd(model, extended, thetas, go_live, weights)
+        estimates = np.asarray(res_free.params, float)
+        mixture = (
+            level_variance_mixture(model, estimates, float(res_free.llf), floor, float(np.nanvar(y[:go_live])))
+            if parameter_uncertainty and LEVEL_VARIANCE in names
+            else None
+        )
+        extended = model.clone(np.concatenate([y_model[:go_live], np.full(steps, np.nan)]), exog=x)
+        weights = np.isfinite(y[go_live:]).astype(float)
+        centre = np.asarray(res.params, float)
+        cum_sd = _cumulative_forecast_sd(model, extended, centre, estimates, mixture, go_live, weights, alpha)
     pre_pred = np.asarray(res.fittedvalues, float) + short_fit[:go_live]
     fc_mean = fc_mean + short_fit[go_live:]
     pre_se = np.sqrt(np.asarray(res.filter_results.forecasts_error_cov[0, 0, :], float))
@@ -234,15 +240,68 @@ def structural_fit(
         "params": params,
         "converged": converged,
         "level_variance_floored": floored,
-        "parameter_uncertainty": draws is not None,
+        "parameter_uncertainty": mixture is not None,
         "aic": float(res.aic),
     }
+    if mixture is not None:
+        levels, mass = mixture
+        info["level_variance_mean"] = float(mass @ levels)
+        info["level_variance_at_floor_share"] = float(mass[0]) if levels[0] <= floor else 0.0
     return UnitForecast(
         counterfactual=np.concatenate([pre_pred, fc_mean]),
         cf_se=np.concatenate([pre_se, fc_se]),
         cum_sd=cum_sd,
         info=info,
     )
+
+
+def level_variance_mixture(
+    model: Any, estimates: np.ndarray, loglike_max: float, floor: float, scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Level variances (m,) ascending and their weights (m,): the level variance's confidence distribution.
+
+    `estimates` are the unrestricted maximum-likelihood parameters (log-likelihood `loglike_max`); the
+    other parameters stay at their estimates. The level variance q gets the confidence distribution of
+    the signed root of its likelihood ratio, H(q) = Phi(sign(q - q_hat) sqrt(2 (l_max - l(q)))), which
+    is exact on the boundary: an estimate at zero puts H(0) = 1/2, as the estimator's law does when the
+    true variance is zero. The weights are H's mass over the cells of a geometric grid that starts at
+    `floor` (or at 1e-8 `scale`, the series' variance, without a floor); the floor's cell holds all the
+    mass below it, since the model never goes below the floor. The likelihood is evaluated on nodes
+    `_NODE_RATIO` apart and interpolated (monotone cubic in log q) onto `_FINE_POINTS` level variances
+    over its support.
+
+    Why not normal draws around the estimate: with a wandering level the likelihood often peaks at q = 0
+    (an AR(1) noise with a larger coefficient mimics the walk over a year or so) and is flat up to the
+    true q; the Hessian at zero then cannot reach the truth, and those fits under-covered badly.
+    """
+    from scipy.interpolate import PchipInterpolator
+
+    at = list(model.param_names).index(LEVEL_VARIANCE)
+    q_hat = max(float(estimates[at]), 0.0)
+    low = floor if floor > 0 else 1e-8 * scale
+    if not low > 0 or not math.isfinite(low):
+        raise ValueError("the level variance's grid needs a positive floor or scale")
+    top = max(1e4 * low, 100.0 * q_hat)
+    nodes = np.geomspace(low, top, max(2, math.ceil(math.log(top / low) / math.log(_NODE_RATIO)) + 1))
+    if q_hat > low:  # the interpolation must pass through the maximum itself
+        nodes = np.unique(np.append(nodes, q_hat))
+    thetas = np.repeat(np.asarray(estimates, float)[None, :], nodes.shape[0], axis=0)
+    thetas[:, at] = nodes
+    loglike = np.asarray([model.loglike(theta) for theta in thetas], float)
+    loglike = np.where(np.isfinite(loglike), loglike, float(np.nanmin(loglike[np.isfinite(loglike)])) - 1e3)
+    inside = np.flatnonzero(2.0 * (max(loglike_max, float(loglike.max())) - loglike) < _SUPPORT)
+    first, last = max(int(inside[0]) - 1, 0), min(int(inside[-1]) + 1, nodes.shape[0] - 1)
+    grid = np.geomspace(nodes[first], nodes[last], _FINE_POINTS)
+    fine = PchipInterpolator(np.log(nodes), loglike)(np.log(grid))
+    best = int(np.argmax(fine))
+    if fine[best] > loglike_max:  # the optimizer stopped short of the maximum along q
+        q_hat, loglike_max = float(grid[best]), float(fine[best])
+    root = np.sign(grid - q_hat) * np.sqrt(np.maximum(2.0 * (loglike_max - fine), 0.0))
+    cdf = np.maximum.accumulate(ndtr(root))
+    edges = np.concatenate([[0.0], 0.5 * (cdf[:-1] + cdf[1:]), [1.0]])
+    mass = np.diff(edges)
+    keep = mass > _NEGLIGIBLE_MASS
+    return grid[keep], mass[keep] / mass[keep].sum()
 
 
 def _short_cycle_fit(y_pre: np.ndarray, short: np.ndarray, x_pre: np.ndarray | None) -> np.ndarray:
@@ -267,17 +326,57 @@ _MATRIX = {"design", "obs_cov", "transition", "selection", "state_cov"}  # the r
 
 
 def _cumulative_forecast_sd(
-    model: Any, extended: Any, thetas: np.ndarray, go_live: int, weights: np.ndarray
+    model: Any,
+    extended: Any,
+    centre: np.ndarray,
+    estimates: np.ndarray,
+    mixture: tuple[np.ndarray, np.ndarray] | None,
+    go_live: int,
+    weights: np.ndarray,
+    alpha: float,
 ) -> np.ndarray:
-    """Sd (n_post,) of the weighted cumulative forecast sum over the mixture of parameter vectors `thetas`.
+    """Normal-equivalent sd (n_post,) of the weighted cumulative forecast sum's error.
 
     `model` is fitted on the pre-period; `extended` is the same model over the whole grid (NaN after
-    go-live) whose system matrices carry the post-period regressors. Each vector filters the pre-period
-    for its state at go-live; the mixture's variance is the mean within-vector variance plus the
-    variance of the vectors' mean sums.
+    go-live) whose system matrices carry the post-period regressors. `centre` is the fitted parameter
+    vector, whose forecast is the estimate; `mixture` the level variances and weights over which the error
+    is taken (the other parameters at `estimates`; None: the centre's own error). The error of the
+    centre's sum under the mixture is a mixture of normals, and the sd returned is its central 1 - `alpha`
+    half-width over the normal quantile. The sums' means and variances are computed on at most
+    `_MOMENT_NODES` level variances and interpolated linearly in q between them (the forecast variance is
+    close to affine in q).
+    """
+    if mixture is None:
+        return np.sqrt(_sum_moments(model, extended, centre[None, :], go_live, weights)[1][0])
+    levels, mass = mixture
+    nodes = np.unique(np.geomspace(levels[0], levels[-1], min(_MOMENT_NODES, levels.shape[0])))
+    vectors = np.repeat(np.asarray(estimates, float)[None, :], nodes.shape[0] + 1, axis=0)
+    vectors[0] = centre
+    vectors[1:, list(model.param_names).index(LEVEL_VARIANCE)] = nodes
+    cum_means, cumvar = _sum_moments(model, extended, vectors, go_live, weights)
+    shift = _interpolate_rows(nodes, cum_means[1:] - cum_means[0], levels)
+    sd = np.sqrt(np.maximum(_interpolate_rows(nodes, cumvar[1:], levels), 0.0))
+    return mixture_half_width(shift, sd, mass, alpha) / float(ndtri(1.0 - alpha / 2.0))
+
+
+def _interpolate_rows(nodes: np.ndarray, rows: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Rows (len(at), h) linearly interpolated in the node values from `rows` (len(nodes), h)."""
+    if nodes.shape[0] == 1:
+        return np.repeat(rows, at.shape[0], axis=0)
+    right = np.clip(np.searchsorted(nodes, at), 1, nodes.shape[0] - 1)
+    share = np.clip((at - nodes[right - 1]) / (nodes[right] - nodes[right - 1]), 0.0, 1.0)[:, None]
+    return (1.0 - share) * rows[right - 1] + share * rows[right]
+
+
+def _sum_moments(
+    model: Any, extended: Any, vectors: np.ndarray, go_live: int, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Means and variances (D, h) of the weighted cumulative forecast sums for D parameter vectors.
+
+    Each vector filters the pre-period for its state at go-live, then `cumulative_forecast_moments`.
     """
     starts, covs, systems = [], [], []
-    for theta in thetas:
+    for theta in vectors:
         filtered = model.filter(theta, return_ssm=True)
         starts.append(np.asarray(filtered.predicted_state[:, go_live], float))
         covs.append(np.asarray(filtered.predicted_state_cov[:, :, go_live], float))
@@ -290,8 +389,24 @@ def _cumulative_forecast_sd(
         systems.append(system)
     stacked = {name: np.stack([s[name] for s in systems]) for name in _SYSTEM}
     means, cumvar = cumulative_forecast_moments(stacked, np.stack(starts), np.stack(covs), weights)
-    cum_means = np.cumsum(means * weights[None, :], axis=1)
-    return np.sqrt(cumvar.mean(axis=0) + cum_means.var(axis=0))
+    return np.cumsum(means * weights[None, :], axis=1), cumvar
+
+
+def mixture_half_width(shift: np.ndarray, sd: np.ndarray, mix: np.ndarray, alpha: float) -> np.ndarray:
+    """Half-widths c (h,) with P(|e| <= c) = 1 - alpha for e ~ sum_i mix_i N(shift_i, sd_i^2), per column.
+
+    `shift` and `sd` are (m, h): m components, h columns solved at once (bisection, to 1e-10 of the scale).
+    """
+    sd = np.maximum(sd, 1e-300)
+    low = np.zeros(shift.shape[1])
+    high = np.max(np.abs(shift) + 10.0 * sd, axis=0)
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        inside = mix @ (ndtr((mid - shift) / sd) - ndtr((-mid - shift) / sd))
+        short = inside < 1.0 - alpha
+        low = np.where(short, mid, low)
+        high = np.where(short, high, mid)
+    return 0.5 * (low + high)
 
 
 def cumulative_forecast_moments(
@@ -330,66 +445,6 @@ def cumulative_forecast_moments(
         cov = transition @ cov @ np.swapaxes(transition, 1, 2) + shocks
         state = np.einsum("dkl,dl->dk", transition, state) + at("state_intercept", h)
     return means, cumvar
-
-
-def _parameter_draws(
-    res: Any, res_free: Any, n_draws: int, rng: np.random.Generator, floors: dict[str, float], cap: float
-) -> np.ndarray | None:
-    """`n_draws` parameter vectors (n_draws, k) around `res`'s estimates, or None when no usable covariance.
-
-    The covariance is the one of the unrestricted fit `res_free` (a floored variance has none of its own).
-    Variances live in [floor, cap] (floor 0, or `floors[name]`; cap the pre-period variance of the series,
-    or the estimate if larger: no component's one-step variance can plausibly exceed it) and AR
-    coefficients in [-0.98, 0.98]; a normal draw outside that box is projected back onto it in the
-    metric of the estimates' information (`project_to_box`).
-    """
-    model = res_free.model
-    names = list(model.param_names)
-    center = np.asarray(res.params, dtype=np.float64)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cov = np.asarray(res_free.cov_params(), dtype=np.float64)
-    except (np.linalg.LinAlgError, ValueError):
-        return None
-    if cov.shape != (len(names), len(names)) or not np.all(np.isfinite(cov)):
-        return None
-    low = np.full(len(names), -np.inf)
-    high = np.full(len(names), np.inf)
-    for j, name in enumerate(names):
-        if name.startswith("sigma2"):
-            low[j], high[j] = floors.get(name, 0.0), max(cap, float(center[j]))
-        elif name.startswith("ar."):
-            low[j], high[j] = -0.98, 0.98
-    return project_to_box(center, cov, rng.standard_normal((n_draws, len(names))), low, high)
-
-
-def project_to_box(
-    center: np.ndarray, cov: np.ndarray, normal: np.ndarray, low: np.ndarray, high: np.ndarray
-) -> np.ndarray:
-    """Draws (n, k) of N(center, cov) from standard normals `normal` (n, k), each projected onto [low, high].
-
-    The projection is the nearest point in the metric of the information cov^-1, not coordinate by
-    coordinate: it is the asymptotic law of a maximum-likelihood estimate whose parameter lies on the
-    boundary of its space (Andrews 1999, Econometrica 67(6)). Clipping each coordinate alone keeps the
-    excursion of every parameter correlated with the clipped one (a negative irregular variance pairs with
-    a large AR variance), which widens the mixture for nothing. Draws inside the box are left as drawn.
-    """
-    from scipy.optimize import lsq_linear
-
-    cov = 0.5 * (cov + cov.T)
-    vals, vecs = np.linalg.eigh(cov)
-    vals = np.clip(vals, 1e-12 * max(float(vals.max()), 1e-300), None)
-    draws = center + normal @ (vecs * np.sqrt(vals)).T
-    whiten = (vecs / np.sqrt(vals)).T  # |whiten (x - z)|^2 = (x - z)' cov^-1 (x - z)
-    lower = np.minimum(low, center)
-    upper = np.maximum(high, center)
-    tied = np.isfinite(lower) & (upper <= lower)  # lsq_linear needs lower < upper
-    upper[tied] = lower[tied] + 1e-12 * (1.0 + np.abs(lower[tied]))
-    for i, z in enumerate(draws):
-        if np.any(z < lower) or np.any(z > upper):
-            draws[i] = np.clip(lsq_linear(whiten, whiten @ z, bounds=(lower, upper), method="bvls").x, lower, upper)
-    return draws
 
 
 @dataclass(frozen=True, slots=True)

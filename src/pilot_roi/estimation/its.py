@@ -7,8 +7,8 @@ fits the counterfactual model chosen by `model` and averages the gaps over the t
 - `model="structural"`: statsmodels `UnobservedComponents` (local level + deterministic slope, AR(1),
   weekly and annual Fourier seasonality when the pre-period covers a cycle, optional control series as
   regressors) fitted on the pre-period and forecast; the ATT's standard error is the forecast error
-  of the summed counterfactual, exact for the state-space model and mixed over parameter vectors drawn
-  around the estimates (`param_draws`: the variance parameters' own uncertainty).
+  of the summed counterfactual, exact for the state-space model and mixed over the level variance's
+  confidence distribution (`parameter_uncertainty`: that variance's own uncertainty).
   Default for daily and weekly data.
 - `model="segmented"`: segmented regression (linear trend, a level step at go-live and optionally a
   slope change, Fourier seasonality) with AR(1) errors by GLS, rho integrated out over its likelihood
@@ -45,7 +45,6 @@ METHOD = "its"
 _MODELS = ("auto", "structural", "segmented")
 _FAMILIES = ("gaussian", "poisson")
 _TRENDS = ("lldtrend", "llevel", "lltrend", "dtrend", "rwdrift", "ntrend")
-_MAX_PARAM_DRAWS = 200
 _MIN_PRE = {"daily": 28, "weekly": 16, "monthly": 12, "quarterly": 8, "annual": 6, "integer": 8}
 
 
@@ -61,8 +60,8 @@ class ItsOptions:
     (segmented); use_controls [False]: the
     mean of never-treated units as a regressor; seasonal_periods [None = from the frequency];
     min_pre_periods [None = 28 daily, 16 weekly, 12 monthly, 8 quarterly, 6 annual, 8 otherwise];
-    max_missing_share [0.3] of the pre-period; param_draws [10]: parameter vectors drawn from the variance
-    parameters' estimated distribution, whose forecasts are mixed (0: parameters taken as known) (structural);
+    max_missing_share [0.3] of the pre-period; parameter_uncertainty [True]: forecasts mixed over the
+    level variance's likelihood-ratio confidence distribution (False: parameters taken as known) (structural);
     control_group [ignored: accepted for a uniform API].
     """
 
@@ -78,7 +77,7 @@ class ItsOptions:
     seasonal_periods: tuple[float, ...] | None = None
     min_pre_periods: int | None = None
     max_missing_share: float = 0.3
-    param_draws: int = 10
+    parameter_uncertainty: bool = True
     control_group: str = "never_treated"
 
 
@@ -96,8 +95,8 @@ def parse_options(options: dict[str, Any]) -> ItsOptions:
     check_choice("model", opts.model, _MODELS)
     check_choice("family", opts.family, _FAMILIES)
     check_choice("trend", opts.trend, _TRENDS)
-    if not 0 <= opts.param_draws <= _MAX_PARAM_DRAWS:
-        raise ValueError(f"param_draws must lie between 0 and {_MAX_PARAM_DRAWS}")
+    if not isinstance(opts.parameter_uncertainty, bool):
+        raise ValueError(f"parameter_uncertainty={opts.parameter_uncertainty!r} must be True or False")
     return opts
 
 
@@ -126,10 +125,11 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
     """ITS estimate of the effect on each treated unit of `panel`, averaged over the treated units.
 
     Options (see `ItsOptions`): model, trend, ar, family, slope_change, use_controls,
-    seasonal_periods, min_pre_periods, max_missing_share, param_draws, control_group. Returns an
+    seasonal_periods, min_pre_periods, max_missing_share, parameter_uncertainty, control_group. Returns an
     `EffectResult` with `method="its"`, the ATT in outcome units with a normal interval, the
     counterfactual frame (mean over treated units), pointwise effects in `event_study` and the cumulative
     effect in `diagnostics["cumulative"]`; degenerate designs return `status="insufficient_data"`.
+    `seed` is accepted for a uniform API: nothing here is drawn at random.
     """
     opts = parse_options(options)
     if not 0 < alpha < 1:
@@ -163,7 +163,6 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
             return insufficient(METHOD, "controls_have_gaps")
         exog = ctrl[:, None]
 
-    rng = np.random.default_rng(seed)
     excluded: dict[str, str] = {}
     series: list[tuple[str, np.ndarray, int]] = []  # label, series on the grid, go-live grid index
     for i in np.flatnonzero(in_window):
@@ -186,7 +185,7 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
         first = int(np.flatnonzero(np.isfinite(y))[0])
         ex = exog[first:] if exog is not None else None
         try:
-            units.append(_fit_unit(label, y[first:], g - first, first, grid, model, periods, ex, opts, rng, alpha))
+            units.append(_fit_unit(label, y[first:], g - first, first, grid, model, periods, ex, opts, alpha))
         except (np.linalg.LinAlgError, ValueError) as err:
             failed = [name for name, _, _ in series] if pooled is not None else [label]
             excluded.update(dict.fromkeys(failed, f"method_failed: {type(err).__name__}"))
@@ -228,7 +227,6 @@ def _fit_unit(
     periods: tuple[float, ...],
     exog: np.ndarray | None,
     opts: ItsOptions,
-    rng: np.random.Generator,
     alpha: float,
 ) -> _UnitResult:
     full = np.full(grid.n_grid, np.nan)
@@ -248,8 +246,8 @@ def _fit_unit(
             trend=opts.trend,
             ar=opts.ar,
             level_sd_floor=opts.level_sd_floor,
-            n_param_draws=opts.param_draws,
-            rng=rng,
+            parameter_uncertainty=opts.parameter_uncertainty,
+            alpha=alpha,
         )
         return _UnitResult(
             label=label,
@@ -385,9 +383,10 @@ def _assemble(
     n_sites = len(pooled_sites) if pooled_sites else len(units)
     scope = f"on the mean series of the {n_sites} treated units (one go-live date); " if pooled_sites else ""
     if model == "structural":
+        uncertainty = " mixed over the level variance's confidence distribution" if opts.parameter_uncertainty else ""
         inference = (
             f"structural time-series forecast (UnobservedComponents) {scope}with the se from the summed forecast's "
-            f"error over {opts.param_draws} parameter draws per unit; {level}% normal interval"
+            f"error{uncertainty}; {level}% normal interval"
         )
     else:
         cov = units[0].info.get("cov")
