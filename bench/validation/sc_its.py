@@ -354,10 +354,11 @@ ITS_NOTES = """ITS inference (what the ITS rows measure):
   short even when the likelihood-ratio distribution widens them. Without a random walk it over-covers, 0.994
   / 1.000 (500 replications): the data cannot tell a small walk from none, and the floor keeps at least 0.01
   of the outcome's sd as the level's step. At the grade level the placebo in time catches most strong-walk
-  false positives (with the normal draws, of 300 null panels 1.0% were graded `demonstrated` and 7.7%
-  `adverse`, which ignores diagnostics by design). A variance-parameter bootstrap or the profile likelihood
-  (the other parameters re-fitted at each level variance: 0.908 against 0.898 offline) costs a fit per point
-  (~0.07 s), which the 2 s re-estimate goal does not allow for several sites.
+  false positives: of 300 null panels through `estimate_effect` (`bench/validation/its_grades.py`, seeds
+  50,000-50,299) 0.3% were graded `demonstrated` and 3.3% `adverse`, which ignores diagnostics by design
+  (0.7% and 5.3% with the normal draws, same seeds). A variance-parameter bootstrap or the profile
+  likelihood (the other parameters re-fitted at each level variance: 0.908 against 0.898 offline) costs a
+  fit per point (~0.07 s), which the 2 s re-estimate goal does not allow for several sites.
 - segmented (AR(1) errors, `estimation/ar1_regression.py`): rho is integrated out instead of plugged in.
   On a grid of rho over [0, 0.98] (step 0.01) each exact Prais-Winsten GLS fit is weighted by the restricted
   likelihood times a Jeffreys prior (1 - rho^2)^(-1/2); given rho the effect is Student t on n - k degrees
