@@ -250,6 +250,11 @@ def test_structural_intervals_carry_parameter_uncertainty() -> None:
     assert mixed.diagnostics["units"]["S000"]["parameter_uncertainty"] is True
     assert known.diagnostics["units"]["S000"]["parameter_uncertainty"] is False
     assert mixed.se > known.se
+    assert "confidence distribution" in mixed.inference and "confidence distribution" not in known.inference
+    # a deterministic trend has no level variance to mix over: the label must not claim it did
+    fixed_level = estimate_its(panel, trend="dtrend")
+    assert fixed_level.diagnostics["units"]["S000"]["parameter_uncertainty"] is False
+    assert "confidence distribution" not in fixed_level.inference
     with pytest.raises(ValueError, match="parameter_uncertainty"):
         estimate_its(panel, parameter_uncertainty="no")
     with pytest.raises(ValueError, match="unknown its option"):

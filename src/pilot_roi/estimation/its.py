@@ -383,7 +383,9 @@ def _assemble(
     n_sites = len(pooled_sites) if pooled_sites else len(units)
     scope = f"on the mean series of the {n_sites} treated units (one go-live date); " if pooled_sites else ""
     if model == "structural":
-        uncertainty = " mixed over the level variance's confidence distribution" if opts.parameter_uncertainty else ""
+        # what the fits did, not what was asked: a trend without a random-walk level has no such variance
+        mixed = all(u.info.get("parameter_uncertainty") for u in units)
+        uncertainty = " mixed over the level variance's confidence distribution" if mixed else ""
         inference = (
             f"structural time-series forecast (UnobservedComponents) {scope}with the se from the summed forecast's "
             f"error{uncertainty}; {level}% normal interval"
