@@ -206,6 +206,54 @@ def _segmented_design(y: np.ndarray, go_live: int) -> tuple[np.ndarray, np.ndarr
     return y, x
 
 
+def _ramped(df: pl.DataFrame, n_pre: int, effect: float) -> pl.DataFrame:
+    """`df` (one monthly series) with an effect at half its size in the go-live month and whole after it."""
+    k = np.arange(df.height)
+    share = np.where(k < n_pre, 0.0, np.where(k == n_pre, 0.5, 1.0))
+    return df.with_columns(pl.col("value") + pl.Series(effect * share))
+
+
+def test_the_go_live_month_with_its_own_effect_removes_the_ramp_up_bias() -> None:
+    # Failure mode: with AR(1) errors GLS learns the level step mostly from the jump at go-live, so a
+    # go-live month only half treated (go-live mid-month, or a ramp-up) pulls the whole estimate down.
+    # 120 series of 36 + 24 months, rho 0.6, an effect of 2 reaching full size in the second month
+    # (true ATT 2 - 1/24). Default (the go-live month has its own effect): mean error within 3 Monte
+    # Carlo se of 0; one step from go-live on (onset_periods=0): biased down by more than 3 se.
+    truth = 2.0 - 1.0 / 24
+    own, step = [], []
+    for s in range(120):
+        df = _ramped(simulate_monthly_panel(np.random.default_rng(60_000 + s), rho=0.6), 36, 2.0)
+        panel = prepare_panel(df, "site", "date", "value", "go_live")
+        own.append(estimate_its(panel).att - truth)
+        step.append(estimate_its(panel, onset_periods=0).att - truth)
+    own_err, step_err = np.asarray(own), np.asarray(step)
+    mc_se = own_err.std(ddof=1) / math.sqrt(own_err.size)
+    assert abs(own_err.mean()) <= 3 * mc_se
+    assert step_err.mean() < -3 * step_err.std(ddof=1) / math.sqrt(step_err.size)
+    assert step_err.mean() < own_err.mean() - 0.1
+
+
+def test_onset_periods_are_reported_validated_and_kept_to_what_the_post_period_allows() -> None:
+    df = simulate_monthly_panel(np.random.default_rng(7), n_pre=24, n_post=12)
+    panel = prepare_panel(df, "site", "date", "value", "go_live")
+    res = estimate_its(panel)
+    assert res.diagnostics["units"]["S000"]["onset_periods"] == 1
+    assert "the first 1 post period(s) with an effect of their own" in res.inference
+    plain = estimate_its(panel, onset_periods=0)
+    assert plain.diagnostics["units"]["S000"]["onset_periods"] == 0 and "of their own" not in plain.inference
+    assert estimate_its(panel, onset_periods=3).diagnostics["units"]["S000"]["onset_periods"] == 3
+    for bad in (-1, 1.5, True, 13, "1"):
+        with pytest.raises(ValueError, match="onset_periods"):
+            estimate_its(panel, onset_periods=bad)
+    # the step must keep two observed post periods: with three, at most one of the two asked for is its own
+    observed = np.ones(30, dtype=bool)
+    assert core._onset_columns(observed[:27], 24, 2).shape == (27, 1)
+    # a missing go-live month needs no effect of its own; the next observed one of the first two gets it
+    observed[24] = False
+    cols = core._onset_columns(observed, 24, 2)
+    assert cols.shape == (30, 1) and cols[25, 0] == 1.0 and cols.sum() == 1.0
+
+
 def test_short_noisy_monthly_series_are_not_over_confident() -> None:
     # Failure mode: 18 pre + 14 post months, noise large against trend and season, mild autocorrelation
     # (0.15). Residuals of a 6-column fit on 32 points show rho about -0.15 on average; taking that at

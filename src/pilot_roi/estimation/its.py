@@ -11,9 +11,10 @@ fits the counterfactual model chosen by `model` and averages the gaps over the t
   confidence distribution (`parameter_uncertainty`: that variance's own uncertainty).
   Default for daily and weekly data.
 - `model="segmented"`: segmented regression (linear trend, a level step at go-live and optionally a
-  slope change, Fourier seasonality) with AR(1) errors by GLS, rho integrated out over its likelihood
-  (`ar1_regression`), and t intervals on the residual degrees of freedom (or
-  Newey-West / model errors); `family="poisson"` for counts. Default otherwise.
+  slope change, Fourier seasonality; the go-live period has an effect of its own, `onset_periods`) with
+  AR(1) errors by GLS, rho integrated out over its likelihood (`ar1_regression`), and t intervals on the
+  residual degrees of freedom (or Newey-West / model errors); `family="poisson"` for counts. Default
+  otherwise.
 
 ATT: mean over every observed post cell of (observed - counterfactual), in outcome units; intervals
 are ATT ± q · se (normal q for the structural model, t for the segmented). Several treated units that
@@ -45,6 +46,7 @@ METHOD = "its"
 _MODELS = ("auto", "structural", "segmented")
 _FAMILIES = ("gaussian", "poisson")
 _TRENDS = ("lldtrend", "llevel", "lltrend", "dtrend", "rwdrift", "ntrend")
+_MAX_ONSET = 12  # a year of monthly periods: beyond that the step is not a level shift any more
 _MIN_PRE = {"daily": 28, "weekly": 16, "monthly": 12, "quarterly": 8, "annual": 6, "integer": 8}
 
 
@@ -56,8 +58,9 @@ class ItsOptions:
     structural); level_sd_floor [0.01]: least sd of the random-walk level, as a share of the pre-period
     sd (structural); family ["gaussian"], slope_change [False: a level shift; True adds a change of
     slope at go-live, for effects that keep growing], linear_trend [True: the pre-period trend continues;
-    False: level and seasonality only] and cov [None: "ar1" for gaussian, "hac" for poisson]
-    (segmented); use_controls [False]: the
+    False: level and seasonality only], onset_periods [1: the go-live period gets an effect of its own, so a
+    partly treated go-live month or a ramp-up does not pull the step down; 0: one step from go-live on]
+    and cov [None: "ar1" for gaussian, "hac" for poisson] (segmented); use_controls [False]: the
     mean of never-treated units as a regressor; seasonal_periods [None = from the frequency];
     min_pre_periods [None = 28 daily, 16 weekly, 12 monthly, 8 quarterly, 6 annual, 8 otherwise];
     max_missing_share [0.3] of the pre-period; parameter_uncertainty [True]: forecasts mixed over the
@@ -72,6 +75,7 @@ class ItsOptions:
     family: str = "gaussian"
     slope_change: bool = False
     linear_trend: bool = True
+    onset_periods: int = 1
     cov: str | None = None
     use_controls: bool = False
     seasonal_periods: tuple[float, ...] | None = None
@@ -97,6 +101,12 @@ def parse_options(options: dict[str, Any]) -> ItsOptions:
     check_choice("trend", opts.trend, _TRENDS)
     if not isinstance(opts.parameter_uncertainty, bool):
         raise ValueError(f"parameter_uncertainty={opts.parameter_uncertainty!r} must be True or False")
+    if (
+        isinstance(opts.onset_periods, bool)
+        or not isinstance(opts.onset_periods, int)
+        or not 0 <= opts.onset_periods <= _MAX_ONSET
+    ):
+        raise ValueError(f"onset_periods={opts.onset_periods!r} must be a whole number from 0 to {_MAX_ONSET}")
     return opts
 
 
@@ -269,6 +279,7 @@ def _fit_unit(
         exog=exog,
         cov=opts.cov,
         trend=opts.linear_trend,
+        onset_periods=opts.onset_periods,
         alpha=alpha,
     )
     n_post_obs = int(post_obs.sum())
@@ -398,8 +409,10 @@ def _assemble(
             "model": "model errors",
         }
         kind = "normal" if math.isinf(df) else f"t ({df:g} df)"
+        onset = max(int(u.info.get("onset_periods", 0)) for u in units)  # type: ignore[call-overload]
+        own = f", the first {onset} post period(s) with an effect of their own" if onset else ""
         inference = (
-            f"segmented regression ({opts.family}) {scope}with {errors.get(str(cov), str(cov))}; "
+            f"segmented regression ({opts.family}) {scope}with {errors.get(str(cov), str(cov))}{own}; "
             f"{level}% {kind} interval"
         )
     diagnostics: dict[str, Any] = {
