@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pilot_roi.estimation import limit_blas_threads
@@ -90,6 +90,8 @@ METHODS: dict[str, MethodFn] = {
     "synthetic_control": _external("synthetic_control", "synthetic_control", "estimate_synthetic_control"),
     "its": _external("its", "its", "estimate_its"),
 }
+# Methods whose `method_options` are `EstimationOptions` overrides (the external ones check their own).
+_TAKES_ESTIMATION_OPTIONS = ("did", "staggered_did")
 
 
 def run_method(
@@ -190,6 +192,35 @@ def _safe(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return {"status": "error", "reason": "diagnostic_failed", "error": f"{type(exc).__name__}: {exc}"}
 
 
+def _checked_method_options(
+    method_options: Mapping[str, Mapping[str, Any]] | None, opts: EstimationOptions
+) -> dict[str, dict[str, Any]]:
+    """`method_options` as a dict of dicts, with every method name known and the overrides of the methods
+    that take `EstimationOptions` checked like the options themselves (a typo is refused, not ignored)."""
+    if method_options is None:
+        return {}
+    if not isinstance(method_options, Mapping):
+        raise ValueError(
+            "method_options must map a method name to a dict of its options, e.g. "
+            f"{{'its': {{'model': 'segmented'}}}}; got {type(method_options).__name__}"
+        )
+    known = tuple(f.name for f in dataclasses.fields(EstimationOptions))
+    out: dict[str, dict[str, Any]] = {}
+    for name, extra in method_options.items():
+        check_choice("method_options key", name, tuple(METHODS))
+        if not isinstance(extra, Mapping):
+            raise ValueError(f"method_options[{name!r}] must be a dict of options; got {type(extra).__name__}")
+        if name in _TAKES_ESTIMATION_OPTIONS:
+            unknown = sorted(set(extra) - set(known))
+            if unknown:
+                raise ValueError(
+                    f"unknown {name} option(s) {', '.join(map(str, unknown))}; allowed: {', '.join(known)}"
+                )
+            opts.with_(**extra).checked()
+        out[name] = dict(extra)
+    return out
+
+
 def estimate_effect(
     panel: Any,
     unit: str,
@@ -222,9 +253,11 @@ def estimate_effect(
     treated sites over the post-period in the outcome's units; `att_pct` is relative to the treated
     sites' counterfactual mean over the post-period. A design that cannot support an estimate returns
     `status="insufficient_data"` with a reason code, never a number. Raises `InvalidInput` for
-    unusable input (missing columns, duplicate rows) and ValueError/TypeError for unknown options.
+    unusable input (missing columns, duplicate rows; `InvalidPanel`, also a ValueError), ValueError for
+    an option value or `method_options` that is not allowed, and TypeError for an unknown option name.
     """
     check_choice("method", method, METHOD_CHOICES)
     opts = EstimationOptions.build(control_group=control_group, seed=seed, alpha=alpha, **options)
+    method_options = _checked_method_options(method_options, opts)
     prepared = prepare_panel(panel, unit, time, outcome, first_treated, never_treated_value=never_treated_value)
     return estimate_panel(prepared, method, opts, method_options)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, get_args
+
+import numpy as np
 
 Method = Literal["did", "staggered_did", "synthetic_control", "its"]
 MethodChoice = Literal["auto", "did", "staggered_did", "synthetic_control", "its"]
@@ -82,18 +86,43 @@ class EstimationOptions:
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        opts = cls(**kwargs)
-        check_choice("control_group", opts.control_group, CONTROL_GROUPS)
-        check_choice("inference", opts.inference, INFERENCES)
-        check_choice("base_period", opts.base_period, BASE_PERIODS)
-        if not 0.0 < float(opts.alpha) < 0.5:
-            raise ValueError(f"alpha={opts.alpha!r} must be between 0 and 0.5")
-        if int(opts.n_boot) < 99:
-            raise ValueError(f"n_boot={opts.n_boot!r} must be at least 99")
-        if not 0.0 <= float(opts.max_gap_share) < 1.0:
-            raise ValueError(f"max_gap_share={opts.max_gap_share!r} must be in [0, 1)")
-        return opts
+        return cls(**kwargs).checked()
+
+    def checked(self) -> EstimationOptions:
+        """These options with each value checked (a ValueError names the option and what is allowed) and
+        numbers normalised to plain Python ints, floats and bools (numpy scalars are accepted)."""
+        check_choice("control_group", self.control_group, CONTROL_GROUPS)
+        check_choice("inference", self.inference, INFERENCES)
+        check_choice("base_period", self.base_period, BASE_PERIODS)
+        changes: dict[str, Any] = {
+            "alpha": _real("alpha", self.alpha, "a number between 0 and 0.5 (exclusive)", lambda x: 0.0 < x < 0.5),
+            "max_gap_share": _real("max_gap_share", self.max_gap_share, "a number in [0, 1)", lambda x: 0.0 <= x < 1.0),
+            "seed": _whole("seed", self.seed, 0),
+            "few_treated": _whole("few_treated", self.few_treated, 0),
+            "n_boot": _whole("n_boot", self.n_boot, 99),
+        }
+        for name in ("min_pre_periods", "min_post_periods", "event_bin"):
+            value = getattr(self, name)
+            changes[name] = None if value is None else _whole(name, value, 1, "or None (the default)")
+        for name in ("diagnostics", "robustness", "detail"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name}={value!r} is not allowed; give True or False")
+            changes[name] = bool(value)
+        return replace(self, **changes)
 
     def with_(self, **changes: Any) -> EstimationOptions:
         """A copy with some options changed."""
         return replace(self, **changes)
+
+
+def _real(name: str, value: object, allowed: str, ok: Callable[[float], bool]) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not ok(float(value)):
+        raise ValueError(f"{name}={value!r} is not allowed; give {allowed}")
+    return float(value)
+
+
+def _whole(name: str, value: object, low: int, more: str = "") -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or int(value) < low:
+        raise ValueError(f"{name}={value!r} is not allowed; give a whole number of at least {low} {more}".rstrip())
+    return int(value)

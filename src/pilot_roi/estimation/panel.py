@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import polars as pl
@@ -220,18 +220,93 @@ def from_arrays(
     )
 
 
-def _to_polars(df: Any) -> pl.DataFrame:
-    if isinstance(df, pl.DataFrame):
-        return df
+class InvalidPanel(InvalidInput, ValueError):
+    """A panel `prepare_panel` cannot accept: every problem found, with message keys (an `InvalidInput`),
+    and a ValueError, which is what the estimation API promises analysts for bad input."""
+
+
+# Text dates that read one way only: ISO (optionally with a time of day, which is dropped like a datetime's),
+# year-first with slashes, and day-first with dots (ru/kk). "01/02/2024" is refused: day- or month-first?
+_DATE_PATTERNS = (
+    (r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$", "%Y-%m-%d"),
+    (r"^(\d{4}/\d{1,2}/\d{1,2})$", "%Y/%m/%d"),
+    (r"^(\d{1,2}\.\d{1,2}\.\d{4})$", "%d.%m.%Y"),
+)
+
+
+def _to_polars(df: Any, columns: tuple[str, ...]) -> pl.DataFrame:
+    """The `columns` of `df` (polars, lazy polars or pandas) as a polars frame; the rest is never read, so
+    a column the panel does not use cannot break the conversion."""
+    wanted = list(dict.fromkeys(columns))
     if isinstance(df, pl.LazyFrame):
-        return df.collect()
+        _check_present(wanted, df.collect_schema().names())
+        return df.select(wanted).collect()
+    if isinstance(df, pl.DataFrame):
+        _check_present(wanted, list(df.columns))
+        return df.select(wanted)
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is a dependency
         pd = None
     if pd is not None and isinstance(df, pd.DataFrame):
-        return pl.from_pandas(df.reset_index(drop=True))
-    raise InvalidInput([Problem("estimation.not_a_frame", params={"kind": type(df).__name__})])
+        return _from_pandas(df, wanted, columns)
+    raise InvalidPanel([Problem("estimation.not_a_frame", params={"kind": type(df).__name__})])
+
+
+def _check_present(wanted: list[str], names: list[str]) -> None:
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        listed = ", ".join(names)
+        raise InvalidPanel(
+            [Problem("estimation.missing_column", params={"column": c, "columns": listed}) for c in missing]
+        )
+
+
+def _from_pandas(df: Any, wanted: list[str], roles: tuple[str, ...]) -> pl.DataFrame:
+    """Column by column, so that a pandas column polars cannot read is named (with its role) in the error.
+
+    Column labels are matched as given or as text (a frame with integer labels 0, 1, ... works with "0").
+    Period columns (e.g. Period[M]) become the first day of each period. Object columns that mix types are
+    refused, except unit labels, which are compared as text when that keeps distinct labels distinct."""
+    import pandas as pd
+
+    unit, outcome = roles[0], roles[2]
+    labels = list(df.columns)
+    series: list[pl.Series] = []
+    for name in wanted:
+        hits = [i for i, lab in enumerate(labels) if lab == name or str(lab) == str(name)]
+        if not hits:
+            _check_present(wanted, [str(lab) for lab in labels])
+        if len(hits) > 1:
+            raise ValueError(
+                f"column {name!r} appears {len(hits)} times in the pandas frame; give columns unique names"
+            )
+        col = df.iloc[:, hits[0]].reset_index(drop=True)
+        if isinstance(col.dtype, pd.PeriodDtype):
+            col = col.dt.start_time
+        try:
+            converted = cast(pl.Series, pl.from_pandas(col))
+        except Exception as exc:  # pyarrow refuses an object column of mixed types (ArrowInvalid, ArrowTypeError)
+            kinds = sorted({type(v).__name__ for v in col.dropna()})
+            dtype = f"{col.dtype} ({', '.join(kinds)})"
+            if name == unit and col.dtype == object:
+                text = col.map(lambda v: None if v is None or v is pd.NaT or v != v else str(v))
+                if text.nunique() != col.nunique():
+                    raise ValueError(
+                        f"column {unit!r} mixes unit label types ({', '.join(kinds)}) and two labels read the same "
+                        "as text (e.g. 1 and '1'); give every unit one label of one type"
+                    ) from exc
+                converted = pl.Series(text.tolist(), dtype=pl.String)
+            elif name == outcome:
+                raise InvalidPanel(
+                    [Problem("estimation.outcome_not_numeric", where=str(name), params={"dtype": dtype})]
+                ) from exc
+            else:
+                raise InvalidPanel(
+                    [Problem("estimation.bad_time_type", where=str(name), params={"dtype": dtype, "kind": "date/int"})]
+                ) from exc
+        series.append(converted.alias(str(name)))
+    return pl.DataFrame(series)
 
 
 def _time_kind(dtype: pl.DataType) -> TimeKind | None:
@@ -242,8 +317,15 @@ def _time_kind(dtype: pl.DataType) -> TimeKind | None:
     return None
 
 
+def _parse_dates(series: pl.Series) -> pl.Series:
+    """Text dates in one of `_DATE_PATTERNS` (null where none matches)."""
+    text = series.str.strip_chars()
+    candidates = [text.str.extract(pattern).str.to_date(fmt, strict=False) for pattern, fmt in _DATE_PATTERNS]
+    return pl.select(pl.coalesce(candidates)).to_series().alias(series.name)
+
+
 def _as_time(series: pl.Series, kind: TimeKind, column: str) -> pl.Series:
-    """`series` cast to the panel's time kind (Date or Int64); values that cannot be read raise InvalidInput."""
+    """`series` cast to the panel's time kind (Date or Int64); values that cannot be read raise InvalidPanel."""
     dtype = series.dtype
     if kind == "date":
         if dtype == pl.Date:
@@ -251,11 +333,11 @@ def _as_time(series: pl.Series, kind: TimeKind, column: str) -> pl.Series:
         if isinstance(dtype, pl.Datetime):
             return series.dt.date()
         if dtype == pl.String:
-            parsed = series.str.to_date(strict=False)
+            parsed = _parse_dates(series)
             bad = series.is_not_null() & parsed.is_null()
             if bad.any():
                 first = series.filter(bad)[0]
-                raise InvalidInput([Problem("estimation.bad_date", where=column, params={"value": str(first)})])
+                raise InvalidPanel([Problem("estimation.bad_date", where=column, params={"value": str(first)})])
             return parsed
     else:
         if dtype.is_integer():
@@ -263,13 +345,61 @@ def _as_time(series: pl.Series, kind: TimeKind, column: str) -> pl.Series:
         if dtype.is_float():
             finite = series.filter(series.is_not_null() & series.is_finite())
             if (finite != finite.round(0)).any():
-                raise InvalidInput([Problem("estimation.time_not_integer", where=column)])
+                raise InvalidPanel([Problem("estimation.time_not_integer", where=column)])
             return series.fill_nan(None).cast(pl.Int64, strict=False)
         if dtype == pl.Null:
             return series.cast(pl.Int64)
     if dtype == pl.Null:
         return series.cast(pl.Date)
-    raise InvalidInput([Problem("estimation.bad_time_type", where=column, params={"dtype": str(dtype), "kind": kind})])
+    raise InvalidPanel([Problem("estimation.bad_time_type", where=column, params={"dtype": str(dtype), "kind": kind})])
+
+
+def _go_live(series: pl.Series, kind: TimeKind, column: str, never: object) -> pl.Series:
+    """The go-live column in the panel's time kind, null for never-treated units (null, NaN, ±inf or `never`).
+
+    `never` is compared with the column as it is for a number or a text; a date is compared with the dates
+    read from the column. A `never` of another kind than the column can match nothing: refused (ValueError),
+    since ignoring it would turn the never-treated units into units treated on the sentinel date."""
+    dtype = series.dtype
+    if never is not None and dtype != pl.Null:
+        number = isinstance(never, (int, float, np.integer, np.floating)) and not isinstance(never, (bool, np.bool_))
+        if (dtype.is_numeric() and number) or (dtype == pl.String and isinstance(never, str)):
+            series = _null_where(series, series == never)
+        elif isinstance(never, dt.date) and kind == "date" and (dtype == pl.String or _time_kind(dtype) == "date"):
+            day = never.date() if isinstance(never, dt.datetime) else never
+            dates = _as_time(series, kind, column)
+            return _null_where(dates, dates == day)
+        else:
+            raise ValueError(
+                f"never_treated_value={never!r} ({type(never).__name__}) cannot mark never-treated units in column "
+                f"{column!r} of type {dtype}: give a number for a numeric column, a date for a date column, "
+                "or the exact text for a text column"
+            )
+    if series.dtype.is_float():
+        series = _null_where(series, ~series.is_finite())
+    return _as_time(series, kind, column)
+
+
+def _refuse_zero_go_live(times: pl.Series, go_live: pl.Series, units: pl.Series, column: str) -> None:
+    """A go-live of 0 before an integer panel's first period is R `did`'s / Stata `csdid`'s never-treated code.
+
+    Read as a date it would make those units live before the panel starts: excluded as always treated, so the
+    controls silently disappear and the estimate changes. Refused (ValueError) unless `never_treated_value`
+    says what 0 means."""
+    first = times.min()
+    zero = go_live == 0
+    if not zero.any() or not isinstance(first, int) or first <= 0:
+        return
+    n = units.filter(zero).n_unique()
+    raise ValueError(
+        f"{column!r} is 0 for {n} unit(s), before the first period ({first}); 0 is the never-treated code of "
+        "R's did and Stata's csdid: pass never_treated_value=0 if that is meant, or leave those units out if "
+        "they went live before the panel starts (they cannot be estimated)"
+    )
+
+
+def _null_where(series: pl.Series, mask: pl.Series) -> pl.Series:
+    return pl.select(pl.when(mask).then(None).otherwise(series).alias(series.name)).to_series()
 
 
 def prepare_panel(
@@ -284,34 +414,34 @@ def prepare_panel(
     """Validate a long panel (polars or pandas) and convert it to a `PanelData`.
 
     - `unit`: any hashable label column (no nulls).
-    - `time`: a date/datetime or an integer column (no nulls); datetimes are taken as dates.
-      Strings are parsed as ISO dates.
-    - `outcome`: numeric; rows with a null/NaN/inf outcome are not used and are counted in
-      `n_missing_outcome` (they are gaps, reported by the data-sufficiency checks).
+    - `time`: a date/datetime or an integer column (no nulls); datetimes are taken as dates (a time-zone
+      aware one as the date in its own zone), pandas periods as their first day. Text is read as dates in
+      an unambiguous form only: ISO "2025-01-31" (a time of day after it is dropped), "2025/01/31" or
+      "31.01.2025"; "01/02/2025" is refused (day or month first?).
+    - `outcome`: numeric (a boolean is read as 0/1); rows with a null/NaN/inf outcome are not used and are
+      counted in `n_missing_outcome` (they are gaps, reported by the data-sufficiency checks).
     - `first_treated`: the go-live (same kind as `time`), null for never-treated units; must be constant
       within a unit. NaN and ±inf also mean never treated, as does `never_treated_value` (e.g. 0 in R's
-      `did` convention). A go-live between observed periods maps to the first period at or after it.
+      `did` convention; a number, a date or a text, of the column's kind). A go-live between observed
+      periods maps to the first period at or after it.
 
-    Raises `InvalidInput` (with every problem found) on a missing column, wrong types, null units or
-    times, duplicate (unit, time) rows, or a go-live that varies within a unit. Nothing is dropped silently.
+    Raises `InvalidPanel` (an `InvalidInput` with every problem found, and a ValueError) on a missing
+    column, wrong types, null units or times, duplicate (unit, time) rows, or a go-live that varies within
+    a unit; ValueError on a `never_treated_value` of another kind than the column. Nothing is dropped silently.
     """
-    frame = _to_polars(df)
-    missing = [c for c in (unit, time, outcome, first_treated) if c not in frame.columns]
-    if missing:
-        raise InvalidInput(
-            [
-                Problem("estimation.missing_column", params={"column": c, "columns": ", ".join(frame.columns)})
-                for c in missing
-            ]
-        )
-    problems: list[Problem] = []
+    roles = {"unit": unit, "time": time, "outcome": outcome, "first_treated": first_treated}
+    for role, name in roles.items():
+        if not isinstance(name, (str, int)) or isinstance(name, bool):  # int: a pandas column label
+            raise ValueError(f"{role}={name!r} must be the name of a column of the panel (text)")
+    frame = _to_polars(df, (unit, time, outcome, first_treated))
+    unit, time, outcome, first_treated = str(unit), str(time), str(outcome), str(first_treated)
     kind = _time_kind(frame.schema[time])
     if kind is None and frame.schema[time] == pl.String:
         kind = "date"
     if kind is None and frame.schema[time].is_float():
         kind = "int"
     if kind is None:
-        raise InvalidInput(
+        raise InvalidPanel(
             [
                 Problem(
                     "estimation.bad_time_type",
@@ -320,22 +450,15 @@ def prepare_panel(
                 )
             ]
         )
-    if not frame.schema[outcome].is_numeric() and frame.schema[outcome] != pl.Null:
-        problems.append(
-            Problem("estimation.outcome_not_numeric", where=outcome, params={"dtype": str(frame.schema[outcome])})
-        )
-    if problems:
-        raise InvalidInput(problems)
+    y_dtype = frame.schema[outcome]
+    if not (y_dtype.is_numeric() or y_dtype in (pl.Boolean, pl.Null)):  # a yes/no outcome is a 0/1 share
+        raise InvalidPanel([Problem("estimation.outcome_not_numeric", where=outcome, params={"dtype": str(y_dtype)})])
 
+    problems: list[Problem] = []
     t_series = _as_time(frame[time], kind, time)
-    ft_raw = frame[first_treated]
-    if never_treated_value is not None:
-        ft_raw = pl.select(
-            pl.when(ft_raw == never_treated_value).then(None).otherwise(ft_raw).alias(first_treated)
-        ).to_series()
-    if ft_raw.dtype.is_float():
-        ft_raw = pl.select(pl.when(ft_raw.is_finite()).then(ft_raw).otherwise(None).alias(first_treated)).to_series()
-    ft_series = _as_time(ft_raw, kind, first_treated)
+    ft_series = _go_live(frame[first_treated], kind, first_treated, never_treated_value)
+    if kind == "int" and never_treated_value is None:
+        _refuse_zero_go_live(t_series, ft_series, frame[unit], first_treated)
     y_series = frame[outcome].cast(pl.Float64)
 
     work = pl.DataFrame(
@@ -385,13 +508,13 @@ def prepare_panel(
             )
         )
     if problems:
-        raise InvalidInput(problems)
+        raise InvalidPanel(problems)
 
     finite = work["_y"].is_not_null() & work["_y"].is_finite()
     n_missing = int(work.height - finite.sum())
     used = work.filter(finite)
     if used.height == 0:
-        raise InvalidInput([Problem("estimation.no_rows", where=outcome)])
+        raise InvalidPanel([Problem("estimation.no_rows", where=outcome)])
 
     unit_labels = work["_unit"].unique().sort()
     time_labels = used["_time"].unique().sort()
