@@ -11,6 +11,7 @@ import importlib
 import json
 import logging
 import sys
+import tempfile
 import traceback
 import uuid
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from pathlib import Path
 from pilot_roi import __version__
 from pilot_roi.errors import PilotRoiError
 from pilot_roi.i18n import t
-from pilot_roi.settings import LANGS, Settings
+from pilot_roi.settings import LANGS, Settings, default_lang
 
 COMMANDS = ("init", "registry", "ingest", "template", "estimate", "report", "users", "serve", "demo")
 
@@ -49,16 +50,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log_internal_error(settings: Settings) -> str:
+def _log_internal_error(settings: Settings) -> tuple[str, Path | None]:
+    """Append the traceback to pilot-roi-errors.log beside the warehouse, else in the temporary folder.
+
+    Returns the reference to quote and where the log went (None when no place took it): the traceback
+    itself never goes to the user's terminal.
+    """
     ref = uuid.uuid4().hex[:8]
-    log_path = Path(settings.warehouse).parent / "pilot-roi-errors.log"
-    try:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {ref}\n{traceback.format_exc()}\n")
-    except OSError:
-        traceback.print_exc()
-    return ref
+    text = f"--- {ref}\n{traceback.format_exc()}\n"
+    for folder in (Path(settings.warehouse).parent, Path(tempfile.gettempdir())):
+        log_path = folder / "pilot-roi-errors.log"
+        try:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with log_path.open("a", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError:
+            continue
+        return ref, log_path
+    return ref, None
+
+
+def _refused(exc: PilotRoiError, lang: str, wants_json: bool) -> int:
+    lines = exc.render(lang)
+    if wants_json:
+        print(json.dumps({"status": "refused", "errors": lines}, ensure_ascii=False))
+    else:
+        for line in lines:
+            print(line, file=sys.stderr)
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,21 +85,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env(warehouse=getattr(args, "warehouse", None), lang=getattr(args, "lang", None))
     wants_json = getattr(args, "format", None) == "json"
+    lang = getattr(args, "lang", None)
+    try:
+        settings = Settings.from_env(warehouse=getattr(args, "warehouse", None), lang=lang)
+    except PilotRoiError as exc:
+        return _refused(exc, lang if lang in LANGS else default_lang(), wants_json)
     try:
         return int(args.handler(args, settings))
     except PilotRoiError as exc:
-        lines = exc.render(settings.lang)
-        if wants_json:
-            print(json.dumps({"status": "refused", "errors": lines}, ensure_ascii=False))
-        else:
-            for line in lines:
-                print(line, file=sys.stderr)
-        return 1
+        return _refused(exc, settings.lang, wants_json)
     except KeyboardInterrupt:
         return 130
     except Exception:
-        ref = _log_internal_error(settings)
-        print(t("cli.unexpected", settings.lang, ref=ref), file=sys.stderr)
+        ref, log_path = _log_internal_error(settings)
+        lines = [t("cli.unexpected", settings.lang, ref=ref)]
+        if log_path is not None and log_path.parent != Path(settings.warehouse).parent:
+            lines.append(t("cli.error_log_at", settings.lang, path=str(log_path)))
+        if wants_json:
+            print(json.dumps({"status": "error", "errors": lines}, ensure_ascii=False))
+        else:
+            for line in lines:
+                print(line, file=sys.stderr)
         return 1

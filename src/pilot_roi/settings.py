@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
+from pilot_roi.errors import InvalidInput, Problem
+
 Lang = Literal["ru", "kk", "en"]
 LANGS: tuple[Lang, ...] = ("ru", "kk", "en")
 
@@ -45,12 +47,34 @@ class Settings:
 
     @classmethod
     def from_env(cls, warehouse: str | Path | None = None, lang: str | None = None) -> Settings:
-        """Settings from explicit values where given, else from the environment."""
+        """Settings from explicit values where given, else from the environment.
+
+        Raises InvalidInput when PILOT_ROI_DISCOUNT_RATE or PILOT_ROI_HORIZON_YEARS is not a number.
+        """
         chosen_lang = lang if lang in LANGS else default_lang()
+        rate_text = os.environ.get("PILOT_ROI_DISCOUNT_RATE", "0.15")
+        horizon_text = os.environ.get("PILOT_ROI_HORIZON_YEARS", "5")
+        problems = []
+        try:
+            discount_rate = float(rate_text)
+        except ValueError:
+            discount_rate = 0.15
+            problems.append(
+                Problem("estimate.bad_discount_rate", where="PILOT_ROI_DISCOUNT_RATE", params={"value": rate_text})
+            )
+        try:
+            horizon_years = int(horizon_text)
+        except ValueError:
+            horizon_years = 5
+            problems.append(
+                Problem("estimate.bad_horizon", where="PILOT_ROI_HORIZON_YEARS", params={"value": horizon_text})
+            )
+        if problems:
+            raise InvalidInput(problems)
         return cls(
             warehouse=Path(warehouse) if warehouse else default_warehouse(),
             lang=cast(Lang, chosen_lang),
             user=os.environ.get("PILOT_ROI_USER", "cli"),
-            discount_rate=float(os.environ.get("PILOT_ROI_DISCOUNT_RATE", "0.15")),
-            horizon_years=int(os.environ.get("PILOT_ROI_HORIZON_YEARS", "5")),
+            discount_rate=discount_rate,
+            horizon_years=horizon_years,
         )

@@ -127,3 +127,16 @@ def pilot_exists(con: duckdb.DuckDBPyConnection, pilot_code: str) -> bool:
     """True when the registry has a pilot with this code."""
     row = con.execute(read_sql("estimates/pilot_exists.sql"), {"pilot_code": pilot_code}).fetchone()
     return bool(row and row[0])
+
+
+def registry_pilot_code(con: duckdb.DuckDBPyConnection, pilot_code: str) -> str:
+    """`pilot_code` as the registry spells it when it was typed in another case or with spaces around it.
+
+    Unchanged when the registry has it exactly, has no such pilot, or has several that differ only in case.
+    """
+    codes = [
+        str(row[0]) for row in con.execute(read_sql("estimates/pilot_code.sql"), {"pilot_code": pilot_code}).fetchall()
+    ]
+    if pilot_code in codes or len(codes) != 1:
+        return pilot_code
+    return codes[0]
