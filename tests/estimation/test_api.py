@@ -125,6 +125,29 @@ def test_data_sufficiency_reason_codes() -> None:
     assert _insufficient(panel.with_first_treated(np.full(panel.n_units, -1))) == "no_treated"
 
 
+def test_an_interval_of_zero_width_is_never_reported(pilot) -> None:
+    # Failure mode: a metric that never changes (or a treated series fitted without residuals) gave
+    # status ok with se 0 and the interval [0, 0] (or [c, c]): certainty where the data carry none.
+    flat = pilot.with_columns(pl.lit(7.0).alias("value"))
+    for method in ("auto", "did", "synthetic_control", "its"):
+        res = estimate_effect(flat, "site_code", "period", "value", "go_live", method=method, **FAST)
+        assert (res.status, res.reason) == ("insufficient_data", "degenerate_fit"), method
+        if method == "its":  # each treated site's flat history is refused before any fit
+            assert set(res.diagnostics["excluded_treated"].values()) == {"degenerate_fit"}
+        else:
+            assert res.diagnostics["degenerate"]["se"] in (0.0, None)
+    # a treated site alone, flat before go-live and flat (higher) after it: ITS fits it without residuals
+    one = pilot.filter(pl.col("site_code") == pilot.filter(pl.col("go_live").is_not_null())["site_code"][0])
+    step = one.with_columns(pl.when(pl.col("period") >= pl.col("go_live")).then(9.0).otherwise(7.0).alias("value"))
+    res = estimate_effect(step, "site_code", "period", "value", "go_live", method="its", **FAST)
+    assert (res.status, res.reason) == ("insufficient_data", "degenerate_fit")
+    # the reason reads in every language, like the other sufficiency reasons
+    for lang in ("ru", "kk", "en"):
+        assert res.summary(lang).count("degenerate_fit") == 0
+    # real data keeps its number
+    assert estimate_effect(pilot, "site_code", "period", "value", "go_live", **FAST).ok
+
+
 def test_options_are_checked_at_the_boundary(pilot) -> None:
     kwargs = dict(unit="site_code", time="period", outcome="value", first_treated="go_live")
     with pytest.raises(ValueError, match="did, staggered_did"):

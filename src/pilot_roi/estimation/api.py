@@ -30,7 +30,7 @@ from pilot_roi.estimation.options import (
     check_choice,
 )
 from pilot_roi.estimation.panel import PanelData, prepare_panel
-from pilot_roi.estimation.result import EffectResult
+from pilot_roi.estimation.result import EffectResult, insufficient
 from pilot_roi.estimation.staggered import estimate_staggered_did
 
 MethodFn = Callable[[PanelData, EstimationOptions], EffectResult]
@@ -97,9 +97,24 @@ _TAKES_ESTIMATION_OPTIONS = ("did", "staggered_did")
 def run_method(
     method: str, panel: PanelData, opts: EstimationOptions, method_options: dict[str, Any] | None = None
 ) -> EffectResult:
-    """One registered method on a prepared panel (no diagnostics, no robustness)."""
+    """One registered method on a prepared panel (no diagnostics, no robustness).
+
+    An estimate whose uncertainty degenerated (a standard error of zero, or an effect, error or interval
+    that is not finite) becomes `insufficient_data` with reason "degenerate_fit": a constant outcome, or a
+    treated series fitted without residuals, gives an interval of zero width that would claim certainty.
+    """
     check_choice("method", method, tuple(METHODS))
-    return METHODS[method](panel, opts, **(method_options or {}))
+    result = METHODS[method](panel, opts, **(method_options or {}))
+    if result.ok and not _credible_uncertainty(result):
+        fit = {"att": result.att, "se": result.se}
+        readable = {k: (v if math.isfinite(v) else None) for k, v in fit.items()}  # JSON has no inf or NaN
+        return insufficient(method, "degenerate_fit", **{**result.diagnostics, "degenerate": readable})
+    return result
+
+
+def _credible_uncertainty(result: EffectResult) -> bool:
+    numbers = (result.att, result.se, result.ci_low, result.ci_high)
+    return all(math.isfinite(x) for x in numbers) and result.se > 0.0 and result.ci_high > result.ci_low
 
 
 def estimate_panel(

@@ -187,6 +187,8 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
             excluded[labels[i]] = "too_many_gaps"
         elif not np.isfinite(y[g:]).any():
             excluded[labels[i]] = "insufficient_post_periods"
+        elif np.nanmax(y[first:g]) == np.nanmin(y[first:g]):  # a flat history has no noise to forecast with
+            excluded[labels[i]] = "degenerate_fit"
         else:
             series.append((labels[i], y, g))
     pooled = _pooled_series(series) if opts.family == "gaussian" else None
