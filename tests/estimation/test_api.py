@@ -148,6 +148,27 @@ def test_an_interval_of_zero_width_is_never_reported(pilot) -> None:
     assert estimate_effect(pilot, "site_code", "period", "value", "go_live", **FAST).ok
 
 
+def test_sites_neither_treated_nor_control_are_named(pilot) -> None:
+    # a site live before the data start (no pre-period) and one going live after they end (no post-period)
+    # are left out of both groups; the result must say which, not drop them silently
+    controls = pilot.filter(pl.col("go_live").is_null())["site_code"].unique().sort()
+    first, last = pilot["period"].min(), pilot["period"].max()
+    moved = pilot.with_columns(
+        pl.when(pl.col("site_code") == controls[0])
+        .then(pl.lit(first - dt.timedelta(days=30)))
+        .when(pl.col("site_code") == controls[1])
+        .then(pl.lit(last + dt.timedelta(days=30)))
+        .otherwise(pl.col("go_live"))
+        .alias("go_live")
+    )
+    res = estimate_effect(moved, "site_code", "period", "value", "go_live", **FAST)
+    assert res.ok and res.n_controls == controls.len() - 2
+    assert res.diagnostics["design"]["excluded_always_treated"] == [controls[0]]
+    assert res.diagnostics["design"]["excluded_late"] == [controls[1]]
+    plain = estimate_effect(pilot, "site_code", "period", "value", "go_live", **FAST)
+    assert plain.diagnostics["design"]["excluded_always_treated"] == plain.diagnostics["design"]["excluded_late"] == []
+
+
 def test_options_are_checked_at_the_boundary(pilot) -> None:
     kwargs = dict(unit="site_code", time="period", outcome="value", first_treated="go_live")
     with pytest.raises(ValueError, match="did, staggered_did"):

@@ -19,6 +19,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from pilot_roi.estimation import limit_blas_threads
 from pilot_roi.estimation.design import MethodChoice, choose_method, describe_design
 from pilot_roi.estimation.diagnostics import leave_one_out_controls, minimum_detectable_effect, placebo_in_time
@@ -150,6 +152,9 @@ def estimate_panel(
         "n_post_periods": design.n_post,
         "gap_share": round(design.gap_share, 4),
         "missing_periods": design.missing_periods,
+        # live from the first period (no pre-period) or after the last: neither treated nor control here
+        "excluded_always_treated": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.always_treated)],
+        "excluded_late": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.late)],
     }
     if opts.diagnostics and primary.ok:
         diagnostics.update(_diagnostics(panel, choice.primary, primary, opts, method_options))
