@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from other_user import LockedWarehouses, lock_warehouses, other_user_prefix, remove_locked
 from pilot_roi.warehouse import connect, migrate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -38,3 +39,24 @@ def refdata() -> Path:
     if not REFDATA.is_dir():
         pytest.skip("../shared/refdata is not present")
     return REFDATA
+
+
+@pytest.fixture(scope="session")
+def as_other_user() -> list[str]:
+    """The prefix that runs a command as a user without write access (see `other_user.other_user_prefix`)."""
+    return other_user_prefix()
+
+
+@pytest.fixture
+def locked_warehouses() -> Iterator[Callable[[Path], LockedWarehouses]]:
+    """Make `LockedWarehouses` from a warehouse file; the folders are removed after the test."""
+    roots: list[Path] = []
+
+    def make(source: Path) -> LockedWarehouses:
+        made = lock_warehouses(source)
+        roots.append(made.locked.parent)
+        return made
+
+    yield make
+    for root in roots:
+        remove_locked(root)

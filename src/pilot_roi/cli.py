@@ -16,6 +16,7 @@ import traceback
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from pilot_roi import __version__
 from pilot_roi.errors import PilotRoiError
@@ -27,9 +28,26 @@ COMMANDS = ("init", "registry", "ingest", "template", "estimate", "report", "use
 log = logging.getLogger("pilot_roi")
 
 
+class UsageError(Exception):
+    """A command line argparse cannot parse; `detail` is argparse's own (English) explanation."""
+
+    def __init__(self, detail: str, prog: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of printing English and exiting, so `main` can answer in the
+    user's language (and in JSON). Subcommand parsers are made of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.prog)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--warehouse",
         default=argparse.SUPPRESS,
@@ -41,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="language of messages (default: $PILOT_ROI_LANG or locale)",
     )
-    parser = argparse.ArgumentParser(prog="pilot-roi", description="AI-pilot ROI tracker", parents=[common])
+    parser = _Parser(prog="pilot-roi", description="AI-pilot ROI tracker", parents=[common])
     parser.add_argument("--version", action="version", version=f"pilot-roi {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
@@ -80,11 +98,44 @@ def _refused(exc: PilotRoiError, lang: str, wants_json: bool) -> int:
     return 1
 
 
+def _option_value(argv: Sequence[str], option: str, shortest: str) -> str | None:
+    """The last value given to `option` in raw `argv` (`--opt V`, `--opt=V`, or an abbreviation argparse
+    accepts down to `shortest`), read without parsing: the parse itself may be what failed."""
+    value = None
+    for i, token in enumerate(argv):
+        if token == "--":
+            break
+        name, eq, inline = token.partition("=")
+        if not (name.startswith(shortest) and option.startswith(name)):
+            continue
+        if eq:
+            value = inline
+        elif i + 1 < len(argv):
+            value = argv[i + 1]
+    return value
+
+
+def _usage_error(exc: UsageError, argv: Sequence[str]) -> int:
+    lang = _option_value(argv, "--lang", "--la")
+    if lang not in LANGS:
+        lang = default_lang()
+    message = t("cli.usage_error", lang, detail=exc.detail, prog=exc.prog)
+    if _option_value(argv, "--format", "--form") == "json":
+        print(json.dumps({"status": "usage", "errors": [message]}, ensure_ascii=False))
+    else:
+        print(message, file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    raw = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(raw)
+    except UsageError as exc:
+        return _usage_error(exc, raw)
     wants_json = getattr(args, "format", None) == "json"
     lang = getattr(args, "lang", None)
     try:

@@ -5,10 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from foundation.test_registry import BASE
 from pilot_roi.cli import main
+from pilot_roi.i18n import t
 
 
 def test_init_and_registry_load_via_the_console_entry_point(tmp_path: Path, capsys) -> None:
@@ -50,3 +52,76 @@ def test_environment_variable_chooses_the_warehouse(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert warehouse.exists()
+
+
+def _usage_message(text: str, lang: str, prog: str, fragment: str) -> bool:
+    """`text` is cli.usage_error in `lang` for `prog`, around argparse's own detail (English, version-dependent)
+    which names `fragment`."""
+    head, tail = t("cli.usage_error", lang, detail="\0", prog=prog).split("\0")
+    return text.startswith(head) and text.endswith(tail) and fragment in text[len(head) : len(text) - len(tail)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env_lang", "lang", "prog", "fragment"),
+    [
+        (["estimate", "--format", "xml", "--lang", "ru"], "kk", "ru", "pilot-roi estimate", "xml"),
+        (["--lang", "kk", "ingest", "x.csv", "--no-such-option"], None, "kk", "pilot-roi", "--no-such-option"),
+        (["users", "add", "bob"], "ru", "ru", "pilot-roi users add", "--role"),
+        (["registry", "frobnicate"], None, "en", "pilot-roi registry", "frobnicate"),
+        (["estimate", "--lang", "de"], "kk", "kk", "pilot-roi estimate", "de"),  # a bad --lang: the environment's
+        ([], "kk", "kk", "pilot-roi", "COMMAND"),
+    ],
+)
+def test_usage_errors_are_a_short_message_in_the_users_language(
+    argv: list[str],
+    env_lang: str | None,
+    lang: str,
+    prog: str,
+    fragment: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    if env_lang is None:
+        monkeypatch.delenv("PILOT_ROI_LANG", raising=False)
+    else:
+        monkeypatch.setenv("PILOT_ROI_LANG", env_lang)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and _usage_message(lines[0], lang, prog, fragment), captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["estimate", "--format", "json", "--workers", "many"], "many"),
+        (["ingest", "--format=json", "--lang=kk"], "file"),
+        (["report", "--format", "json", "--out", "r.json"], "--year"),
+        (["estimate", "--format", "json", "--frobnicate"], "--frobnicate"),
+    ],
+)
+def test_usage_errors_with_format_json_are_one_json_document(
+    argv: list[str], fragment: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PILOT_ROI_LANG", raising=False)
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["status"] == "usage" and len(document["errors"]) == 1
+    lang = "kk" if "--lang=kk" in argv else "ru"
+    prog = "pilot-roi" if fragment.startswith("--frob") else f"pilot-roi {argv[0]}"
+    assert _usage_message(document["errors"][0], lang, prog, fragment), document
+    assert captured.err == ""
+
+
+def test_help_still_prints_argparses_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["estimate", "--help", "--format", "json"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: pilot-roi estimate")
+    done = subprocess.run([sys.executable, "-m", "pilot_roi", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("usage: pilot-roi") and done.stderr == ""

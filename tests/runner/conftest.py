@@ -3,7 +3,8 @@
 One subsidiary (TST) with 10 sites and one daily metric (energy use, lower is better) over 2024:
 - P-GOOD: sites S01 and S02 from 2024-07-01, energy falls by 40 GJ a day (about 4%); default controls.
 - P-NULL: site S03 from 2024-08-01, no effect; listed controls S07-S10.
-- P-BROKEN: site S04 from 2024-09-01, but its file has no value before go-live (no pre-period).
+- P-BROKEN: site S04 from 2024-09-01, but its file has no value before go-live (no pre-period);
+  in `silent_portfolio_file` S04 sent nothing at all.
 P-GOOD's default controls must leave out S03 and S04, which other pilots treat.
 """
 
@@ -113,6 +114,12 @@ def build_warehouse(path: Path, data: pl.DataFrame | None = None) -> Path:
 def portfolio_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The portfolio warehouse, built once per session (tests work on copies)."""
     return build_warehouse(tmp_path_factory.mktemp("portfolio") / "base.duckdb")
+
+
+@pytest.fixture
+def silent_portfolio_file(tmp_path: Path) -> Path:
+    """The portfolio without a single value from S04: P-BROKEN is decided without estimating (no_treated_data)."""
+    return build_warehouse(tmp_path / "silent.duckdb", observations().filter(pl.col("site_code") != "S04"))
 
 
 @pytest.fixture(scope="session")

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from other_user import LockedWarehouses, run_cli
 from pilot_roi.cli import main
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import t
@@ -86,56 +83,25 @@ def test_a_folder_given_as_the_warehouse_is_refused(tmp_path: Path, capsys: pyte
 
 def test_a_warehouse_this_user_may_not_write_is_refused_before_any_work(
     portfolio_copy: Callable[..., Path],
+    as_other_user: list[str],
+    locked_warehouses: Callable[[Path], LockedWarehouses],
 ) -> None:
-    # Root may write anything: run the command as `nobody` then, the way a plant engineer's account would.
-    as_other_user: list[str] = []
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv: no way to be a user without write access")
-        as_other_user = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-        # the checkout may sit in a folder only root can enter (e.g. /root): then nobody cannot run us at all
-        probe = subprocess.run(
-            [*as_other_user, sys.executable, "-c", "import pilot_roi.cli"],
-            capture_output=True,
-            cwd="/",
-            timeout=120,
-            check=False,
+    locked = locked_warehouses(portfolio_copy())
+    before = _counts(locked.writable_file)
+    expected = {
+        locked.read_only_file: t("warehouse.cannot_write", "ru", path=str(locked.read_only_file)),
+        locked.writable_file: t(
+            "warehouse.cannot_write_folder", "ru", path=str(locked.writable_file), folder=str(locked.locked)
+        ),
+    }
+    for path, message in expected.items():
+        done = run_cli(
+            as_other_user, "estimate", "--format", "json", "--lang", "ru", "--force", "--warehouse", str(path)
         )
-        if probe.returncode != 0:
-            pytest.skip("user nobody cannot run this checkout's Python (a folder on its path is closed to it)")
-    source = portfolio_copy()
-    folder = Path(tempfile.mkdtemp(prefix="pilot-roi-readonly-"))  # outside the 0700 pytest folder
-    try:
-        read_only_file = folder / "read_only.duckdb"
-        writable_file = folder / "writable.duckdb"
-        shutil.copyfile(source, read_only_file)
-        shutil.copyfile(source, writable_file)
-        read_only_file.chmod(0o444)
-        writable_file.chmod(0o666)
-        folder.chmod(0o555)  # DuckDB could open writable.duckdb but not create writable.duckdb.wal
-        before = _counts(writable_file)
-        expected = {
-            read_only_file: t("warehouse.cannot_write", "ru", path=str(read_only_file)),
-            writable_file: t("warehouse.cannot_write_folder", "ru", path=str(writable_file), folder=str(folder)),
-        }
-        command = [*as_other_user, sys.executable, "-m", "pilot_roi", "estimate", "--format", "json", "--lang", "ru"]
-        for path, message in expected.items():
-            done = subprocess.run(
-                [*command, "--force", "--warehouse", str(path)],
-                capture_output=True,
-                text=True,
-                cwd="/",
-                timeout=300,
-                check=False,
-            )
-            assert done.returncode == 1, done.stderr
-            assert json.loads(done.stdout) == {"status": "refused", "errors": [message]}
-            assert "Traceback" not in done.stderr
-        assert _counts(writable_file) == _counts(read_only_file) == before
-    finally:
-        folder.chmod(0o755)
-        shutil.rmtree(folder)
+        assert done.returncode == 1, done.stderr
+        assert json.loads(done.stdout) == {"status": "refused", "errors": [message]}
+        assert "Traceback" not in done.stderr
+    assert _counts(locked.writable_file) == _counts(locked.read_only_file) == before
 
 
 def test_reasons_without_a_number_are_words_in_the_users_language(
@@ -160,3 +126,26 @@ def test_a_pilot_code_in_another_case_means_the_registrys_pilot(
     document = json.loads(capsys.readouterr().out)
     assert document["parameters"]["pilot"] == "P-NULL"
     assert [e["pilot_code"] for e in document["estimates"]] == ["P-NULL"]
+
+
+def test_the_summary_accounts_for_every_pilot_metric(
+    silent_portfolio_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # P-BROKEN's only site sent no data at all: it is decided without estimating (no_treated_data), neither
+    # estimated nor carried forward, and the summary must still count it
+    path = silent_portfolio_file
+    assert main(["estimate", "--warehouse", str(path), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert {e["pilot_code"]: e["reason"] for e in document["estimates"]}["P-BROKEN"] == "no_treated_data"
+    counts = (document["n_estimated"], document["n_reused"], document["n_not_estimated"])
+    assert counts == (2, 0, 1)
+    assert sum(counts) == document["n_estimates"] == len(document["estimates"]) == 3
+    for i, lang in enumerate(("ru", "kk", "en"), start=1):
+        assert main(["estimate", "--warehouse", str(path), "--lang", lang]) == 0
+        summary = capsys.readouterr().out.splitlines()[0]
+        # the seconds are the only part that varies: compare what stands before and after them
+        head, tail = t(
+            "estimate.run_done", lang, run_id=document["run_id"] + i, n=3, estimated=0, reused=2, not_estimated=1,
+            errors=document["n_errors"], insufficient=document["n_insufficient_data"], seconds="\0",
+        ).split("\0")  # fmt: skip
+        assert summary.startswith(head) and summary.endswith(tail), summary

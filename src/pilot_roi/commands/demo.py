@@ -13,6 +13,7 @@ from typing import Any
 
 from pilot_roi.i18n import t
 from pilot_roi.settings import DEMO_WAREHOUSE, Settings
+from pilot_roi.warehouse import require_writable
 
 DEFAULT_PORT = 8050
 HOST = "127.0.0.1"
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     lang = settings.lang
     path = Path(getattr(args, "warehouse", None) or DEMO_WAREHOUSE)
     seed = args.seed
+    # the demo is built beside the file, then renamed over it: refuse at once rather than after the build
+    require_writable(path)
 
     def say(key: str, params: dict[str, Any]) -> None:
         print(t(key, lang, **params), flush=True)

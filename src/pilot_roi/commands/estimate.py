@@ -98,6 +98,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "n_estimates": summary.n_estimates,
             "n_estimated": summary.n_estimated,
             "n_reused": summary.n_reused,
+            "n_not_estimated": summary.n_not_estimated,
             "n_errors": summary.n_errors,
             "n_insufficient_data": summary.n_insufficient,
             "seconds": round(summary.seconds, 3),
@@ -112,8 +113,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     lang = settings.lang
     print(
         t("estimate.run_done", lang, run_id=summary.run_id, n=summary.n_estimates, estimated=summary.n_estimated,
-          reused=summary.n_reused, errors=summary.n_errors, insufficient=summary.n_insufficient,
-          seconds=format_number(summary.seconds, lang, 1))
+          reused=summary.n_reused, not_estimated=summary.n_not_estimated, errors=summary.n_errors,
+          insufficient=summary.n_insufficient, seconds=format_number(summary.seconds, lang, 1))
     )  # fmt: skip
     for r in rows:
         print(_text_row(r, lang))

@@ -11,7 +11,7 @@ from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.i18n import t
 from pilot_roi.ingest import IngestReport, ingest_file
 from pilot_roi.settings import Settings
-from pilot_roi.warehouse import connect, migrate
+from pilot_roi.warehouse import connect, migrate, require_writable
 
 _PRINTED_ERRORS = 50
 
@@ -73,6 +73,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput([Problem("cli.file_not_found", params={"path": str(path)})])
     con = connect(settings.warehouse)
     try:
+        if not args.dry_run:  # a dry run writes nothing: a user who may only read can still check a file
+            require_writable(settings.warehouse)
         migrate(con, path_label=str(settings.warehouse))
         report = ingest_file(
             con,

@@ -6,7 +6,7 @@ import argparse
 
 from pilot_roi.i18n import t
 from pilot_roi.settings import Settings
-from pilot_roi.warehouse import connect, migrate, schema_version
+from pilot_roi.warehouse import connect, migrate, require_writable, schema_version
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Apply pending migrations and say where the warehouse stands."""
+    require_writable(settings.warehouse)
     con = connect(settings.warehouse, create=True)
     try:
         applied = migrate(con, path_label=str(settings.warehouse))

@@ -10,7 +10,7 @@ from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.i18n import t
 from pilot_roi.registry import load_registry_file
 from pilot_roi.settings import Settings
-from pilot_roi.warehouse import connect, migrate
+from pilot_roi.warehouse import connect, migrate, require_writable
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -28,6 +28,7 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise InvalidInput([Problem("cli.file_not_found", params={"path": str(path)})])
+    require_writable(settings.warehouse)
     con = connect(settings.warehouse, create=True)
     try:
         migrate(con, path_label=str(settings.warehouse))

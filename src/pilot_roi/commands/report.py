@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from pilot_roi import audit
@@ -19,7 +20,7 @@ from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.i18n import t
 from pilot_roi.reports import RENDERERS, freeze_report, load_report
 from pilot_roi.settings import Settings
-from pilot_roi.warehouse import connect, migrate, transaction
+from pilot_roi.warehouse import connect, migrate, require_writable, transaction
 
 FORMATS = tuple(RENDERERS)
 
@@ -42,6 +43,22 @@ def _check_year(year: int) -> None:
         raise InvalidInput([Problem("report.bad_year", params={"value": year})])
 
 
+def _check_out(out: Path) -> None:
+    """Refuse, before any work, an `--out` that names a folder or lies in a folder this user may not write.
+
+    The report is written beside `out` first (`<name>.partial`) and then renamed over it: the folder must
+    allow both.
+    """
+    if not out.parent.is_dir():
+        raise InvalidInput([Problem("report.out_dir_missing", params={"path": str(out.parent)})])
+    if out.is_dir():
+        raise InvalidInput([Problem("report.out_is_folder", params={"path": str(out)})])
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise InvalidInput(
+            [Problem("report.out_dir_not_writable", params={"path": str(out), "folder": str(out.parent)})]
+        )
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Write the report file, or freeze; exit 0 when done, 1 when refused."""
     _check_year(args.year)
@@ -53,10 +70,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.out:
         raise InvalidInput([Problem("report.need_out")])
     out = Path(args.out)
-    if not out.parent.is_dir():
-        raise InvalidInput([Problem("report.out_dir_missing", params={"path": str(out.parent)})])
+    _check_out(out)
     con = connect(settings.warehouse)
     try:
+        require_writable(settings.warehouse)  # the export is recorded in the warehouse's audit log
         migrate(con, path_label=str(settings.warehouse))
         report = load_report(con, args.year, args.run)
         tmp = out.with_name(out.name + ".partial")
@@ -94,6 +111,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _freeze(args: argparse.Namespace, settings: Settings) -> int:
     con = connect(settings.warehouse)
     try:
+        require_writable(settings.warehouse)
         migrate(con, path_label=str(settings.warehouse))
         report = freeze_report(con, args.year, args.run, username=settings.user)
     finally:

@@ -19,7 +19,7 @@ from pilot_roi import auth
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.i18n import t
 from pilot_roi.settings import Settings
-from pilot_roi.warehouse import connect
+from pilot_roi.warehouse import connect, require_writable
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -66,8 +66,11 @@ def _password(args: argparse.Namespace, settings: Settings) -> tuple[str, bool]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Do the chosen action on the warehouse's accounts; each change is audited with `settings.user`."""
     lang = settings.lang
-    con = connect(settings.warehouse)
+    listing = args.action == "list"
+    con = connect(settings.warehouse, read_only=listing)
     try:
+        if not listing:
+            require_writable(settings.warehouse)
         if args.action == "add":
             password, generated = _password(args, settings)
             user = auth.add_user(

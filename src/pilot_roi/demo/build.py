@@ -27,6 +27,7 @@ from pilot_roi.ingest import load_observations
 from pilot_roi.registry import load_registry_file
 from pilot_roi.resources import read_sql
 from pilot_roi.warehouse import connect, migrate, transaction
+from pilot_roi.warehouse.connection import is_lock_error
 
 DEMO_ACTOR = "demo-generator"
 log = logging.getLogger("pilot_roi.demo")
@@ -106,7 +107,7 @@ def check_replaceable(path: Path) -> None:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
+        if is_lock_error(exc, path):
             raise WarehouseBusy(str(path)) from exc
         raise InvalidInput([Problem("demo.not_demo_warehouse", params={"path": str(path)})]) from exc
     try:

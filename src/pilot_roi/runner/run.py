@@ -55,6 +55,9 @@ _CODE_FILES = ("estimation", "runner/worker.py", "runner/read.py")
 class RunSummary:
     """What a run did: its id, how many pilot-metrics were estimated, reused or failed, and how long it took.
 
+    Every pilot-metric is exactly one of `n_estimated`, `n_reused` and `n_not_estimated` (decided without
+    estimating, e.g. no treated site has data); `n_errors` and `n_insufficient` count statuses across all three.
+
     `seconds_by_item` is each estimate's wall time in its worker, `cpu_seconds_by_item` its CPU time
     (the honest measure on a shared machine). Neither is stored: timings would break bit-identical runs.
     """
@@ -65,6 +68,7 @@ class RunSummary:
     n_estimates: int
     n_estimated: int
     n_reused: int
+    n_not_estimated: int
     n_errors: int
     n_insufficient: int
     seconds: float
@@ -358,11 +362,13 @@ def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = N
             pending.append(item)
 
     jobs: list[EstimateJob] = []
+    not_estimated = 0
     for item in pending:
         prepared = _prepare(con, item, options, version)
         old = prev_rows.get(item.key)
         if isinstance(prepared, Estimate):
             estimates[item.key] = prepared
+            not_estimated += 1
         elif (
             not options.force
             and old is not None
@@ -404,6 +410,7 @@ def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = N
         n_estimates=len(rows),
         n_estimated=len(jobs),
         n_reused=reused,
+        n_not_estimated=not_estimated,
         n_errors=sum(1 for r in rows if r["status"] == "error"),
         n_insufficient=sum(1 for r in rows if r["status"] == "insufficient_data"),
         seconds=time.perf_counter() - clock,

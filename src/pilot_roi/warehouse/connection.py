@@ -25,40 +25,68 @@ def connect(path: str | Path, *, read_only: bool = False, create: bool = False) 
     if not path.exists():
         if not create:
             raise WarehouseNotInitialised(str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except PermissionError as exc:
+            folder = str(_nearest_existing_folder(path))
+            raise PilotRoiError(
+                [Problem("warehouse.cannot_write_folder", params={"path": str(path), "folder": folder})]
+            ) from exc
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        text = str(exc).lower()
-        if "lock" in text:
+        text = _without_path(exc, path)
+        if is_lock_error(exc, path):
             raise WarehouseBusy(str(path)) from exc
         if "permission denied" in text:
+            if not path.exists():  # DuckDB could not create the file: the folder is closed to this user
+                params = {"path": str(path), "folder": str(path.parent)}
+                raise PilotRoiError([Problem("warehouse.cannot_write_folder", params=params)]) from exc
             key = "warehouse.cannot_read" if read_only or not os.access(path, os.R_OK) else "warehouse.cannot_write"
             raise PilotRoiError([Problem(key, params={"path": str(path)})]) from exc
         if "not a valid duckdb" in text or "invalid" in text or "magic" in text:
             raise PilotRoiError([Problem("warehouse.not_duckdb", params={"path": str(path)})]) from exc
         raise
     except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
+        if is_lock_error(exc, path):
             raise WarehouseBusy(str(path)) from exc
         raise
     return con
+
+
+def is_lock_error(exc: Exception, path: str | Path) -> bool:
+    """Whether DuckDB refused `path` because another process holds its lock (the path's own words aside)."""
+    return "lock" in _without_path(exc, Path(path))
+
+
+def _without_path(exc: Exception, path: Path) -> str:
+    """DuckDB's message in lower case without the file's path, whose own words (a folder named `locked`,
+    `invalid`) must not be taken for the error's."""
+    return str(exc).replace(str(path), "<path>").lower()
 
 
 def require_writable(path: str | Path) -> None:
     """Refuse at once a warehouse this user may open but not change, before any work is spent on it.
 
     DuckDB opens such a file, and fails only at the first COMMIT: for the file itself, or for the folder,
-    where it creates its write-ahead journal (`<file>.wal`).
+    where it creates its write-ahead journal (`<file>.wal`). A warehouse still to be created needs the first
+    folder on its path that exists to be writable (the rest is created in it).
     """
     path = Path(path)
     if path.exists() and not os.access(path, os.W_OK):
         raise PilotRoiError([Problem("warehouse.cannot_write", params={"path": str(path)})])
-    folder = path.parent
+    folder = _nearest_existing_folder(path)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise PilotRoiError(
             [Problem("warehouse.cannot_write_folder", params={"path": str(path), "folder": str(folder)})]
         )
+
+
+def _nearest_existing_folder(path: Path) -> Path:
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 @contextmanager
