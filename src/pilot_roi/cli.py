@@ -88,14 +88,18 @@ def _log_internal_error(settings: Settings) -> tuple[str, Path | None]:
     return ref, None
 
 
-def _refused(exc: PilotRoiError, lang: str, wants_json: bool) -> int:
-    lines = exc.render(lang)
+def _tell(status: str, lines: list[str], wants_json: bool, code: int) -> int:
+    """Say why a command did not finish: one JSON document on stdout, or the lines on stderr."""
     if wants_json:
-        print(json.dumps({"status": "refused", "errors": lines}, ensure_ascii=False))
+        print(json.dumps({"status": status, "errors": lines}, ensure_ascii=False))
     else:
         for line in lines:
             print(line, file=sys.stderr)
-    return 1
+    return code
+
+
+def _refused(exc: PilotRoiError, lang: str, wants_json: bool) -> int:
+    return _tell("refused", exc.render(lang), wants_json, 1)
 
 
 def _option_value(argv: Sequence[str], option: str, shortest: str) -> str | None:
@@ -120,11 +124,7 @@ def _usage_error(exc: UsageError, argv: Sequence[str]) -> int:
     if lang not in LANGS:
         lang = default_lang()
     message = t("cli.usage_error", lang, detail=exc.detail, prog=exc.prog)
-    if _option_value(argv, "--format", "--form") == "json":
-        print(json.dumps({"status": "usage", "errors": [message]}, ensure_ascii=False))
-    else:
-        print(message, file=sys.stderr)
-    return 2
+    return _tell("usage", [message], _option_value(argv, "--format", "--form") == "json", 2)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,9 +153,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines = [t("cli.unexpected", settings.lang, ref=ref)]
         if log_path is not None and log_path.parent != Path(settings.warehouse).parent:
             lines.append(t("cli.error_log_at", settings.lang, path=str(log_path)))
-        if wants_json:
-            print(json.dumps({"status": "error", "errors": lines}, ensure_ascii=False))
-        else:
-            for line in lines:
-                print(line, file=sys.stderr)
-        return 1
+        return _tell("error", lines, wants_json, 1)

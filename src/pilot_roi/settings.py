@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal, TypeVar, cast
 
 from pilot_roi.errors import InvalidInput, Problem
 
 Lang = Literal["ru", "kk", "en"]
+N = TypeVar("N", int, float)
 LANGS: tuple[Lang, ...] = ("ru", "kk", "en")
 
 DEFAULT_WAREHOUSE = Path("warehouse") / "pilot_roi.duckdb"
@@ -52,23 +54,9 @@ class Settings:
         Raises InvalidInput when PILOT_ROI_DISCOUNT_RATE or PILOT_ROI_HORIZON_YEARS is not a number.
         """
         chosen_lang = lang if lang in LANGS else default_lang()
-        rate_text = os.environ.get("PILOT_ROI_DISCOUNT_RATE", "0.15")
-        horizon_text = os.environ.get("PILOT_ROI_HORIZON_YEARS", "5")
-        problems = []
-        try:
-            discount_rate = float(rate_text)
-        except ValueError:
-            discount_rate = 0.15
-            problems.append(
-                Problem("estimate.bad_discount_rate", where="PILOT_ROI_DISCOUNT_RATE", params={"value": rate_text})
-            )
-        try:
-            horizon_years = int(horizon_text)
-        except ValueError:
-            horizon_years = 5
-            problems.append(
-                Problem("estimate.bad_horizon", where="PILOT_ROI_HORIZON_YEARS", params={"value": horizon_text})
-            )
+        problems: list[Problem] = []
+        discount_rate = _env_number("PILOT_ROI_DISCOUNT_RATE", "0.15", float, "estimate.bad_discount_rate", problems)
+        horizon_years = _env_number("PILOT_ROI_HORIZON_YEARS", "5", int, "estimate.bad_horizon", problems)
         if problems:
             raise InvalidInput(problems)
         return cls(
@@ -78,3 +66,14 @@ class Settings:
             discount_rate=discount_rate,
             horizon_years=horizon_years,
         )
+
+
+def _env_number(name: str, default: str, read: Callable[[str], N], key: str, problems: list[Problem]) -> N:
+    """The environment variable `name` read as a number; a text that is not one adds a problem (and the
+    default stands in, so every bad variable is reported at once)."""
+    text = os.environ.get(name, default)
+    try:
+        return read(text)
+    except ValueError:
+        problems.append(Problem(key, where=name, params={"value": text}))
+        return read(default)
