@@ -149,3 +149,28 @@ def test_a_report_out_that_is_a_folder_is_refused(
     # the same report into a file is written, and its export recorded
     assert main([*argv[:-3], str(folder / "r.csv"), "--warehouse", str(source)]) == 0
     assert (folder / "r.csv").stat().st_size > 0 and _exports(source) == 1
+
+
+def test_a_template_out_this_user_may_not_write_or_that_is_a_folder_is_refused(
+    as_other_user: list[str],
+    locked_warehouses: Callable[[Path], LockedWarehouses],
+    source: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    locked = locked_warehouses(source)
+    out = locked.locked / "forms" / "tst.xlsx"  # the missing "forms" would be created, in a closed folder
+    done = run_cli(
+        as_other_user, "template", "--subsidiary", "TST", "--out", str(out), "--lang", "ru",
+        "--warehouse", str(locked.read_only_file),
+    )  # fmt: skip
+    message = t("template.out_dir_not_writable", "ru", path=str(out), folder=str(locked.locked))
+    assert (done.returncode, done.stderr.strip()) == (1, message), done.stdout
+    assert sorted(p.name for p in locked.locked.iterdir()) == ["read_only.duckdb", "writable.duckdb"]
+    # a template may be read from a warehouse this user may not write, into a folder it may
+    fine = locked.open / "tst.xlsx"
+    done = run_cli(as_other_user, "template", "--subsidiary", "TST", "--out", str(fine), "--warehouse",
+                   str(locked.read_only_file))  # fmt: skip
+    assert done.returncode == 0 and fine.stat().st_size > 0, done.stderr
+    assert main(["template", "--subsidiary", "TST", "--out", str(locked.open), "--lang", "kk",
+                 "--warehouse", str(source)]) == 1  # fmt: skip
+    assert capsys.readouterr().err.strip() == t("template.out_is_folder", "kk", path=str(locked.open))

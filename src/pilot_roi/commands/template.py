@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
+from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.i18n import t
 from pilot_roi.ingest.template import write_template
 from pilot_roi.settings import Settings
@@ -19,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the template; exit 1 if the subsidiary is unknown."""
+    """Write the template; exit 1 if the subsidiary is unknown or `--out` cannot be written."""
+    _check_out(Path(args.out))
     con = connect(settings.warehouse, read_only=True)
     try:
         out = write_template(con, args.subsidiary, args.out, lang=settings.lang)
@@ -27,3 +31,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         con.close()
     print(t("template.written", settings.lang, path=str(out)))
     return 0
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an `--out` that names a folder, or whose folder (the nearest one that exists: the rest is
+    created) this user may not write, before the workbook is built."""
+    if out.is_dir():
+        raise InvalidInput([Problem("template.out_is_folder", params={"path": str(out)})])
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInput([Problem("template.out_dir_not_writable", params={"path": str(out), "folder": str(folder)})])
