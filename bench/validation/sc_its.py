@@ -359,61 +359,71 @@ ITS_NOTES = """ITS inference (what the ITS rows measure):
   (0.7% and 5.3% with the normal draws, same seeds). A variance-parameter bootstrap or the profile
   likelihood (the other parameters re-fitted at each level variance: 0.908 against 0.898 offline) costs a
   fit per point (~0.07 s), which the 2 s re-estimate goal does not allow for several sites.
-- segmented (AR(1) errors, `estimation/ar1_regression.py`): rho is integrated out instead of plugged in.
-  On a grid of rho over [0, 0.98] (step 0.01) each exact Prais-Winsten GLS fit is weighted by the restricted
-  likelihood times a Jeffreys prior (1 - rho^2)^(-1/2); given rho the effect is Student t on n - k degrees
-  of freedom, and the interval is the mixture's own quantiles (reported as att +- t(df) se with the se
-  that matches them). History: the raw FGLS rho (about half the true 0.3 on `its_segmented_monthly`)
-  covered 0.890 / 0.880; a small-sample corrected rho, floored at 0, with its uncertainty spread over three
-  Gauss-Hermite points covered 0.949 / 0.948 there (2,000 replications) but 0.892 / 0.912 on
-  `its_segmented_monthly_persistent` (false-positive rate 0.107), 0.924 / 0.924 with rho 0.7, and 0.970 /
-  0.973 on `its_segmented_monthly_white`. Integrated out: 0.947 / 0.957 (persistent), 0.927 / 0.933
-  (rho 0.7, still short), 0.987 / 0.991 (white, over-covers: the posterior of rho cannot put mass below 0,
-  so its mean sits above a true 0; power at effect 1 falls from 0.172 to 0.098), 0.962 / 0.961 (main
-  monthly). Tried: rho allowed down to -0.9 (white 0.956 / 0.968, persistent 0.934 / 0.948, rho 0.7 0.926
-  / 0.933) - calibrated on these designs, but on the demo's AIRA-PM-01 (18 months of history, a ramp-up
-  read as a level step) the misfit's negative residual autocorrelation put rho's mean at -0.42 and the
-  interval missed the recorded truth, so the floor at 0 stays; a flat prior instead of Jeffreys (persistent
-  0.938, white 0.984); a prior (1 - rho^2)^(-1) (1,000 replications: persistent 0.945 against 0.937 with
-  Jeffreys, white 0.953 against 0.952, with rho allowed below 0); the model's own effect g'beta as the
-  centre instead of the mean post gap (+0.004 coverage, not worth a headline that differs from the chart).
-  Default effect shape: a level step (slope_change=False), the go-live period with an effect of its own
-  (onset_periods=1, next item); the pre-period linear trend stays.
+- segmented (AR(1) errors, `estimation/ar1_regression.py`): rho is integrated out instead of plugged in. On a
+  grid of rho over [0, 0.98] (step 0.01) each exact Prais-Winsten GLS fit is weighted by the restricted
+  likelihood times a prior flat on Fisher's z = artanh(rho), (1 - rho^2)^(-1) (until 2026-11-27 Jeffreys' (1 -
+  rho^2)^(-1/2): the history below is Jeffreys', the change is in the next item); given rho the effect is
+  Student t on n - k degrees of freedom, and the interval is the mixture's own quantiles (reported as att +-
+  t(df) se with the se that matches them). History: the raw FGLS rho (about half the true 0.3 on
+  `its_segmented_monthly`) covered 0.890 / 0.880; a small-sample corrected rho, floored at 0, with its
+  uncertainty spread over three Gauss-Hermite points covered 0.949 / 0.948 there (2,000 replications) but
+  0.892 / 0.912 on `its_segmented_monthly_persistent` (false-positive rate 0.107), 0.924 / 0.924 with rho 0.7,
+  and 0.970 / 0.973 on `its_segmented_monthly_white`. Integrated out: 0.947 / 0.957 (persistent), 0.927 /
+  0.933 (rho 0.7, still short), 0.987 / 0.991 (white, over-covers: the posterior of rho cannot put mass below
+  0, so its mean sits above a true 0; power at effect 1 falls from 0.172 to 0.098), 0.962 / 0.961 (main
+  monthly). Tried: rho allowed down to -0.9 (white 0.956 / 0.968, persistent 0.934 / 0.948, rho 0.7 0.926 /
+  0.933) - calibrated on these designs, but on the demo's AIRA-PM-01 (18 months of history, a ramp-up read as
+  a level step) the misfit's negative residual autocorrelation put rho's mean at -0.42 and the interval missed
+  the recorded truth, so the floor at 0 stays; a flat prior instead of Jeffreys (persistent 0.938, white
+  0.984); a prior (1 - rho^2)^(-1) (1,000 replications: persistent 0.945 against 0.937 with Jeffreys, white
+  0.953 against 0.952, with rho allowed below 0); the model's own effect g'beta as the centre instead of the
+  mean post gap (+0.004 coverage, not worth a headline that differs from the chart). Default effect shape: a
+  level step (slope_change=False), the go-live period with an effect of its own (onset_periods=1, next item);
+  the pre-period linear trend stays.
 - the go-live period's own effect (`onset_periods=1`, the default since 2026-11-27): with AR(1) errors GLS
-  learns the level step mostly from the jump at go-live (the quasi-differenced step column is 1 there and
-  1 - rho after), so a go-live month that is only partly treated, or an effect that ramps up, pulls the step
-  towards the first month's smaller gap. On the designs whose effect reaches full size in the second month
-  the bias at effect 1 went from -0.297 to -0.014 (`its_common_date_common_shock`), from -0.383 to -0.028
-  (`its_common_date_persistent_shock`) and from -0.183 to +0.022 (`its_staggered_common_shock`). Coverage
-  at effect 0 / 1 (2,000 replications, same seeds; one step from go-live on in brackets): main monthly
-  0.962 / 0.964 (0.962 / 0.961), persistent 0.954 / 0.965 (0.947 / 0.957), rho 0.7 0.943 / 0.944 (0.927 /
-  0.933), white 0.995 / 0.998 (0.987 / 0.991), short noisy 0.989 / 0.982 (0.978 / 0.977), one date 0.966 /
-  0.969 (0.944 / 0.949), one date with a persistent shock 0.926 / 0.937 (0.912 / 0.911), staggered 0.995 /
-  0.996 (0.993 / 0.993). The price is power when the effect really is an abrupt step from the first day:
-  at effect 1 0.223 against 0.273 (main monthly), 0.137 against 0.189 (rho 0.7), 0.048 against 0.098
-  (white); RMSE at a null effect -1% to +25%, the most where rho is high (there the go-live jump carried most of the
-  information). Measured, not the default: two periods of their own (rho 0.7 0.953, one date with a
-  persistent shock 0.922, power 0.215 / 0.111 / 0.037 on the three designs above); with one step, a flat
-  prior on Fisher's z = artanh(rho) instead of Jeffreys (rho 0.7 0.932, one date with a persistent shock
-  0.917, white 0.987): half a point where the go-live period's own effect gains one and a half.
+  learns the level step mostly from the jump at go-live (the quasi-differenced step column is 1 there and 1 -
+  rho after), so a go-live month that is only partly treated, or an effect that ramps up, pulls the step
+  towards the first month's smaller gap (numbers in this paragraph with Jeffreys' prior). On the designs whose
+  effect reaches full size in the second month the bias at effect 1 went from -0.297 to -0.014
+  (`its_common_date_common_shock`), from -0.383 to -0.028 (`its_common_date_persistent_shock`) and from -0.183
+  to +0.022 (`its_staggered_common_shock`). Coverage at effect 0 / 1 (2,000 replications, same seeds; one step
+  from go-live on in brackets): main monthly 0.962 / 0.964 (0.962 / 0.961), persistent 0.954 / 0.965 (0.947 /
+  0.957), rho 0.7 0.943 / 0.944 (0.927 / 0.933), white 0.995 / 0.998 (0.987 / 0.991), short noisy 0.989 /
+  0.982 (0.978 / 0.977), one date 0.966 / 0.969 (0.944 / 0.949), one date with a persistent shock 0.926 /
+  0.937 (0.912 / 0.911), staggered 0.995 / 0.996 (0.993 / 0.993). The price is power when the effect really is
+  an abrupt step from the first day: at effect 1 0.223 against 0.273 (main monthly), 0.137 against 0.189 (rho
+  0.7), 0.048 against 0.098 (white); RMSE at a null effect -1% to +25%, the most where rho is high (there the
+  go-live jump carried most of the information). Measured, not the default: two periods of their own (rho 0.7
+  0.953, one date with a persistent shock 0.922, power 0.215 / 0.111 / 0.037 on the three designs above); with
+  one step, a flat prior on Fisher's z = artanh(rho) instead of Jeffreys (rho 0.7 0.932, one date with a
+  persistent shock 0.917, white 0.987): half a point where the go-live period's own effect gains one and a
+  half. With the go-live month's own effect the same prior gains more, and it is now the default (before ->
+  after, effect 0 / effect 1 coverage, 2,000 replications, same seeds): rho 0.7 0.943 / 0.944 -> 0.952 /
+  0.950, one date with a persistent shock 0.926 / 0.937 -> 0.940 / 0.947, persistent 0.954 / 0.965 -> 0.969 /
+  0.975, one date 0.966 / 0.969 -> 0.974 / 0.973, main monthly 0.962 / 0.964 -> 0.965 / 0.966, white 0.995 /
+  0.998 -> 0.995 / 0.999, short noisy 0.989 / 0.982 -> 0.993 / 0.987, staggered 0.995 / 0.996 -> 0.998 /
+  0.998. Power at effect 1: main 0.223 -> 0.211, rho 0.7 0.137 -> 0.122, persistent 0.080 -> 0.059, one date
+  0.072 -> 0.053, staggered 0.059 -> 0.036. On designs not used to choose it (1,500 series each,
+  `onset_periods=1`): rho 0.85 on 24 + 24 months 0.937 -> 0.947, rho 0.95 on 36 + 24 0.929 -> 0.935, rho 0.5
+  on 24 + 12 0.973 -> 0.979, rho 0.2 on 48 + 24 0.963 -> 0.965.
 - several treated units going live on one date and observed on the same periods: the model is fitted to their
   mean series (`its_common_date_common_shock`, `its_common_date_persistent_shock`), whose noise carries the
-  shocks they share. Coverage 0.966 / 0.969 and, with the shared factor's AR coefficient at 0.8, 0.926 / 0.937
-  (one step from go-live on: 0.944 / 0.949 and 0.912 / 0.911; per-site fits with the plug-in rho and the
-  residual correlation: 0.899 / 0.898 and 0.824 / 0.819). Fitting each site and correlating their errors by
-  their pre-period residuals, with rho integrated out, gave 0.946 / 0.949 and 0.916 / 0.913 on the same
-  panels: the same within noise, in about four times the time (37 s against 10 s for 2,000 panels). At the
-  ramped effect one step from go-live on under-stated the ATT by 0.30 of 0.975 (GLS leans on the go-live
-  month, where the ramp has not finished); with the go-live month's own effect the bias is -0.014 (previous
-  item). Daily sites on one date take the structural model on their mean series
-  (`its_structural_daily_3_sites_shared_shock`, 500 replications): 0.996 / 0.994, mean SE 0.881 against an sd
-  of 0.597 (0.994 / 0.994 and 0.848 with the normal parameter draws). The per-site fits before covered
-  1.000 on the same panels (mean SE 0.844, 0.69 s against 0.27 s): all over-cover as the single-site daily
-  ITS does without a strong random walk (the mean of 3 sites' walks wanders less than one site's).
+  shocks they share. Coverage 0.974 / 0.973 and, with the shared factor's AR coefficient at 0.8, 0.940 / 0.947
+  (with Jeffreys' prior 0.966 / 0.969 and 0.926 / 0.937; one step from go-live on: 0.944 / 0.949 and 0.912 /
+  0.911; per-site fits with the plug-in rho and the residual correlation: 0.899 / 0.898 and 0.824 / 0.819).
+  Fitting each site and correlating their errors by their pre-period residuals, with rho integrated out, gave
+  0.946 / 0.949 and 0.916 / 0.913 on the same panels: the same within noise, in about four times the time (37
+  s against 10 s for 2,000 panels). At the ramped effect one step from go-live on under-stated the ATT by 0.30
+  of 0.975 (GLS leans on the go-live month, where the ramp has not finished); with the go-live month's own
+  effect the bias is -0.014 (previous item). Daily sites on one date take the structural model on their mean
+  series (`its_structural_daily_3_sites_shared_shock`, 500 replications): 0.996 / 0.994, mean SE 0.881 against
+  an sd of 0.597 (0.994 / 0.994 and 0.848 with the normal parameter draws). The per-site fits before covered
+  1.000 on the same panels (mean SE 0.844, 0.69 s against 0.27 s): all over-cover as the single-site daily ITS
+  does without a strong random walk (the mean of 3 sites' walks wanders less than one site's).
 - several treated units going live on different dates: their forecast errors are taken to be as correlated
   as their pre-period residuals (floored at 0), not independent. On `its_staggered_common_shock` the
-  independent computation covered about 0.74; the correlated one over-covers (0.995 / 0.996 with the
-  go-live month's own effect; 0.993 / 0.993 with one step from go-live on; 0.981 / 0.986 with a plugged-in
+  independent computation covered about 0.74; the correlated one over-covers (0.998 / 0.998 now; 0.995 /
+  0.996 with Jeffreys' prior; 0.993 / 0.993 with one step from go-live on; 0.981 / 0.986 with a plugged-in
   rho). The sites' true error correlations on 600 null panels: 0.52-0.54
   within a cohort, about 0.2 between cohorts 4 months apart, about 0 at 8 months, against 0.495 estimated
   for every pair, while each site's own se is now ~4% above its sd. Tried and not shipped (600

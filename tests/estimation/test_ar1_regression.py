@@ -40,7 +40,7 @@ def test_gls_given_rho_matches_statsmodels_gls_with_the_ar1_covariance() -> None
     assert checked >= 5
 
 
-def test_weights_are_the_restricted_likelihood_times_a_jeffreys_prior() -> None:
+def test_weights_are_the_restricted_likelihood_times_a_prior_flat_on_artanh_rho() -> None:
     # Dense REML: -1/2 log|S| - 1/2 log|X'S^-1 X| - (n - k)/2 log(y'P y), P the GLS residual projector.
     y, x = _series(np.random.default_rng(2), 40, 0.4)
     fit = fit_ar1_regression(y, x)
@@ -53,7 +53,7 @@ def test_weights_are_the_restricted_likelihood_times_a_jeffreys_prior() -> None:
         _, logdet_s = np.linalg.slogdet(np.linalg.inv(s_inv))
         _, logdet_xs = np.linalg.slogdet(xs)
         reml = -0.5 * logdet_s - 0.5 * logdet_xs - 0.5 * (n - k) * math.log(float(y @ p @ y))
-        logs.append(reml - 0.5 * math.log(1 - rho**2))
+        logs.append(reml - math.log(1 - rho**2))  # d artanh(rho) / d rho = 1 / (1 - rho^2)
     expected = np.exp(np.asarray(logs) - logsumexp(logs))
     np.testing.assert_allclose(fit.weight, expected / expected.sum(), rtol=1e-7, atol=1e-12)
 
