@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import t
 from pilot_roi.reports.model import Amount, GroupRow, YearReport
 
@@ -104,6 +105,17 @@ def _text(attr: str) -> Get:
     return lambda s, _lang: getattr(s, attr) or ""
 
 
+def _words(attr: str) -> Get:
+    """An optional reason code (or comma-joined codes) in the reader's language, '' when absent: the code
+    column beside it stays for machines and for checking against the warehouse."""
+
+    def get(s: Any, lang: str) -> Cell:
+        code = getattr(s, attr)
+        return describe_grade_reason(code, lang) if code else ""
+
+    return get
+
+
 def _part(attr: str, part: Literal["value", "ci_low", "ci_high"]) -> Get:
     """One part of an optional `Amount` attribute (None when the amount is absent)."""
 
@@ -168,6 +180,7 @@ _ROI = Field("roi", "report.col.roi", "ratio")
 _PAYBACK = Field("payback_months", "report.col.payback", "number")
 _STATUS = Field("status", "report.col.status", "text")
 _REASON = Field("reason", "report.col.reason", "text", _text("reason"))
+_REASON_WORDS = Field("reason_text", "report.col.reason_text", "text", _words("reason"))
 _METHOD = Field("method", "report.col.method", "text", _method)
 _EFFECT = Field("effect", "report.col.effect", "number")
 _SE = Field("se", "report.col.se", "number")
@@ -209,9 +222,11 @@ _METRIC_FIELDS = (
     Field("unit", "report.col.unit", "text"),
     _STATUS,
     _REASON,
+    _REASON_WORDS,
     _METHOD,
     Field("grade", "report.col.grade", "text", _grade),
     Field("grade_reason", "report.col.grade_reason", "text", _text("grade_reason")),
+    Field("grade_reason_text", "report.col.grade_reason_text", "text", _words("grade_reason")),
     _EFFECT,
     _SE,
     _EFFECT_PCT,
@@ -341,6 +356,7 @@ _ROBUSTNESS_FIELDS = (
         Field("is_primary", "report.col.primary", "text", _yes_no("is_primary")),
         _STATUS,
         _REASON,
+        _REASON_WORDS,
         _EFFECT,
         _SE,
         _CI_LOW,
