@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Any
 
 import dash
@@ -38,13 +39,13 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     with cursor() as cur:
         options = q.audit_options(cur)
 
-    def dropdown(component_id: str, key: str, values: list[str]) -> dbc.Col:
+    def dropdown(component_id: str, key: str, values: list[str], label: Callable[[str], str] = str) -> dbc.Col:
         return dbc.Col(
             [
                 dbc.Label(t(key, lang), html_for=component_id),
                 dcc.Dropdown(
                     id=component_id,
-                    options=[{"label": v, "value": v} for v in values],
+                    options=[{"label": label(v), "value": v} for v in values],
                     placeholder=t("dash.audit.any", lang),
                     clearable=True,
                 ),
@@ -60,7 +61,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
             dbc.Row(
                 [
                     dropdown(ids.AU_USER, "dash.audit.user", options["user"]),
-                    dropdown(ids.AU_ACTION, "dash.audit.action", options["action"]),
+                    dropdown(ids.AU_ACTION, "dash.audit.action", options["action"], lambda a: action_words(a, lang)),
                     dbc.Col(
                         [
                             dbc.Label(t("dash.audit.dates", lang)),
@@ -126,6 +127,13 @@ def _filters(username: str | None, action: str | None, start: object, end: objec
     )
 
 
+def action_words(action: str, lang: str) -> str:
+    """An audit action in the reader's language; an action without words yet shows its code."""
+    key = f"dash.audit.action.{action}"
+    text = t(key, lang)
+    return action if text == key else text
+
+
 def events_view(frame: pl.DataFrame, lang: str) -> Any:
     """The page's table (times to the second, long details cut), or the empty state."""
     if frame.height == 0:
@@ -133,6 +141,7 @@ def events_view(frame: pl.DataFrame, lang: str) -> Any:
     shown = frame.with_columns(
         pl.col("occurred_at").cast(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S"),
         pl.col("details").cast(pl.String).str.slice(0, _TEXT_LIMIT),
+        pl.col("action").cast(pl.String).map_elements(lambda a: action_words(a, lang), return_dtype=pl.String),
     )
     return table(
         shown,

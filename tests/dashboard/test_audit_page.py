@@ -20,6 +20,7 @@ from dashboard_helpers import post_callback as _call
 
 from pilot_roi import audit
 from pilot_roi import dashboard_queries as q
+from pilot_roi.i18n import t
 from pilot_roi.warehouse import connect, migrate, transaction
 
 
@@ -82,12 +83,18 @@ def test_reviewer_and_admin_read_the_log_executive_and_engineer_are_refused(demo
         response = _call(client, table, values, "audit-filter-user.value")
         assert response.status_code == 200, who
         seen = {(r["username"], r["action"]) for r in _rows(response)}
-        assert {(REVIEWER[0], "sign_in"), (ADMIN[0], "sign_in"), (REVIEWER[0], "export")} <= seen, who
-        assert ("demo-generator", "estimate_run") in seen, who  # the demo's real run_portfolio
-        assert ("demo-generator", "upload") in seen, who
+        # the table shows each action in the reader's words (the CSV download keeps the codes)
+        signed_in, exported = t("dash.audit.action.sign_in", "en"), t("dash.audit.action.export", "en")
+        assert {(REVIEWER[0], signed_in), (ADMIN[0], signed_in), (REVIEWER[0], exported)} <= seen, who
+        assert ("demo-generator", "Estimates run") in seen, who  # the demo's real run_portfolio
+        assert ("demo-generator", t("dash.audit.action.upload", "en")) in seen, who
+        assert not {a for _, a in seen} & {"sign_in", "export", "estimate_run", "upload"}, who
     runs = _call(reviewer, table, {**values, "audit-filter-action.value": "estimate_run"}, "audit-filter-user.value")
-    assert {r["action"] for r in _rows(runs)} == {"estimate_run"}
+    assert {r["action"] for r in _rows(runs)} == {"Estimates run"}
     assert all(r["target"].startswith("run:") for r in _rows(runs))
+    in_russian = _call(reviewer, table, {"audit-lang.data": "ru", "audit-filter-action.value": "estimate_run"},
+                       "audit-filter-user.value")  # fmt: skip
+    assert {r["action"] for r in _rows(in_russian)} == {"Пересчёт оценок"}
 
     download = _dependency(reviewer, "audit-download.data")
     got = _call(reviewer, download, {"audit-download-button.n_clicks": 1}, "audit-download-button.n_clicks")

@@ -23,6 +23,7 @@ import requests
 from security_fixtures import copy_template, running_server
 from test_security_dashboard import CSV_OWN, Client, _confirm, _preview, _token
 
+from pilot_roi.i18n import t
 from pilot_roi.runner.store import store_run
 from pilot_roi.warehouse import connect
 
@@ -112,21 +113,26 @@ def test_reviewer_and_admin_see_the_events_with_their_users(record: Record, step
     response = record.responses[step]
     assert response.status_code == 200
     rows = _rows(response)
-    seen = {(row["username"], row["action"]) for row in rows}
-    assert {("admin", "sign_in"), ("rev", "sign_in"), ("eng_kmg", "sign_in"), ("exec", "sign_in")} <= seen
-    assert ("eng_kmg", "upload") in seen
-    assert ("admin", "estimate_run") in seen
-    assert ("rev", "export") in seen  # the reviewer's CSV download of the log, fired before the table
+    seen = {(row["username"], row["action"]) for row in rows}  # the actions in the reader's words (en here)
+    signed_in = _words("sign_in")
+    assert {("admin", signed_in), ("rev", signed_in), ("eng_kmg", signed_in), ("exec", signed_in)} <= seen
+    assert ("eng_kmg", _words("upload")) in seen
+    assert ("admin", _words("estimate_run")) in seen
+    assert ("rev", _words("export")) in seen  # the reviewer's CSV download of the log, fired before the table
     times = [row["occurred_at"] for row in rows]
     assert times == sorted(times, reverse=True)  # newest first
     assert f"{len(rows)} events; page 1 of 1" in response.json()["response"]["audit-count"]["children"]
+
+
+def _words(action: str) -> str:
+    return t(f"dash.audit.action.{action}", "en")
 
 
 def test_filters_narrow_the_log(record: Record) -> None:
     only_eng = _rows(record.responses["admin_eng_only"])
     assert only_eng and {row["username"] for row in only_eng} == {"eng_kmg"}
     exports = _rows(record.responses["admin_exports"])
-    assert exports and {row["action"] for row in exports} == {"export"}
+    assert exports and {row["action"] for row in exports} == {_words("export")}
     assert {row["target"] for row in exports} == {"audit_log"}
 
 
