@@ -4,6 +4,7 @@ may not write: exit 1, one clear message, nothing changed, never the internal-er
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from other_user import LockedWarehouses, run_cli
 from pilot_roi import auth
 from pilot_roi.cli import main
 from pilot_roi.i18n import t
-from pilot_roi.warehouse import connect
+from pilot_roi.warehouse import connect, migrate
 
 # {open}: a folder the other user may write; {yaml}, {csv}: inputs that would change the warehouse
 WRITE_COMMANDS: dict[str, list[str]] = {
@@ -174,3 +175,37 @@ def test_a_template_out_this_user_may_not_write_or_that_is_a_folder_is_refused(
     assert main(["template", "--subsidiary", "TST", "--out", str(locked.open), "--lang", "kk",
                  "--warehouse", str(source)]) == 1  # fmt: skip
     assert capsys.readouterr().err.strip() == t("template.out_is_folder", "kk", path=str(locked.open))
+
+
+def test_a_dry_run_checks_a_file_against_a_warehouse_this_user_may_only_read(
+    source: Path,
+    portfolio_file: Path,
+    as_other_user: list[str],
+    locked_warehouses: Callable[[Path], LockedWarehouses],
+) -> None:
+    # A dry run writes nothing, so the warehouse is opened read-only where this user may not write it: the
+    # report (what loading would change) is the same as on a writable copy, and not one byte changes.
+    locked = locked_warehouses(source)
+    fill = _inputs(locked.open, source, portfolio_file.with_suffix(".yaml"))
+    before = {path: _digest(path) for path in (locked.read_only_file, locked.writable_file)}
+    reports = []
+    for path in (locked.read_only_file, locked.writable_file):
+        argv = ["ingest", fill["{csv}"], "--dry-run", "--format", "json", "--warehouse", str(path)]
+        done = run_cli(as_other_user, *argv)
+        assert done.returncode == 0, done.stderr
+        reports.append(json.loads(done.stdout))
+    assert reports[0]["status"] == "loaded" and reports[0]["rows_updated"] > 0  # what loading would do
+    assert reports[0] == reports[1]
+    assert {path: _digest(path) for path in before} == before
+    assert sorted(p.name for p in locked.locked.iterdir()) == ["read_only.duckdb", "writable.duckdb"]
+    # a warehouse this version would have to upgrade cannot be upgraded read-only: refused, in words
+    con = connect(locked.open / "old.duckdb", create=True)
+    try:
+        migrate(con)
+        con.execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)")
+    finally:
+        con.close()
+    old = locked.open / "old.duckdb"
+    old.chmod(0o444)
+    done = run_cli(as_other_user, "ingest", fill["{csv}"], "--dry-run", "--lang", "ru", "--warehouse", str(old))
+    assert (done.returncode, done.stderr.strip()) == (1, t("warehouse.needs_upgrade", "ru", path=str(old)))

@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.errors import InvalidInput, PilotRoiError, Problem
 from pilot_roi.i18n import t
 from pilot_roi.ingest import IngestReport, ingest_file
 from pilot_roi.settings import Settings
-from pilot_roi.warehouse import connect, migrate, require_writable
+from pilot_roi.warehouse import connect, migrate, require_current_schema, require_writable
 
 _PRINTED_ERRORS = 50
 
@@ -71,11 +71,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise InvalidInput([Problem("cli.file_not_found", params={"path": str(path)})])
-    con = connect(settings.warehouse)
+    # a dry run writes nothing: a user who may only read the warehouse can still check a file against it
+    read_only = args.dry_run and not _may_write(settings.warehouse)
+    con = connect(settings.warehouse, read_only=read_only)
     try:
-        if not args.dry_run:  # a dry run writes nothing: a user who may only read can still check a file
+        if read_only:
+            require_current_schema(con, str(settings.warehouse))
+        else:
             require_writable(settings.warehouse)
-        migrate(con, path_label=str(settings.warehouse))
+            migrate(con, path_label=str(settings.warehouse))
         report = ingest_file(
             con,
             path,
@@ -93,3 +97,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for line in render_text(report, settings.lang):
             print(line, file=stream)
     return 1 if report.status == "rejected" else 0
+
+
+def _may_write(warehouse: Path) -> bool:
+    try:
+        require_writable(warehouse)
+    except PilotRoiError:
+        return False
+    return True

@@ -56,13 +56,14 @@ def available_migrations(folder: Path | None = None) -> list[Migration]:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest applied migration, 0 for an empty warehouse."""
+    # fetchall: a result left unfinished would block the connection's next query (DuckDB 2)
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    ).fetchall()
+    if not exists or not exists[0][0]:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def migrate(con: duckdb.DuckDBPyConnection, *, folder: Path | None = None, path_label: str = "") -> int:
@@ -97,3 +98,14 @@ def migrate(con: duckdb.DuckDBPyConnection, *, folder: Path | None = None, path_
             )
         count += 1
     return count
+
+
+def require_current_schema(con: duckdb.DuckDBPyConnection, path_label: str = "") -> None:
+    """Refuse a warehouse opened read-only whose schema lacks a shipped migration: it cannot be upgraded
+    here, and the SQL of this version would read tables it does not have (and one made by a newer version)."""
+    shipped = max((m.version for m in available_migrations()), default=0)
+    version = schema_version(con)
+    if version > shipped:
+        raise PilotRoiError([Problem("warehouse.too_new", params={"path": path_label, "version": version})])
+    if version < shipped:
+        raise PilotRoiError([Problem("warehouse.needs_upgrade", params={"path": path_label})])
