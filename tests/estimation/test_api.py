@@ -148,6 +148,22 @@ def test_an_interval_of_zero_width_is_never_reported(pilot) -> None:
     assert estimate_effect(pilot, "site_code", "period", "value", "go_live", **FAST).ok
 
 
+def test_which_uncertainty_counts_as_degenerate() -> None:
+    from pilot_roi.estimation.result import EffectResult
+
+    def ok(att: float, se: float, low: float, high: float) -> bool:
+        result = EffectResult(method="did", status="ok", att=att, se=se, ci_low=low, ci_high=high)
+        return api._credible_uncertainty(result)
+
+    inf = float("inf")
+    assert ok(1.0, 0.5, 0.0, 2.0)
+    assert ok(1.0, 0.5, -inf, 3.0) and ok(1.0, 0.5, 0.2, inf)  # randomization inference may not bound a side
+    assert not ok(1.0, 0.0, 1.0, 1.0)  # zero width: certainty the data cannot give
+    assert not ok(1.0, 0.5, 1.0, 1.0)
+    assert not ok(float("nan"), 0.5, 0.0, 2.0) and not ok(inf, 0.5, 0.0, 2.0)
+    assert not ok(1.0, inf, -inf, inf) and not ok(1.0, float("nan"), 0.0, 2.0)
+
+
 def test_sites_neither_treated_nor_control_are_named(pilot) -> None:
     # a site live before the data start (no pre-period) and one going live after they end (no post-period)
     # are left out of both groups; the result must say which, not drop them silently

@@ -101,9 +101,10 @@ def run_method(
 ) -> EffectResult:
     """One registered method on a prepared panel (no diagnostics, no robustness).
 
-    An estimate whose uncertainty degenerated (a standard error of zero, or an effect, error or interval
-    that is not finite) becomes `insufficient_data` with reason "degenerate_fit": a constant outcome, or a
-    treated series fitted without residuals, gives an interval of zero width that would claim certainty.
+    An estimate whose uncertainty degenerated (an effect that is not finite, a standard error of zero or
+    infinity, an interval of zero width) becomes `insufficient_data` with reason "degenerate_fit": a constant
+    outcome, or a treated series fitted without residuals, gives an interval of zero width that would claim
+    certainty.
     """
     check_choice("method", method, tuple(METHODS))
     result = METHODS[method](panel, opts, **(method_options or {}))
@@ -115,8 +116,11 @@ def run_method(
 
 
 def _credible_uncertainty(result: EffectResult) -> bool:
-    numbers = (result.att, result.se, result.ci_low, result.ci_high)
-    return all(math.isfinite(x) for x in numbers) and result.se > 0.0 and result.ci_high > result.ci_low
+    """A finite effect with a positive, finite standard error and an interval of positive width. An interval
+    may be unbounded on one side (randomization inference that cannot reject large effects says so honestly)."""
+    if not (math.isfinite(result.att) and 0.0 < result.se < math.inf):
+        return False
+    return not (math.isfinite(result.ci_low) and math.isfinite(result.ci_high) and result.ci_high <= result.ci_low)
 
 
 def estimate_panel(
