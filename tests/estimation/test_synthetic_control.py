@@ -235,6 +235,34 @@ def test_basque_outcome_only_synthesis_against_published_weights() -> None:
     assert res.att == pytest.approx(att_published, abs=tol["att_vs_published_weights"]["value"])
 
 
+@pytest.mark.reference
+@needs_refdata
+@pytest.mark.parametrize(
+    ("case", "unit", "outcome", "drop_region"),
+    [("prop99", "state", "cigsale", False), ("basque", "regionname", "gdpcap", True)],
+)
+def test_outcome_only_weights_match_pysyncon(case: str, unit: str, outcome: str, drop_region: bool) -> None:
+    # pysyncon 1.7.0 (R Synth's Python port) solving Synth's problem with V = I on every pre-period outcome,
+    # which is our outcome-only synthetic control (tests/data/reference/make_sc_pysyncon_reference.py). Its
+    # SLSQP stops close to the optimum: our exact active-set weights must reach at least its pre-period fit
+    # (never a worse optimum) and agree with its weights and ATT to what its solver resolves.
+    ref = _load("sc_pysyncon.json")[case]
+    raw = pl.read_csv(REFDATA / ("basque.csv" if case == "basque" else "prop99.csv"))
+    df = raw.filter(pl.col("regionno") != 1) if drop_region else raw
+    df = df.with_columns(
+        pl.when(pl.col(unit) == ref["treated"]).then(ref["first_treated_year"]).otherwise(None).alias("go_live")
+    )
+    res = estimate_synthetic_control(prepare_panel(df, unit, "year", outcome, "go_live"))
+    ours = res.diagnostics["weights"][ref["treated"]]
+    wide = df.pivot(on=unit, index="year", values=outcome).sort("year")
+    pre = wide["year"].to_numpy() < ref["first_treated_year"]
+    treated = wide[ref["treated"]].to_numpy()[pre]
+    loss = float(np.sum((treated - sum(w * wide[d].to_numpy()[pre] for d, w in ours.items())) ** 2))
+    assert loss <= ref["pre_loss"] * (1 + 1e-12)
+    assert max(abs(ours.get(d, 0.0) - w) for d, w in ref["weights"].items()) < 2e-5
+    assert res.att == pytest.approx(ref["att"], abs=5e-5)
+
+
 def test_staggered_go_lives_and_pooled_target() -> None:
     rng = np.random.default_rng(12)
     df = simulate_sc_panel(rng, n_units=15, n_treated=2, n_pre=80, n_post=40, effect=3.0)
