@@ -494,7 +494,7 @@ _MIN_STEP_PERIODS = 2
 
 
 def _onset_columns(observed: np.ndarray, go_live: int, onset_periods: int) -> np.ndarray:
-    """Indicator columns (n, m) of the first `onset_periods` post grid periods that are observed.
+    """Indicator columns (n, m): one for each observed period among the first `onset_periods` after go-live.
 
     Why: with autocorrelated errors GLS learns a level step mostly from the jump at go-live (the
     quasi-differenced step column is 1 there and 1 - rho after), so a go-live period that is only partly
