@@ -56,6 +56,15 @@ def source(portfolio_copy: Callable[..., Path]) -> Path:
     return path
 
 
+@pytest.fixture
+def locked_inputs(
+    source: Path, portfolio_file: Path, locked_warehouses: Callable[[Path], LockedWarehouses]
+) -> tuple[LockedWarehouses, dict[str, str]]:
+    """Locked copies of `source` and, in their open folder, inputs whose loading would change them."""
+    locked = locked_warehouses(source)
+    return locked, _inputs(locked.open, source, portfolio_file.with_suffix(".yaml"))
+
+
 def _inputs(folder: Path, warehouse: Path, registry_yaml: Path) -> dict[str, str]:
     """Files the other user may read whose loading would change the warehouse: a pilot's new capex, and one
     site's year restated."""
@@ -82,14 +91,9 @@ def _inputs(folder: Path, warehouse: Path, registry_yaml: Path) -> dict[str, str
 @pytest.mark.slow
 @pytest.mark.parametrize("command", list(WRITE_COMMANDS))
 def test_a_warehouse_this_user_may_not_write_is_refused_by_every_write_command(
-    command: str,
-    source: Path,
-    portfolio_file: Path,
-    as_other_user: list[str],
-    locked_warehouses: Callable[[Path], LockedWarehouses],
+    command: str, locked_inputs: tuple[LockedWarehouses, dict[str, str]], as_other_user: list[str]
 ) -> None:
-    locked = locked_warehouses(source)
-    fill = _inputs(locked.open, source, portfolio_file.with_suffix(".yaml"))
+    locked, fill = locked_inputs
     argv = [fill.get(a, a.replace("{open}", fill["{open}"])) for a in WRITE_COMMANDS[command]]
     expected = {
         locked.read_only_file: t("warehouse.cannot_write", "kk", path=str(locked.read_only_file)),
@@ -178,15 +182,11 @@ def test_a_template_out_this_user_may_not_write_or_that_is_a_folder_is_refused(
 
 
 def test_a_dry_run_checks_a_file_against_a_warehouse_this_user_may_only_read(
-    source: Path,
-    portfolio_file: Path,
-    as_other_user: list[str],
-    locked_warehouses: Callable[[Path], LockedWarehouses],
+    locked_inputs: tuple[LockedWarehouses, dict[str, str]], as_other_user: list[str]
 ) -> None:
     # A dry run writes nothing, so the warehouse is opened read-only where this user may not write it: the
     # report (what loading would change) is the same as on a writable copy, and not one byte changes.
-    locked = locked_warehouses(source)
-    fill = _inputs(locked.open, source, portfolio_file.with_suffix(".yaml"))
+    locked, fill = locked_inputs
     before = {path: _digest(path) for path in (locked.read_only_file, locked.writable_file)}
     reports = []
     for path in (locked.read_only_file, locked.writable_file):
