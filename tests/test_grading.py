@@ -109,3 +109,21 @@ def test_every_reason_grading_can_give_is_said_in_words(lang: str) -> None:
         assert keys, f"no message for the grade reason {code!r}"
         assert describe_grade_reason(code, lang) == t(keys[0], lang)
     assert describe_grade_reason("q_too_high,pre_trend_failed", lang).count(";") == 1
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_runners_own_reasons_are_said_in_words_and_free_text_stays(lang: str) -> None:
+    # The runner decides some rows without estimating (unknown_metric, no_treated_sites, worker_failed,
+    # non_finite_effect): the dashboard, the reports and the CLI read them through the one lookup.
+    import inspect
+
+    from pilot_roi.grading import describe_grade_reason
+    from pilot_roi.i18n import t
+    from pilot_roi.runner import run, worker
+
+    source = inspect.getsource(run) + inspect.getsource(worker)
+    for code in ("unknown_metric", "no_treated_sites", "worker_failed", "non_finite_effect"):
+        assert f'"{code}"' in source, code  # still a code the runner writes
+        assert describe_grade_reason(code, lang) == t(f"estimation.reason.{code}", lang)
+    message = "ValueError: matrix is singular, rank 3 < 4"
+    assert describe_grade_reason(message, lang) == message

@@ -25,6 +25,7 @@ Grades, checked in this order:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -165,6 +166,9 @@ def grade(item: GradeInput, alpha: float = ALPHA, min_diagnostic_p: float = MIN_
     return Graded("inconclusive", "harmful_ci_includes_zero")
 
 
+_CODES = re.compile(r"\s*[a-z0-9_]+(?:\s*,\s*[a-z0-9_]+)*\s*")
+
+
 def describe_grade_reason(codes: str | None, lang: str) -> str:
     """The grade's reason codes (comma-separated, as stored) in words of `lang`.
 
@@ -174,6 +178,8 @@ def describe_grade_reason(codes: str | None, lang: str) -> str:
     """
     from pilot_roi.i18n import catalog, t
 
+    if codes and not _CODES.fullmatch(codes):  # free text (an error's own message) reads as it is
+        return codes
     known = catalog()
     words = []
     for code in filter(None, (part.strip() for part in (codes or "").split(","))):

@@ -8,13 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from dataclasses import replace
 from typing import Any
 
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.grading import describe_grade_reason
-from pilot_roi.i18n import catalog, format_money, format_number, format_percent, t
+from pilot_roi.i18n import format_money, format_number, format_percent, t
 from pilot_roi.runner import RunOptions, run_portfolio
 from pilot_roi.runner.read import registry_pilot_code, run_results
 from pilot_roi.settings import Settings
@@ -27,8 +26,6 @@ _JSON_FIELDS = (
     "npv_kzt", "npv_ci_low", "npv_ci_high", "roi", "roi_ci_low", "roi_ci_high", "payback_months",
     "realized_gain_kzt", "reused_from_run", "inputs_hash",
 )  # fmt: skip
-
-_REASON_CODES = re.compile(r"[a-z0-9_]+(?:,[a-z0-9_]+)*")
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -121,20 +118,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _reason_words(reason: str, lang: str) -> str:
-    """A stored reason in words of `lang`: codes (the runner's, the estimators', grading's) are looked up;
-    free text (an error's own message) is shown as it is."""
-    if not _REASON_CODES.fullmatch(reason):
-        return reason
-    key = f"estimate.reason.{reason}"
-    return t(key, lang) if key in catalog() else describe_grade_reason(reason, lang)
-
-
 def _text_row(r: dict[str, Any], lang: str) -> str:
     grade = t(f"estimate.grade.{r['grade']}", lang)
     head = f"{r['pilot_code']} / {r['metric_code']}: {grade}"
     if r["status"] != "ok":
-        return f"{head} — {t('estimate.no_number', lang, reason=_reason_words(r.get('reason') or r['status'], lang))}"
+        why = describe_grade_reason(r.get("reason") or r["status"], lang)
+        return f"{head} — {t('estimate.no_number', lang, reason=why)}"
     decimals = 2 if abs(r["effect"]) < 100 else 0
     effect = format_number(r["effect"], lang, decimals)
     ci = f"[{format_number(r['ci_low'], lang, decimals)}; {format_number(r['ci_high'], lang, decimals)}]"
