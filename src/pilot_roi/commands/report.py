@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from pilot_roi import audit
@@ -21,6 +20,7 @@ from pilot_roi.i18n import t
 from pilot_roi.reports import RENDERERS, freeze_report, load_report
 from pilot_roi.settings import Settings
 from pilot_roi.warehouse import connect, migrate, require_writable, transaction
+from pilot_roi.writable import closed_folder
 
 FORMATS = tuple(RENDERERS)
 
@@ -53,7 +53,7 @@ def _check_out(out: Path) -> None:
         raise InvalidInput([Problem("report.out_dir_missing", params={"path": str(out.parent)})])
     if out.is_dir():
         raise InvalidInput([Problem("report.out_is_folder", params={"path": str(out)})])
-    if not os.access(out.parent, os.W_OK | os.X_OK):
+    if closed_folder(out) is not None:
         raise InvalidInput(
             [Problem("report.out_dir_not_writable", params={"path": str(out), "folder": str(out.parent)})]
         )

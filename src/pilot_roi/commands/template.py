@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from pilot_roi.errors import InvalidInput, Problem
@@ -11,6 +10,7 @@ from pilot_roi.i18n import t
 from pilot_roi.ingest.template import write_template
 from pilot_roi.settings import Settings
 from pilot_roi.warehouse import connect
+from pilot_roi.writable import closed_folder
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -38,8 +38,6 @@ def _check_out(out: Path) -> None:
     created) this user may not write, before the workbook is built."""
     if out.is_dir():
         raise InvalidInput([Problem("template.out_is_folder", params={"path": str(out)})])
-    folder = out.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
+    folder = closed_folder(out)
+    if folder is not None:
         raise InvalidInput([Problem("template.out_dir_not_writable", params={"path": str(out), "folder": str(folder)})])

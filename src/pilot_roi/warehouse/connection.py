@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pilot_roi.errors import PilotRoiError, Problem, WarehouseBusy, WarehouseNotInitialised
+from pilot_roi.writable import closed_folder, nearest_existing_folder
 
 
 def connect(path: str | Path, *, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:
@@ -28,7 +29,7 @@ def connect(path: str | Path, *, read_only: bool = False, create: bool = False) 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except PermissionError as exc:
-            folder = str(_nearest_existing_folder(path))
+            folder = str(nearest_existing_folder(path))
             raise PilotRoiError(
                 [Problem("warehouse.cannot_write_folder", params={"path": str(path), "folder": folder})]
             ) from exc
@@ -75,18 +76,11 @@ def require_writable(path: str | Path) -> None:
     path = Path(path)
     if path.exists() and not os.access(path, os.W_OK):
         raise PilotRoiError([Problem("warehouse.cannot_write", params={"path": str(path)})])
-    folder = _nearest_existing_folder(path)
-    if not os.access(folder, os.W_OK | os.X_OK):
+    folder = closed_folder(path)
+    if folder is not None:
         raise PilotRoiError(
             [Problem("warehouse.cannot_write_folder", params={"path": str(path), "folder": str(folder)})]
         )
-
-
-def _nearest_existing_folder(path: Path) -> Path:
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return folder
 
 
 @contextmanager
