@@ -134,8 +134,9 @@ def _model_for(opts: ItsOptions, grid: core.Grid) -> str:
 def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **options: Any) -> EffectResult:
     """ITS estimate of the effect on each treated unit of `panel`, averaged over the treated units.
 
-    Options (see `ItsOptions`): model, trend, ar, family, slope_change, use_controls,
-    seasonal_periods, min_pre_periods, max_missing_share, parameter_uncertainty, control_group. Returns an
+    Options (see `ItsOptions`): model, trend, ar, level_sd_floor, family, slope_change, linear_trend,
+    onset_periods, cov, use_controls, seasonal_periods, min_pre_periods, max_missing_share,
+    parameter_uncertainty, control_group. Returns an
     `EffectResult` with `method="its"`, the ATT in outcome units with a normal interval, the
     counterfactual frame (mean over treated units), pointwise effects in `event_study` and the cumulative
     effect in `diagnostics["cumulative"]`; degenerate designs return `status="insufficient_data"`.

@@ -87,9 +87,7 @@ def _estimate(job: EstimateJob) -> Estimate:
 
 def estimate_from_result(job: EstimateJob, result: Any) -> Estimate:
     """An `Estimate` from an `EffectResult` (primary method first in the robustness frame)."""
-    status = str(result.status)
-    if status == "ok" and not math.isfinite(float(result.att)):
-        status = "error"
+    status = str(result.status)  # a non-finite or degenerate fit is already insufficient_data (api.run_method)
     diagnostics = {**job.context, **jsonable(dict(result.diagnostics))}
     if result.inference:
         diagnostics.setdefault("inference", str(result.inference))
@@ -103,9 +101,7 @@ def estimate_from_result(job: EstimateJob, result: Any) -> Estimate:
         metric_code=job.metric_code,
         inputs_hash=job.inputs_hash,
         status=status,
-        reason=(
-            str(result.reason)[:_MAX_REASON] if result.reason else ("non_finite_effect" if status == "error" else None)
-        ),
+        reason=str(result.reason)[:_MAX_REASON] if result.reason else None,
         method=str(result.method),
         method_reason=str(result.method_reason or ""),
         effect=_num(result.att),
