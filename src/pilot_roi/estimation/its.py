@@ -28,7 +28,7 @@ treated units) with its interval.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,7 @@ from scipy.stats import norm
 from scipy.stats import t as t_dist
 
 from pilot_roi.estimation import _its_core as core
-from pilot_roi.estimation.options import check_choice
+from pilot_roi.estimation.options import check_choice, whole_number
 from pilot_roi.estimation.panel import PanelData
 from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
 
@@ -101,13 +101,7 @@ def parse_options(options: dict[str, Any]) -> ItsOptions:
     check_choice("trend", opts.trend, _TRENDS)
     if not isinstance(opts.parameter_uncertainty, bool):
         raise ValueError(f"parameter_uncertainty={opts.parameter_uncertainty!r} must be True or False")
-    if (
-        isinstance(opts.onset_periods, bool)
-        or not isinstance(opts.onset_periods, int)
-        or not 0 <= opts.onset_periods <= _MAX_ONSET
-    ):
-        raise ValueError(f"onset_periods={opts.onset_periods!r} must be a whole number from 0 to {_MAX_ONSET}")
-    return opts
+    return replace(opts, onset_periods=whole_number("onset_periods", opts.onset_periods, 0, high=_MAX_ONSET))
 
 
 @dataclass(frozen=True, slots=True)

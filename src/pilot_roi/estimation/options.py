@@ -97,13 +97,13 @@ class EstimationOptions:
         changes: dict[str, Any] = {
             "alpha": _real("alpha", self.alpha, "a number between 0 and 0.5 (exclusive)", lambda x: 0.0 < x < 0.5),
             "max_gap_share": _real("max_gap_share", self.max_gap_share, "a number in [0, 1)", lambda x: 0.0 <= x < 1.0),
-            "seed": _whole("seed", self.seed, 0),
-            "few_treated": _whole("few_treated", self.few_treated, 0),
-            "n_boot": _whole("n_boot", self.n_boot, 99),
+            "seed": whole_number("seed", self.seed, 0),
+            "few_treated": whole_number("few_treated", self.few_treated, 0),
+            "n_boot": whole_number("n_boot", self.n_boot, 99),
         }
         for name in ("min_pre_periods", "min_post_periods", "event_bin"):
             value = getattr(self, name)
-            changes[name] = None if value is None else _whole(name, value, 1, "or None (the default)")
+            changes[name] = None if value is None else whole_number(name, value, 1, "or None (the default)")
         for name in ("diagnostics", "robustness", "detail"):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
@@ -122,7 +122,11 @@ def _real(name: str, value: object, allowed: str, ok: Callable[[float], bool]) -
     return float(value)
 
 
-def _whole(name: str, value: object, low: int, more: str = "") -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or int(value) < low:
-        raise ValueError(f"{name}={value!r} is not allowed; give a whole number of at least {low} {more}".rstrip())
-    return int(value)
+def whole_number(name: str, value: object, low: int, more: str = "", high: int | None = None) -> int:
+    """`value` as a plain int when it is a whole number (not a bool) in [low, high]; else a ValueError that
+    names the option and what is allowed."""
+    whole = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Integral)
+    if not whole or int(value) < low or (high is not None and int(value) > high):  # type: ignore[call-overload]
+        allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ValueError(f"{name}={value!r} is not allowed; give a whole number {allowed} {more}".rstrip())
+    return int(value)  # type: ignore[call-overload]
