@@ -11,9 +11,11 @@ from dgp import Scenario, simulate
 from pilot_roi import estimate_effect
 from pilot_roi.estimation import api
 from pilot_roi.estimation.api import METHODS, estimate_panel
+from pilot_roi.estimation.design import describe_design
+from pilot_roi.estimation.diagnostics import _periods_beside_controls
 from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.estimation.options import EstimationOptions
-from pilot_roi.estimation.panel import PanelData
+from pilot_roi.estimation.panel import PanelData, from_arrays
 
 FAST = {"diagnostics": False, "robustness": False}
 
@@ -123,6 +125,30 @@ def test_data_sufficiency_reason_codes() -> None:
     )
     assert _insufficient(gappy) == "too_many_gaps"
     assert _insufficient(panel.with_first_treated(np.full(panel.n_units, -1))) == "no_treated"
+
+
+def test_periods_count_only_where_treated_and_controls_are_both_observed() -> None:
+    # The treated site's one post period is a month its controls never reported: the calendar has a post
+    # period, the comparison has none (the HAR contrast used to divide by zero here).
+    rng = np.random.default_rng(4)
+    months = 30
+    units = np.repeat(np.arange(3), months)
+    times = np.tile(np.arange(months), 3)
+    keep = (units == 0) | (times < months - 1)
+    y = rng.normal(size=units.size)
+    panel = from_arrays(units[keep], times[keep], y[keep], np.array([months - 1, -1, -1]))
+    for method in ("did", "staggered_did"):
+        res = estimate_panel(panel, method, EstimationOptions(**FAST))
+        assert (res.status, res.reason) == ("insufficient_data", "insufficient_post_periods"), method
+        assert res.diagnostics["n_post_periods_with_controls"] == 0
+        assert res.diagnostics["n_pre_periods_with_controls"] == months - 1
+    # with the controls' last month back, the same design estimates
+    full = from_arrays(units, times, y, np.array([months - 1, -1, -1]))
+    assert estimate_panel(full, "did", EstimationOptions(**FAST)).ok
+    # not-yet-treated sites count as controls before their own go-live
+    later = from_arrays(units, times, y, np.array([20, 29, -1]))
+    pre, post = _periods_beside_controls(later, describe_design(later, EstimationOptions()), "not_yet_treated")
+    assert (pre, post) == ([20, 29], [10, 1])
 
 
 def test_an_interval_of_zero_width_is_never_reported(pilot) -> None:

@@ -121,6 +121,26 @@ def test_degenerate_designs_say_why(go_live: np.ndarray, options: dict, reason: 
     assert res.reason == reason
 
 
+def test_a_treated_site_with_no_usable_value_is_excluded_not_a_crash() -> None:
+    # the site is listed (its only row's outcome is NaN, so prepare_panel keeps it without a value); the
+    # other treated site still estimates
+    y = np.random.default_rng(1).normal(size=80).cumsum()
+    df = pl.DataFrame(
+        {
+            "site": ["a"] * 80 + ["b"],
+            "t": [*range(80), 60],
+            "value": [*y, float("nan")],
+            "go_live": [60] * 81,
+        }
+    )
+    res = estimate_its(prepare_panel(df, "site", "t", "value", "go_live"))
+    assert res.ok and res.diagnostics["excluded_treated"] == {"b": "insufficient_pre_periods"}
+    control = pl.DataFrame({"site": ["c"] * 80, "t": list(range(80)), "value": list(y), "go_live": [None] * 80})
+    only_b = pl.concat([df.filter(pl.col("site") == "b"), control], how="vertical_relaxed")
+    alone = estimate_its(prepare_panel(only_b, "site", "t", "value", "go_live"))
+    assert (alone.status, alone.reason) == ("insufficient_data", "insufficient_pre_periods")
+
+
 def test_gappy_pre_period_is_refused() -> None:
     df = simulate_its_panel(np.random.default_rng(2), n_pre=100, n_post=20, annual=False)
     keep = np.random.default_rng(0).random(df.height) < 0.5

@@ -103,6 +103,29 @@ def test_missing_cells_are_filled_linearly() -> None:
     np.testing.assert_array_equal(fill_missing(y)[~holes], y[~holes])
 
 
+@pytest.mark.parametrize(("seed", "hole_seed", "base"), [(1, 3, "pre_mean"), (0, 1, "varying")])
+def test_on_a_gappy_panel_the_interval_holds_the_estimate_it_is_reported_with(
+    seed: int, hole_seed: int, base: str
+) -> None:
+    # The test runs on the panel with its holes filled, whose estimate differs from the reported one. A wild
+    # value beside holes made them differ by hundreds and the interval missed the estimate (here -2.7 against
+    # 50.8 to 461.0, and 9.5 against -4452 to -54); it is now moved by the difference, and the test of no
+    # effect with it.
+    panel, _ = simulate(ALL_TREATED, np.random.default_rng(seed))
+    drop = np.random.default_rng([seed, hole_seed]).random(panel.n_obs) < 0.1
+    y = panel.y.copy()
+    y[np.flatnonzero(~drop)[np.random.default_rng(hole_seed).integers(0, int((~drop).sum()))]] = 1e6
+    gappy = PanelData(
+        panel.unit_idx[~drop], panel.time_idx[~drop], y[~drop], panel.first_treated,
+        panel.unit_labels, panel.time_labels, panel.time_ordinal, panel.time_kind,
+    )  # fmt: skip
+    res = estimate_staggered_did(gappy, dataclasses.replace(FAST, base_period=base))
+    assert res.ok and "randomization" in res.inference
+    assert res.ci_low <= res.att <= res.ci_high
+    # the interval is the inverted test, so holding 0 and not rejecting no effect go together
+    assert (res.ci_low <= 0.0 <= res.ci_high) == (res.p_value > 0.05)
+
+
 def test_null_pilots_where_every_site_goes_live_are_rejected_at_most_at_the_nominal_rate() -> None:
     # 200 null panels, 6 sites in 3 cohorts (90 assignments). The test is exact under random go-live dates,
     # so rejections stay within Binomial(200, 5%)'s 99th percentile; the influence-function interval it

@@ -90,11 +90,16 @@ def test_intercept_variant_absorbs_a_level_shift() -> None:
         (np.array([30]), 5, {}, "insufficient_post_periods"),
         (np.array([-1]), 5, {}, "no_treated"),
         (np.array([10]), 3, {"min_donors": 4}, "too_few_controls"),
+        # four treated sites, three donors: no placebo can draw four distinct donors (it used to crash)
+        (np.array([10, 10, 10, 10]), 3, {}, "too_few_controls"),
+        (np.array([10, 10, 10, 10]), 3, {"target": "pooled"}, "too_few_controls"),
+        # conformal inference needs one go-live; on staggered ones it falls back to placebos, which cannot draw
+        (np.array([10, 12, 14, 16]), 3, {"inference": "conformal"}, "too_few_controls"),
     ],
 )
 def test_degenerate_designs_say_why(go_live: np.ndarray, n_donors: int, options: dict, reason: str) -> None:
     rng = np.random.default_rng(0)
-    y = rng.normal(size=(1 + n_donors, 30)).cumsum(axis=1)
+    y = rng.normal(size=(go_live.size + n_donors, 30)).cumsum(axis=1)
     res = estimate_synthetic_control(_panel(y, np.concatenate([go_live, -np.ones(n_donors, np.int64)])), **options)
     assert res.status == "insufficient_data"
     assert res.reason == reason

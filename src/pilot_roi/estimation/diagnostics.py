@@ -2,7 +2,8 @@
 
 - `check_sufficiency`: a design that cannot support an estimate gets `insufficient_data` with a reason
   code, never a number: `no_treated`, `insufficient_pre_periods`, `insufficient_post_periods`,
-  `no_controls`, `too_many_gaps`.
+  `no_controls`, `too_many_gaps`. A difference-in-differences counts only the periods in which the treated
+  sites and their controls are both observed.
 - `counterfactual_frame`: the treated sites' mean path and its counterfactual (time, observed,
   counterfactual, ci_low, ci_high); pointwise intervals from the control sites' placebo spread.
 - `placebo_in_time`: the same method on the pre-period only, with a fake go-live at its middle; a real
@@ -61,12 +62,39 @@ def check_sufficiency(
         return insufficient(method, "insufficient_post_periods", **facts)
     if method in ("did", "staggered_did", "synthetic_control") and d.n_controls(opts.control_group) == 0:
         return insufficient(method, "no_controls", **facts)
+    if method in ("did", "staggered_did"):
+        pre, post = _periods_beside_controls(panel, d, opts.control_group)
+        facts = {**facts, "n_pre_periods_with_controls": max(pre), "n_post_periods_with_controls": max(post)}
+        if max(pre) < d.min_pre:
+            return insufficient(method, "insufficient_pre_periods", **facts)
+        if max(post) < d.min_post:
+            return insufficient(method, "insufficient_post_periods", **facts)
     if d.gap_share > opts.max_gap_share:
         return insufficient(method, "too_many_gaps", **facts)
     worst = _worst_treated_gap(panel, d)
     if worst > MAX_TREATED_GAP_SHARE:
         return insufficient(method, "too_many_gaps", worst_treated_gap_share=round(worst, 4), **facts)
     return None
+
+
+def _periods_beside_controls(panel: PanelData, d: Design, control_group: str) -> tuple[list[int], list[int]]:
+    """Per cohort, the periods before and from go-live in which a treated site and a control are both
+    observed: a comparison needs both sides of the same period (the cohort counts alone see the calendar)."""
+    obs = np.zeros((panel.n_units, panel.n_times), bool)
+    obs[panel.unit_idx, panel.time_idx] = True
+    controls = obs[d.never].any(axis=0)
+    pre, post = [], []
+    for g in d.cohorts:
+        cohort = d.treated & (panel.first_treated == g)
+        beside = controls
+        if control_group == "not_yet_treated":
+            later = d.treated & (panel.first_treated > g)
+            waiting = obs[later] & (panel.first_treated[later, None] > np.arange(panel.n_times)[None, :])
+            beside = controls | waiting.any(axis=0)
+        both = obs[cohort].any(axis=0) & beside
+        pre.append(int(both[:g].sum()))
+        post.append(int(both[g:].sum()))
+    return pre, post
 
 
 def _worst_treated_gap(panel: PanelData, d: Design) -> float:

@@ -174,7 +174,11 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
         y = np.full(grid.n_grid, np.nan)
         y[grid.position] = wide[i]
         g = int(grid.position[ft[i]])
-        first = int(np.flatnonzero(np.isfinite(y))[0])
+        seen = np.flatnonzero(np.isfinite(y))
+        if seen.size == 0:  # a site listed with no usable value (every outcome null or NaN)
+            excluded[labels[i]] = "insufficient_pre_periods"
+            continue
+        first = int(seen[0])
         n_pre_obs = int(np.isfinite(y[first:g]).sum())
         if n_pre_obs < min_pre:
             excluded[labels[i]] = "insufficient_pre_periods"

@@ -322,23 +322,22 @@ def _conformal_inference(d: _Design, agg: core.Aggregate, opts: ScOptions, alpha
     step = r0 / math.sqrt(n_post)
     center = agg.att
     if p_of(center) <= alpha:
-        grid = center + step * np.arange(-20, 21)
-        accepted = [t for t in grid if p_of(float(t)) > alpha]
-        if not accepted:
-            nan_band = np.full(n_used, np.nan)
-            nan_event = np.full(agg.event_times.shape[0], np.nan)
-            return _Inference(
-                "conformal",
-                p_of(0.0),
-                math.nan,
-                math.nan,
-                math.nan,
-                nan_band,
-                nan_event,
-                nan_event,
-                {"note": "no constant effect is accepted near the estimate"},
-            )
-        center = float(np.median(accepted))
+        # The test rejects the estimate itself: the residuals are not exchangeable over time, and an
+        # interval elsewhere would not hold the effect it is reported with (it once gave 3.5 an interval
+        # of -40.9 to -40.9). No interval, so the result says the fit is degenerate.
+        nan_band = np.full(n_used, np.nan)
+        nan_event = np.full(agg.event_times.shape[0], np.nan)
+        return _Inference(
+            "conformal",
+            p_of(0.0),
+            math.nan,
+            math.nan,
+            math.nan,
+            nan_band,
+            nan_event,
+            nan_event,
+            {"note": "the time-permutation test rejects the estimate itself"},
+        )
 
     def edge(direction: float) -> float:
         inside = center
@@ -439,6 +438,16 @@ def estimate_synthetic_control(panel: PanelData, *, seed: int = 0, alpha: float 
     if chosen == "conformal" and len(set(lives.tolist())) > 1:
         chosen = "placebo"
         notes.append("conformal inference needs one go-live; placebo inference used")
+    if chosen != "conformal" and d.donors.shape[0] <= d.y_treated.shape[0]:
+        # a placebo draws as many distinct donors as there are treated units and synthesises each from
+        # the others: with no more donors than treated units there is not one placebo to compare with
+        return insufficient(
+            METHOD,
+            "too_few_controls",
+            n_donors=int(d.donors.shape[0]),
+            min_donors=int(d.y_treated.shape[0]) + 1,
+            n_treated=int(d.y_treated.shape[0]),
+        )
     inf = (
         _conformal_inference(d, agg, opts, alpha)
         if chosen == "conformal"
