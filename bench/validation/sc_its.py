@@ -409,6 +409,8 @@ ITS_NOTES = """ITS inference (what the ITS rows measure):
 - several treated units going live on one date and observed on the same periods: the model is fitted to their
   mean series (`its_common_date_common_shock`, `its_common_date_persistent_shock`), whose noise carries the
   shocks they share. Coverage 0.974 / 0.973 and, with the shared factor's AR coefficient at 0.8, 0.940 / 0.947
+  (10,000 replications at effect 0: 0.941, false positives 0.059 +- 0.0024, a real excess of about one point:
+  the mean's noise is then a sum of two AR(1) processes, which one AR(1) on 13 months describes roughly)
   (with Jeffreys' prior 0.966 / 0.969 and 0.926 / 0.937; one step from go-live on: 0.944 / 0.949 and 0.912 /
   0.911; per-site fits with the plug-in rho and the residual correlation: 0.899 / 0.898 and 0.824 / 0.819).
   Fitting each site and correlating their errors by their pre-period residuals, with rho integrated out, gave
