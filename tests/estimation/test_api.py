@@ -139,7 +139,8 @@ def test_periods_count_only_where_treated_and_controls_are_both_observed() -> No
     panel = from_arrays(units[keep], times[keep], y[keep], np.array([months - 1, -1, -1]))
     for method in ("did", "staggered_did"):
         res = estimate_panel(panel, method, EstimationOptions(**FAST))
-        assert (res.status, res.reason) == ("insufficient_data", "insufficient_post_periods"), method
+        assert (res.status, res.reason) == ("insufficient_data", "insufficient_post_periods_with_controls"), method
+        assert "контрольным объектам" in res.summary("ru")
         assert res.diagnostics["n_post_periods_with_controls"] == 0
         assert res.diagnostics["n_pre_periods_with_controls"] == months - 1
     # with the controls' last month back, the same design estimates

@@ -47,3 +47,17 @@ def test_numbers_and_percentages() -> None:
 def test_unknown_keys_and_languages_degrade_gracefully() -> None:
     assert t("no.such.key", "ru") == "no.such.key"
     assert t("warehouse.busy", "fr", path="x").startswith("The warehouse x")
+
+
+def test_every_reason_an_estimator_gives_has_words() -> None:
+    # The reason codes written in the estimators' sources (`insufficient(method, "code", ...)`), read from
+    # the files so that a new code without words fails here, not in front of a user.
+    from pathlib import Path
+
+    import pilot_roi.estimation as estimation
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in Path(estimation.__file__).parent.glob("*.py"))
+    codes = set(re.findall(r'insufficient\(\s*[\w"]+,\s*"([a-z_]+)"', source))
+    assert {"insufficient_post_periods_with_controls", "too_few_controls", "degenerate_fit"} <= codes
+    missing = sorted(code for code in codes if f"estimation.reason.{code}" not in catalog())
+    assert not missing, missing

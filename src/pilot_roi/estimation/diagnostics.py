@@ -3,7 +3,8 @@
 - `check_sufficiency`: a design that cannot support an estimate gets `insufficient_data` with a reason
   code, never a number: `no_treated`, `insufficient_pre_periods`, `insufficient_post_periods`,
   `no_controls`, `too_many_gaps`. A difference-in-differences counts only the periods in which the treated
-  sites and their controls are both observed.
+  sites and their controls are both observed (`insufficient_pre_periods_with_controls`,
+  `insufficient_post_periods_with_controls`: the calendar has the periods, the comparison does not).
 - `counterfactual_frame`: the treated sites' mean path and its counterfactual (time, observed,
   counterfactual, ci_low, ci_high); pointwise intervals from the control sites' placebo spread.
 - `placebo_in_time`: the same method on the pre-period only, with a fake go-live at its middle; a real
@@ -66,9 +67,9 @@ def check_sufficiency(
         pre, post = _periods_beside_controls(panel, d, opts.control_group)
         facts = {**facts, "n_pre_periods_with_controls": max(pre), "n_post_periods_with_controls": max(post)}
         if max(pre) < d.min_pre:
-            return insufficient(method, "insufficient_pre_periods", **facts)
+            return insufficient(method, "insufficient_pre_periods_with_controls", **facts)
         if max(post) < d.min_post:
-            return insufficient(method, "insufficient_post_periods", **facts)
+            return insufficient(method, "insufficient_post_periods_with_controls", **facts)
     if d.gap_share > opts.max_gap_share:
         return insufficient(method, "too_many_gaps", **facts)
     worst = _worst_treated_gap(panel, d)
