@@ -202,3 +202,15 @@ def test_realized_gain_hand_checked() -> None:
     value = realized_gain_kzt(days, observed, counterfactual, date(2025, 1, 3), ENERGY, 3)
     assert value == pytest.approx(10.0 * 4200.0 * 3, rel=1e-12)
     assert math.isnan(realized_gain_kzt(days, observed, counterfactual, date(2026, 1, 1), ENERGY, 3))
+
+
+def test_realized_gain_starts_at_the_earliest_go_live_the_estimate_used() -> None:
+    from pilot_roi.economics import realized_gain_start
+
+    registry = date(2024, 1, 1)
+    assert realized_gain_start({"design": {"first_go_live_used": "2024-06-01"}}, registry) == date(2024, 6, 1)
+    # never before the registry's earliest go-live; without a readable date, the registry's
+    assert realized_gain_start({"design": {"first_go_live_used": "2023-06-01"}}, registry) == registry
+    for diagnostics in (None, {}, {"design": None}, {"design": {"first_go_live_used": None}},
+                        {"design": {"first_go_live_used": "soon"}}, {"design": "text"}):  # fmt: skip
+        assert realized_gain_start(diagnostics, registry) == registry

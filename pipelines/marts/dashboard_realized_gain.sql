@@ -1,7 +1,8 @@
 -- Dashboard portfolio: realized gain by month, summed over the demonstrated pilot-metrics of the latest
 -- finished run that pass the filters: (observed − counterfactual) × KZT per unit × treated sites, signed so
--- that a beneficial change is positive, over post-go-live periods only. Reads estimate_counterfactuals
--- (precomputed means per treated site), never raw observations.
+-- that a beneficial change is positive, over post-go-live periods only (from the earliest go-live among the
+-- sites the estimate used). Reads estimate_counterfactuals (precomputed means per treated site), never raw
+-- observations.
 -- Grain: one row per month.
 WITH run AS (
     SELECT max(run_id) AS run_id FROM estimate_runs WHERE status = 'finished'
@@ -13,7 +14,14 @@ go AS (
 ),
 est AS (
     SELECT r.run_id, r.pilot_code, r.metric_code, coalesce(r.n_treated, go.n_treated_sites, 1) AS n_treated,
-           go.first_go_live
+           go.first_go_live,
+           -- the earliest go-live among the treated sites the estimate used (economics.realized_gain_start):
+           -- a site left out must not start the count before a later site's go-live
+           greatest(
+               go.first_go_live,
+               coalesce(TRY_CAST(json_extract_string(r.diagnostics, '$.design.first_go_live_used') AS DATE),
+                        go.first_go_live)
+           ) AS gain_start
     FROM estimate_results AS r
     JOIN run ON r.run_id = run.run_id
     JOIN pilot_registry AS p ON p.code = r.pilot_code
@@ -34,7 +42,7 @@ SELECT
 FROM estimate_counterfactuals AS c
 JOIN est AS e ON e.run_id = c.run_id AND e.pilot_code = c.pilot_code AND e.metric_code = c.metric_code
 JOIN metrics AS m ON m.code = c.metric_code
-WHERE c.period >= e.first_go_live
+WHERE c.period >= e.gain_start
   AND c.observed IS NOT NULL
   AND c.counterfactual IS NOT NULL
 GROUP BY 1

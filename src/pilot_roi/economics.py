@@ -34,10 +34,10 @@ Conventions (PRODUCT.md, "Economics"), stated once:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -288,6 +288,19 @@ def evaluate(
         r_lo, r_hi = _interval(_roi(npvs, cost), params.ci_level)
     p_lo, p_hi = _interval(_payback(gains, costs), params.ci_level, method="inverted_cdf")
     return Economics(gain, g_lo, g_hi, npv, n_lo, n_hi, ratio, r_lo, r_hi, payback, p_lo, p_hi, cost, realized_gain)
+
+
+def realized_gain_start(diagnostics: Mapping[str, Any] | None, registry_first_go_live: date) -> date:
+    """The first period whose gap counts as realized gain: the earliest go-live among the treated sites the
+    estimate used (`design.first_go_live_used` in its diagnostics, ISO text), never before the registry's
+    earliest go-live; the registry's when the estimate does not say (runs stored before it did)."""
+    design = (diagnostics or {}).get("design")
+    used = design.get("first_go_live_used") if isinstance(design, Mapping) else None
+    try:
+        start = date.fromisoformat(str(used)[:10]) if used is not None else registry_first_go_live
+    except ValueError:
+        start = registry_first_go_live
+    return max(start, registry_first_go_live)
 
 
 def realized_gain_kzt(

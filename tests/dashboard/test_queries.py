@@ -135,6 +135,22 @@ def test_realized_gain_is_signed_by_direction_and_counts_post_go_live(filled: du
     assert q.realized_gain(filled, q.PortfolioFilters(subsidiaries=("KTZ",))).height == 0
 
 
+def test_realized_gain_starts_at_the_earliest_go_live_the_estimate_used(filled: duckdb.DuckDBPyConnection) -> None:
+    # the estimate left out the site going live in March (its diagnostics say the sites it used go live in
+    # April): March's gap is a pre-period residual, not gain; an unreadable date keeps the registry's March
+    for used, months in (("2024-04-01", [date(2024, 4, 1)]), ("not a date", [date(2024, 3, 1), date(2024, 4, 1)])):
+        filled.execute(
+            "UPDATE estimate_results SET diagnostics = ? WHERE run_id = 2 AND pilot_code = 'KMG-EN-1'",
+            [json.dumps({"design": {"first_go_live_used": used}})],
+        )
+        assert q.realized_gain(filled)["month"].to_list() == months, used
+    filled.execute(
+        "UPDATE estimate_results SET diagnostics = ? WHERE run_id = 2 AND pilot_code = 'KMG-EN-1'",
+        [json.dumps({"design": {"first_go_live_used": "2024-04-01"}})],
+    )
+    assert q.realized_gain(filled)["gain_kzt"].to_list() == pytest.approx([5_000.0])
+
+
 def test_pilot_queries(filled: duckdb.DuckDBPyConnection) -> None:
     pilot = q.pilot(filled, "KMG-EN-1", "en")
     assert pilot is not None and pilot["first_go_live"] == date(2024, 3, 1)

@@ -240,3 +240,26 @@ def test_integer_periods_and_not_yet_treated_controls() -> None:
     res = estimate_effect(df, "unit", "year", "y", "g", control_group="not_yet_treated", **FAST)
     assert res.method == "staggered_did" and res.ok
     assert res.group_time["group"].dtype == pl.Int64
+
+
+def test_the_design_names_the_earliest_go_live_among_the_sites_the_estimate_used() -> None:
+    # site 0 is live from the first period (no pre-period), site 1 sends nothing after its go-live, site 2
+    # goes live at 30: only site 2 enters, so realized gain must count from 30, not from 0 or 20
+    rng = np.random.default_rng(8)
+    units = np.repeat(np.arange(4), 60)
+    times = np.tile(np.arange(60), 4)
+    keep = ~((units == 1) & (times >= 20))
+    y = rng.normal(size=units.size) + (units == 2) * (times >= 30) * 2.0
+    panel = from_arrays(units[keep], times[keep], y[keep], np.array([0, 20, 30, -1]))
+    without_site_1 = from_arrays(units[units != 1], times[units != 1], y[units != 1], np.array([0, -1, 30, -1]))
+    res = estimate_panel(without_site_1, "auto", EstimationOptions(**FAST))
+    assert res.ok and res.method == "did" and res.diagnostics["design"]["first_go_live_used"] == 30
+    its = estimate_panel(panel, "its", EstimationOptions(**FAST))
+    assert its.ok and its.diagnostics["design"]["first_go_live_used"] == 30
+    # dates come back as dates
+    df = pl.DataFrame(
+        {"site": ["a"] * 60 + ["b"] * 60, "day": [dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(60)] * 2,
+         "value": rng.normal(size=120), "go_live": [dt.date(2024, 1, 31)] * 60 + [None] * 60}
+    )  # fmt: skip
+    res = estimate_effect(df, "site", "day", "value", "go_live", **FAST)
+    assert res.diagnostics["design"]["first_go_live_used"] == dt.date(2024, 1, 31)

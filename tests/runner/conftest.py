@@ -69,6 +69,27 @@ pilots:
     opex_kzt_per_year: 0
 """
 
+# P-STAG: S01 live from the first day of data (no estimate can use it), S02 from 2024-07-01.
+STAGGERED_REGISTRY_YAML = f"""
+data_start: 2023-01-01
+subsidiaries:
+  - {{code: TST, name: {{ru: "Тест", kk: "Сынақ", en: "Test"}}, sector: energy}}
+sites:
+{SITE_LINES}
+metrics:
+  - {{code: energy_gj, name: {{ru: "Энергия", kk: "Энергия", en: "Energy use"}}, unit: GJ, frequency: daily,
+     aggregation: sum, higher_is_better: false, value_kzt_per_unit: 4200, min_value: 0}}
+pilots:
+  - code: P-STAG
+    name: {{ru: "Поэтапный", kk: "Кезеңді", en: "Staggered"}}
+    subsidiary: TST
+    use_case: energy_optimization
+    sites: [{{site: S01, go_live: 2024-01-01}}, {{site: S02, go_live: 2024-07-01}}]
+    metrics: [energy_gj]
+    capex_kzt: 50000000
+    opex_kzt_per_year: 5000000
+"""
+
 
 def observations(seed: int = 5) -> pl.DataFrame:
     """Daily energy use per site: level + weekly cycle + AR(1) noise + the true effect after go-live."""
@@ -93,13 +114,13 @@ def observations(seed: int = 5) -> pl.DataFrame:
     return pl.concat(frames).with_columns(pl.col("value").round(1))
 
 
-def build_warehouse(path: Path, data: pl.DataFrame | None = None) -> Path:
+def build_warehouse(path: Path, data: pl.DataFrame | None = None, registry_yaml: str = REGISTRY_YAML) -> Path:
     """A migrated warehouse with the registry and the observations loaded through ingestion."""
     con = connect(path, create=True)
     try:
         migrate(con)
         registry = path.with_suffix(".yaml")
-        registry.write_text(REGISTRY_YAML, encoding="utf-8")
+        registry.write_text(registry_yaml, encoding="utf-8")
         load_registry_file(con, registry)
         report = load_observations(
             con, observations() if data is None else data, file_name="tst_2024.parquet", uploaded_by="test"
@@ -120,6 +141,13 @@ def portfolio_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def silent_portfolio_file(tmp_path: Path) -> Path:
     """The portfolio without a single value from S04: P-BROKEN is decided without estimating (no_treated_data)."""
     return build_warehouse(tmp_path / "silent.duckdb", observations().filter(pl.col("site_code") != "S04"))
+
+
+@pytest.fixture
+def staggered_portfolio_file(tmp_path: Path) -> Path:
+    """P-STAG with only its two sites' data (no control reports): ITS on S02 alone."""
+    data = observations().filter(pl.col("site_code").is_in(["S01", "S02"]))
+    return build_warehouse(tmp_path / "staggered.duckdb", data, STAGGERED_REGISTRY_YAML)
 
 
 @pytest.fixture(scope="session")

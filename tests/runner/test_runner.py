@@ -259,3 +259,33 @@ def test_contamination_by_a_pilot_on_another_metric(portfolio_copy: Callable[...
     assert "S05" not in strict.controls and dict(strict.excluded)["S05"] == "P-OTHER"
     assert "S05" in lenient.controls and "S05" not in dict(lenient.excluded)
     assert dict(lenient.excluded) == {"S03": "P-NULL", "S04": "P-BROKEN"}
+
+
+def test_realized_gain_counts_from_the_earliest_go_live_the_estimate_used(staggered_portfolio_file: Path) -> None:
+    # S01 goes live on the first day of data, so no estimate can use it: the effect is S02's (ITS, no control
+    # reports), from July. The realized gain used to count from S01's January go-live, adding S02's six
+    # months of pre-period residuals.
+    path = staggered_portfolio_file
+    run = _run(path)
+    (row,) = _results(path, run.run_id)
+    assert row["status"] == "ok" and row["n_treated"] == 1
+    assert json.loads(row["diagnostics"])["design"]["first_go_live_used"] == "2024-07-01"
+    frame = pl.DataFrame(
+        _frames(path, run.run_id)["estimate_counterfactuals"],
+        schema=["pilot_code", "metric_code", "period", "observed", "counterfactual", "ci_low", "ci_high"],
+        orient="row",
+    )
+    gap = (pl.col("counterfactual") - pl.col("observed")) * 4200.0  # lower is better: a fall is a gain
+    after = frame.filter(pl.col("period") >= date(2024, 7, 1)).select(gap.sum()).item()
+    before = frame.filter(pl.col("period") < date(2024, 7, 1)).select(gap.sum()).item()
+    assert row["realized_gain_kzt"] == pytest.approx(after, rel=1e-9)
+    assert abs(before) > 1e-3 * abs(after)  # counting from January would have changed the figure
+    # the year report says the same (all the data are in 2024)
+    from pilot_roi.reports.assemble import assemble_report
+
+    con = connect(path, read_only=True)
+    try:
+        (metric,) = assemble_report(con, 2024).pilots[0].metrics
+    finally:
+        con.close()
+    assert metric.realized_gain_year == pytest.approx(after, rel=1e-9)

@@ -22,8 +22,13 @@ from typing import Any
 import numpy as np
 
 from pilot_roi.estimation import limit_blas_threads
-from pilot_roi.estimation.design import MethodChoice, choose_method, describe_design
-from pilot_roi.estimation.diagnostics import leave_one_out_controls, minimum_detectable_effect, placebo_in_time
+from pilot_roi.estimation.design import Design, MethodChoice, choose_method, describe_design
+from pilot_roi.estimation.diagnostics import (
+    leave_one_out_controls,
+    minimum_detectable_effect,
+    placebo_in_time,
+    usable_treated,
+)
 from pilot_roi.estimation.did import estimate_did
 from pilot_roi.estimation.options import (
     DEFAULT_SEED,
@@ -160,6 +165,8 @@ def estimate_panel(
         "excluded_always_treated": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.always_treated)],
         "excluded_late": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.late)],
     }
+    if primary.ok:
+        diagnostics["design"]["first_go_live_used"] = _first_go_live_used(panel, design, primary, choice.primary)
     if opts.diagnostics and primary.ok:
         diagnostics.update(_diagnostics(panel, choice.primary, primary, opts, method_options))
     robustness: list[EffectResult] = []
@@ -170,6 +177,29 @@ def estimate_panel(
     return dataclasses.replace(
         primary, method_reason=choice.reason, diagnostics=diagnostics, robustness=tuple(robustness)
     )
+
+
+def _first_go_live_used(panel: PanelData, design: Design, primary: EffectResult, method: str) -> Any:
+    """The earliest go-live (a time label) among the treated sites the estimate used, None if it used none.
+
+    Realized gain counts the gap from this period on: a treated site left out (live from the first period, no
+    data on one side of its go-live, or excluded by the method) must not start it earlier, or the months
+    before a later site's go-live would count as gain.
+    """
+    used = design.treated.copy()
+    if method == "staggered_did":
+        used &= usable_treated(panel, design)
+    excluded = primary.diagnostics.get("excluded_treated") or {}
+    used &= np.array([str(label) not in excluded for label in panel.unit_labels], dtype=bool)
+    observed = np.zeros((panel.n_units, panel.n_times), dtype=bool)
+    observed[panel.unit_idx, panel.time_idx] = True
+    for i in np.flatnonzero(used):
+        g = int(panel.first_treated[i])
+        used[i] = bool(observed[i, :g].any() and observed[i, g:].any())
+    if not used.any():
+        return None
+    label = panel.time_labels[int(panel.first_treated[used].min())]
+    return label.item() if isinstance(label, np.generic) else label  # a date or an int, not a numpy scalar
 
 
 def _isolated(

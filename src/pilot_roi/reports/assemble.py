@@ -378,7 +378,13 @@ def _metric_result(
     grade = row["grade"] if row["grade"] in GRADES else "insufficient_data"
     frequency = str(row["frequency"] or "")
     realized_year = (
-        realized_in_year(series, year, first_go_live, n_treated, economics.MetricValue(value, higher, frequency))
+        realized_in_year(
+            series,
+            year,
+            economics.realized_gain_start(diagnostics_of(row), first_go_live),
+            n_treated,
+            economics.MetricValue(value, higher, frequency),
+        )
         if n_treated and frequency in economics.PERIODS_PER_YEAR
         else None
     )

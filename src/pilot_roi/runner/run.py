@@ -38,7 +38,7 @@ import duckdb
 import numpy as np
 
 from pilot_roi import __version__
-from pilot_roi.economics import EffectEstimate, evaluate, realized_gain_kzt
+from pilot_roi.economics import EffectEstimate, evaluate, realized_gain_kzt, realized_gain_start
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.grading import GradeInput, benjamini_hochberg, grade
 from pilot_roi.runner import read
@@ -245,7 +245,7 @@ def _realized(item: PilotMetric, est: Estimate) -> float:
         frame["period"].to_numpy(),
         frame["observed"].to_numpy(),
         frame["counterfactual"].to_numpy(),
-        item.first_go_live,
+        realized_gain_start(est.diagnostics, item.first_go_live),
         metric,
         est.n_treated,
     )
