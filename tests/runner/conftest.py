@@ -32,7 +32,7 @@ TRUE_EFFECT = {"S01": -40.0, "S02": -40.0}
 SITE_LINES = "\n".join(
     f'  - {{code: {s}, subsidiary: TST, name: {{ru: "Объект {s}", kk: "Нысан {s}", en: "Site {s}"}}}}' for s in SITES
 )
-REGISTRY_YAML = f"""
+REGISTRY_HEAD = f"""
 data_start: 2023-01-01
 subsidiaries:
   - {{code: TST, name: {{ru: "Тест", kk: "Сынақ", en: "Test"}}, sector: energy}}
@@ -41,7 +41,8 @@ sites:
 metrics:
   - {{code: energy_gj, name: {{ru: "Энергия", kk: "Энергия", en: "Energy use"}}, unit: GJ, frequency: daily,
      aggregation: sum, higher_is_better: false, value_kzt_per_unit: 4200, min_value: 0}}
-pilots:
+"""
+REGISTRY_YAML = f"""{REGISTRY_HEAD}pilots:
   - code: P-GOOD
     name: {{ru: "Хороший", kk: "Жақсы", en: "Good"}}
     subsidiary: TST
@@ -70,16 +71,7 @@ pilots:
 """
 
 # P-STAG: S01 live from the first day of data (no estimate can use it), S02 from 2024-07-01.
-STAGGERED_REGISTRY_YAML = f"""
-data_start: 2023-01-01
-subsidiaries:
-  - {{code: TST, name: {{ru: "Тест", kk: "Сынақ", en: "Test"}}, sector: energy}}
-sites:
-{SITE_LINES}
-metrics:
-  - {{code: energy_gj, name: {{ru: "Энергия", kk: "Энергия", en: "Energy use"}}, unit: GJ, frequency: daily,
-     aggregation: sum, higher_is_better: false, value_kzt_per_unit: 4200, min_value: 0}}
-pilots:
+STAGGERED_REGISTRY_YAML = f"""{REGISTRY_HEAD}pilots:
   - code: P-STAG
     name: {{ru: "Поэтапный", kk: "Кезеңді", en: "Staggered"}}
     subsidiary: TST
