@@ -128,28 +128,49 @@ def test_data_sufficiency_reason_codes() -> None:
 
 
 def test_periods_count_only_where_treated_and_controls_are_both_observed() -> None:
-    # The treated site's one post period is a month its controls never reported: the calendar has a post
-    # period, the comparison has none (the HAR contrast used to divide by zero here).
+    # Go-live at month 26. The treated site reports months 28-29 after it, its controls only 26-27: the
+    # calendar has post periods on both sides, the comparison has none (the HAR contrast divided by zero).
     rng = np.random.default_rng(4)
-    months = 30
+    months, go_live = 30, 26
     units = np.repeat(np.arange(3), months)
     times = np.tile(np.arange(months), 3)
-    keep = (units == 0) | (times < months - 1)
+    keep = np.where(units == 0, (times < go_live) | (times >= 28), times < 28)
     y = rng.normal(size=units.size)
-    panel = from_arrays(units[keep], times[keep], y[keep], np.array([months - 1, -1, -1]))
+    panel = from_arrays(units[keep], times[keep], y[keep], np.array([go_live, -1, -1]))
     for method in ("did", "staggered_did"):
         res = estimate_panel(panel, method, EstimationOptions(**FAST))
         assert (res.status, res.reason) == ("insufficient_data", "insufficient_post_periods_with_controls"), method
         assert "контрольным объектам" in res.summary("ru")
         assert res.diagnostics["n_post_periods_with_controls"] == 0
-        assert res.diagnostics["n_pre_periods_with_controls"] == months - 1
-    # with the controls' last month back, the same design estimates
-    full = from_arrays(units, times, y, np.array([months - 1, -1, -1]))
+        assert res.diagnostics["n_pre_periods_with_controls"] == go_live
+    # with the controls' last months back, the same design estimates
+    full = from_arrays(units, times, y, np.array([go_live, -1, -1]))
     assert estimate_panel(full, "did", EstimationOptions(**FAST)).ok
     # not-yet-treated sites count as controls before their own go-live
     later = from_arrays(units, times, y, np.array([20, 29, -1]))
     pre, post = _periods_beside_controls(later, describe_design(later, EstimationOptions()), "not_yet_treated")
     assert (pre, post) == ([20, 29], [10, 1])
+
+
+def test_controls_that_stop_reporting_before_go_live_are_left_out_and_auto_forecasts_instead() -> None:
+    # Both listed controls' exports end before go-live: they compare nothing after it, so they are not
+    # controls; "auto" takes the treated site's own forecast (ITS) instead of a refused DiD, and says why.
+    rng = np.random.default_rng(6)
+    days, go_live = 200, 150
+    units = np.repeat(np.arange(3), days)
+    times = np.tile(np.arange(days), 3)
+    keep = (units == 0) | (times < 120)
+    y = rng.normal(size=units.size) + 2.0 * ((units == 0) & (times >= go_live))
+    panel = from_arrays(units[keep], times[keep], y[keep], np.array([go_live, -1, -1]), start_date=dt.date(2024, 1, 1))
+    design = describe_design(panel, EstimationOptions())
+    assert design.n_never == 0 and design.idle_controls.tolist() == [False, True, True]
+    res = estimate_panel(panel, "auto", EstimationOptions(**FAST))
+    assert res.ok and res.method == "its" and res.diagnostics["design"]["excluded_idle_controls"] == ["1", "2"]
+    assert res.diagnostics["method_choice"]["n_controls"] == 0
+    # a control that reports on both sides of go-live stays one
+    keep_one = keep | (units == 1)
+    both = from_arrays(units[keep_one], times[keep_one], y[keep_one], np.array([go_live, -1, -1]))
+    assert describe_design(both, EstimationOptions()).never.tolist() == [False, True, False]
 
 
 def test_an_interval_of_zero_width_is_never_reported(pilot) -> None:

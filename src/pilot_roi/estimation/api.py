@@ -164,6 +164,7 @@ def estimate_panel(
         # live from the first period (no pre-period) or after the last: neither treated nor control here
         "excluded_always_treated": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.always_treated)],
         "excluded_late": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.late)],
+        "excluded_idle_controls": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.idle_controls)],
     }
     if primary.ok:
         diagnostics["design"]["first_go_live_used"] = _first_go_live_used(panel, design, primary, choice.primary)

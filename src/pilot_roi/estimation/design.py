@@ -37,7 +37,9 @@ _THRESHOLDS = {"daily": (28, 7), "weekly": (8, 2), "monthly": (6, 1), "periods":
 class Design:
     """Facts about a panel's design. Masks are bool (n_units,); periods are counts of observed periods.
 
-    `treated` go live inside the panel (at least one period before and one after); `always_treated` are
+    `treated` go live inside the panel (at least one period before and one after); `never` are the control
+    sites that report on both sides of the earliest go-live, `idle_controls` the never-treated sites that do
+    not (left out: they compare nothing); `always_treated` are
     live from the first period (no pre-period: excluded); `late` go live after the last period (no
     post-period: excluded as treated; never used as controls either). `cohorts` are the go-live period
     indices; `n_pre`/`n_post` count periods before the earliest go-live and from the latest one on
@@ -52,6 +54,7 @@ class Design:
     step_days: int | None
     treated: np.ndarray
     never: np.ndarray
+    idle_controls: np.ndarray
     always_treated: np.ndarray
     late: np.ndarray
     cohorts: tuple[int, ...]
@@ -105,8 +108,18 @@ def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
     treated = (ft >= 1) & (ft < panel.n_times)
     has_rows = np.bincount(panel.unit_idx, minlength=panel.n_units) > 0
     treated &= has_rows
-    never = (ft < 0) & has_rows
     cohorts, sizes = np.unique(ft[treated], return_counts=True)
+    never = (ft < 0) & has_rows
+    if cohorts.size:
+        # a control is a comparison only where it reports on both sides of go-live: one whose export stops
+        # before it (or starts after it) is left out, and a pilot with no other control falls back to ITS
+        seen = np.zeros((panel.n_units, panel.n_times), dtype=bool)
+        seen[panel.unit_idx, panel.time_idx] = True
+        first = int(cohorts.min())
+        idle = never & ~(seen[:, :first].any(axis=1) & seen[:, first:].any(axis=1))
+    else:
+        idle = np.zeros(panel.n_units, dtype=bool)
+    never &= ~idle
     if panel.time_kind == "date" and step is not None and frequency in ("daily", "weekly"):
         expected = int((panel.time_ordinal[-1] - panel.time_ordinal[0]) // step) + 1
     else:
@@ -124,6 +137,7 @@ def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
         step_days=step,
         treated=treated,
         never=never,
+        idle_controls=idle,
         always_treated=(ft == 0) & has_rows,
         late=(ft >= panel.n_times) & has_rows,
         cohorts=tuple(int(c) for c in cohorts),
