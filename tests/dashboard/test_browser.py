@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from dash.testing.wait import until
 from dashboard_helpers import ADMIN, ENGINEER, REPO_ROOT
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -210,6 +212,14 @@ def test_empty_portfolio_and_pilot_fill_in_when_the_first_run_finishes(dash_duo,
     assert _severe(dash_duo) == []
 
 
+def _text_now(dash_duo, selector: str) -> str:
+    """The element's text, or "" while it is absent or being replaced (a re-rendered node goes stale)."""
+    try:
+        return str(dash_duo.find_element(selector).text)
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
+
+
 def test_big_file_preview_shows_progress_then_the_preview(dash_duo, demo_warehouse: Path, tmp_path: Path) -> None:
     from dashboards.components.upload_run import BACKGROUND_PREVIEW_BYTES
 
@@ -236,7 +246,8 @@ def test_big_file_preview_shows_progress_then_the_preview(dash_duo, demo_warehou
     dash_duo.wait_for_element("#upload-files", timeout=20)
     dash_duo.find_element("#upload-files input[type=file]").send_keys(str(big))
     dash_duo.wait_for_element("#upload-progress .upload-progress-bar", timeout=30)  # the job's bar and stage
-    assert dash_duo.find_element("#upload-progress .upload-stage").text
+    # the progress panel re-renders as the job advances: read its stage afresh until it says something
+    until(lambda: _text_now(dash_duo, "#upload-progress .upload-stage"), timeout=30)
     dash_duo.wait_for_contains_text("#upload-preview", "big.csv", timeout=60)
     dash_duo.wait_for_element("#upload-confirm:not([disabled])", timeout=10)
     assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#upload-progress .upload-progress-bar")
