@@ -141,6 +141,17 @@ def test_a_treated_site_with_no_usable_value_is_excluded_not_a_crash() -> None:
     assert (alone.status, alone.reason) == ("insufficient_data", "insufficient_pre_periods")
 
 
+def test_a_few_days_after_go_live_are_not_an_effect_yet_as_for_the_other_methods() -> None:
+    # go-live three days before the data end: DiD asks for a week of daily data after go-live, and so does ITS
+    df = simulate_its_panel(np.random.default_rng(4), n_pre=120, n_post=3, annual=False)
+    panel = prepare_panel(df, "site", "date", "value", "go_live")
+    res = estimate_its(panel)
+    assert (res.status, res.reason) == ("insufficient_data", "insufficient_post_periods")
+    assert estimate_its(panel, min_post_periods=3).ok  # an analyst may ask for less, knowingly
+    with pytest.raises(ValueError, match="min_post_periods"):
+        estimate_its(panel, min_post_periods=0)
+
+
 def test_gappy_pre_period_is_refused() -> None:
     df = simulate_its_panel(np.random.default_rng(2), n_pre=100, n_post=20, annual=False)
     keep = np.random.default_rng(0).random(df.height) < 0.5

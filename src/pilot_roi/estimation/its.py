@@ -37,6 +37,7 @@ from scipy.stats import norm
 from scipy.stats import t as t_dist
 
 from pilot_roi.estimation import _its_core as core
+from pilot_roi.estimation.diagnostics import att_percent
 from pilot_roi.estimation.options import check_choice, whole_number
 from pilot_roi.estimation.panel import PanelData
 from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
@@ -48,6 +49,8 @@ _FAMILIES = ("gaussian", "poisson")
 _TRENDS = ("lldtrend", "llevel", "lltrend", "dtrend", "rwdrift", "ntrend")
 _MAX_ONSET = 12  # a year of monthly periods: beyond that the step is not a level shift any more
 _MIN_PRE = {"daily": 28, "weekly": 16, "monthly": 12, "quarterly": 8, "annual": 6, "integer": 8}
+# as the other methods ask (design._THRESHOLDS): a week of days, two weeks, one month, quarter or year
+_MIN_POST = {"daily": 7, "weekly": 2, "monthly": 1, "quarterly": 1, "annual": 1, "integer": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class ItsOptions:
     and cov [None: "ar1" for gaussian, "hac" for poisson] (segmented); use_controls [False]: the
     mean of never-treated units as a regressor; seasonal_periods [None = from the frequency];
     min_pre_periods [None = 28 daily, 16 weekly, 12 monthly, 8 quarterly, 6 annual, 8 otherwise];
+    min_post_periods [None = 7 daily, 2 weekly, 1 otherwise: observed periods from go-live on];
     max_missing_share [0.3] of the pre-period; parameter_uncertainty [True]: forecasts mixed over the
     level variance's likelihood-ratio confidence distribution (False: parameters taken as known) (structural);
     control_group [ignored: accepted for a uniform API].
@@ -80,6 +84,7 @@ class ItsOptions:
     use_controls: bool = False
     seasonal_periods: tuple[float, ...] | None = None
     min_pre_periods: int | None = None
+    min_post_periods: int | None = None
     max_missing_share: float = 0.3
     parameter_uncertainty: bool = True
     control_group: str = "never_treated"
@@ -101,7 +106,13 @@ def parse_options(options: dict[str, Any]) -> ItsOptions:
     check_choice("trend", opts.trend, _TRENDS)
     if not isinstance(opts.parameter_uncertainty, bool):
         raise ValueError(f"parameter_uncertainty={opts.parameter_uncertainty!r} must be True or False")
-    return replace(opts, onset_periods=whole_number("onset_periods", opts.onset_periods, 0, high=_MAX_ONSET))
+    return replace(
+        opts,
+        onset_periods=whole_number("onset_periods", opts.onset_periods, 0, high=_MAX_ONSET),
+        min_post_periods=None
+        if opts.min_post_periods is None
+        else whole_number("min_post_periods", opts.min_post_periods, 1, "or None (the default)"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +140,7 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
     """ITS estimate of the effect on each treated unit of `panel`, averaged over the treated units.
 
     Options (see `ItsOptions`): model, trend, ar, level_sd_floor, family, slope_change, linear_trend,
-    onset_periods, cov, use_controls, seasonal_periods, min_pre_periods, max_missing_share,
+    onset_periods, cov, use_controls, seasonal_periods, min_pre_periods, min_post_periods, max_missing_share,
     parameter_uncertainty, control_group. Returns an
     `EffectResult` with `method="its"`, the ATT in outcome units with a normal interval, the
     counterfactual frame (mean over treated units), pointwise effects in `event_study` and the cumulative
@@ -151,6 +162,7 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
         return insufficient(METHOD, "irregular_time_index", frequency=grid.frequency)
     periods = grid.seasonal_periods if opts.seasonal_periods is None else opts.seasonal_periods
     min_pre = opts.min_pre_periods if opts.min_pre_periods is not None else _MIN_PRE[grid.frequency]
+    min_post = opts.min_post_periods if opts.min_post_periods is not None else _MIN_POST[grid.frequency]
     model = _model_for(opts, grid)
     wide = panel.wide()
     labels = [str(x) for x in panel.unit_labels]
@@ -184,7 +196,7 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
             excluded[labels[i]] = "insufficient_pre_periods"
         elif 1.0 - n_pre_obs / max(g - first, 1) > opts.max_missing_share:
             excluded[labels[i]] = "too_many_gaps"
-        elif not np.isfinite(y[g:]).any():
+        elif int(np.isfinite(y[g:]).sum()) < min_post:  # one day after go-live is not an effect yet
             excluded[labels[i]] = "insufficient_post_periods"
         elif np.nanmax(y[first:g]) == np.nanmin(y[first:g]):  # a flat history has no noise to forecast with
             excluded[labels[i]] = "degenerate_fit"
@@ -344,7 +356,7 @@ def _assemble(
         p = float(2 * norm.sf(abs(att) / se)) if math.isinf(df) else float(2 * t_dist.sf(abs(att) / se, df))
     else:
         p = math.nan
-    att_pct = 100.0 * att / cf_post_mean if abs(cf_post_mean) > 1e-12 else math.nan
+    att_pct = att_percent(att, cf_post_mean)
 
     # means over treated units at each panel period (units are independent: variances add)
     with np.errstate(invalid="ignore"):
