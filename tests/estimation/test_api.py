@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 import numpy as np
 import polars as pl
@@ -143,6 +144,8 @@ def test_periods_count_only_where_treated_and_controls_are_both_observed() -> No
         assert "контрольным объектам" in res.summary("ru")
         assert res.diagnostics["n_post_periods_with_controls"] == 0
         assert res.diagnostics["n_pre_periods_with_controls"] == go_live
+        # no estimate, but the design's counts: not zeros that read as a pilot without sites
+        assert (res.n_treated, res.n_controls, res.n_pre_periods, res.n_post_periods) == (1, 2, go_live, 4)
     # with the controls' last months back, the same design estimates
     full = from_arrays(units, times, y, np.array([go_live, -1, -1]))
     assert estimate_panel(full, "did", EstimationOptions(**FAST)).ok
@@ -167,6 +170,11 @@ def test_controls_that_stop_reporting_before_go_live_are_left_out_and_auto_forec
     res = estimate_panel(panel, "auto", EstimationOptions(**FAST))
     assert res.ok and res.method == "its" and res.diagnostics["design"]["excluded_idle_controls"] == ["1", "2"]
     assert res.diagnostics["method_choice"]["n_controls"] == 0
+    # the report and the dashboard say which listed sites the estimate could not use
+    from pilot_roi.estimation.diagnostic_words import checks_in_words
+
+    words = checks_in_words({"method": res.method, "unit": ""}, "ru", res.diagnostics)
+    assert "Контрольные объекты, не вошедшие в оценку (нет данных по обе стороны от запуска): 1, 2." in words
     # a control that reports on both sides of go-live stays one
     keep_one = keep | (units == 1)
     both = from_arrays(units[keep_one], times[keep_one], y[keep_one], np.array([go_live, -1, -1]))
@@ -277,6 +285,10 @@ def test_the_design_names_the_earliest_go_live_among_the_sites_the_estimate_used
     assert res.ok and res.method == "did" and res.diagnostics["design"]["first_go_live_used"] == 30
     its = estimate_panel(panel, "its", EstimationOptions(**FAST))
     assert its.ok and its.diagnostics["design"]["first_go_live_used"] == 30
+    from pilot_roi.estimation.diagnostic_words import checks_in_words
+
+    (line,) = [w for w in checks_in_words({"method": "its", "unit": ""}, "en", its.diagnostics) if "left out" in w]
+    assert line.endswith(": 0, 1.")  # live from the first period; silent after its go-live
     # dates come back as dates
     df = pl.DataFrame(
         {"site": ["a"] * 60 + ["b"] * 60, "day": [dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(60)] * 2,
@@ -284,3 +296,16 @@ def test_the_design_names_the_earliest_go_live_among_the_sites_the_estimate_used
     )  # fmt: skip
     res = estimate_effect(df, "site", "day", "value", "go_live", **FAST)
     assert res.diagnostics["design"]["first_go_live_used"] == dt.date(2024, 1, 31)
+
+
+def test_the_percentage_keeps_the_effects_sign_over_a_negative_counterfactual() -> None:
+    from pilot_roi.estimation.diagnostics import att_percent
+
+    assert att_percent(5.0, -10.0) == 50.0 and att_percent(-5.0, -10.0) == -50.0 and att_percent(5.0, 10.0) == 50.0
+    assert math.isnan(att_percent(1.0, 0.0)) and math.isnan(att_percent(math.nan, 3.0))
+    # a series below zero (a net balance) that rises by 3 at go-live: +3 is a rise, in percent too
+    rng = np.random.default_rng(2)
+    y = -50.0 + rng.normal(size=120) + 3.0 * (np.arange(120) >= 80)
+    panel = from_arrays(np.zeros(120, np.int64), np.arange(120), y, np.array([80]))
+    res = estimate_panel(panel, "its", EstimationOptions(**FAST))
+    assert res.ok and res.att > 0 and res.att_pct > 0

@@ -175,6 +175,14 @@ def estimate_panel(
         inner = opts.with_(diagnostics=False, robustness=False, detail=False)
         for name in choice.robustness:
             robustness.append(_isolated(name, panel, inner, method_options.get(name)))
+    if not primary.ok:  # no estimate: the design's own counts, not zeros that read as "no sites at all"
+        primary = dataclasses.replace(
+            primary,
+            n_treated=design.n_treated,
+            n_controls=design.n_controls(opts.control_group),
+            n_pre_periods=design.n_pre,
+            n_post_periods=design.n_post,
+        )
     return dataclasses.replace(
         primary, method_reason=choice.reason, diagnostics=diagnostics, robustness=tuple(robustness)
     )

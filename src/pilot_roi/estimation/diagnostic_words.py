@@ -113,6 +113,7 @@ def _other_checks(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: 
     if mde is not None:
         lines.append(t("dash.diag.mde", lang, mde=format_number(mde, lang, 2), unit=unit))
     lines.extend(placebo_and_leave_one_out(diagnostics, unit, lang))
+    lines.extend(left_out(diagnostics, lang))
     # Only the diagnostics a reader can act on, in words; the full record stays in the warehouse and the XLSX.
     for key in SHOWN_DIAGNOSTICS:
         value = diagnostics.get(key)
@@ -124,6 +125,29 @@ def _other_checks(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: 
             shown = format_number(float(value), lang, 3) if isinstance(value, float) else str(value)
         lines.append(t(f"dash.diag.{key}", lang, value=shown))
     return lines
+
+
+def left_out(diagnostics: Mapping[str, Any], lang: str) -> list[str]:
+    """The listed sites the estimate could not use, so a reader can trace a figure to the sites behind it."""
+    design = diagnostics.get("design")
+    design = design if isinstance(design, Mapping) else {}
+    excluded = diagnostics.get("excluded_treated")
+    treated = [
+        *_names(design.get("excluded_always_treated")),
+        *_names(design.get("excluded_late")),
+        *_names(list(excluded) if isinstance(excluded, Mapping) else excluded),
+    ]
+    lines = []
+    if treated:
+        lines.append(t("dash.diag.left_out_treated", lang, sites=", ".join(dict.fromkeys(treated))))
+    controls = _names(design.get("excluded_idle_controls"))
+    if controls:
+        lines.append(t("dash.diag.left_out_controls", lang, sites=", ".join(controls)))
+    return lines
+
+
+def _names(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def placebo_and_leave_one_out(diagnostics: Mapping[str, Any], unit: str, lang: str) -> list[str]:

@@ -218,10 +218,11 @@ def counterfactual_mean_post(panel: PanelData, treated: np.ndarray, att: float) 
 
 
 def att_percent(att: float, cf_mean: float) -> float:
-    """att in percent of the counterfactual mean (NaN when that mean is 0 or unknown)."""
-    if not math.isfinite(att) or not math.isfinite(cf_mean) or cf_mean == 0:
+    """att in percent of the counterfactual mean's size (NaN when that mean is 0 or unknown): over a negative
+    mean the sign stays the effect's (+5.5e9 once read as -18,060% beside an outlier)."""
+    if not math.isfinite(att) or not math.isfinite(cf_mean) or abs(cf_mean) <= 1e-12:
         return math.nan
-    return 100.0 * att / cf_mean
+    return 100.0 * att / abs(cf_mean)
 
 
 def minimum_detectable_effect(se: float, dof: float, alpha: float, power: float = 0.8) -> float:

@@ -36,6 +36,7 @@ from scipy.stats import norm
 from scipy.stats import t as t_dist
 
 from pilot_roi.estimation import _sc_core as core
+from pilot_roi.estimation.diagnostics import att_percent
 from pilot_roi.estimation.options import check_choice
 from pilot_roi.estimation.panel import PanelData
 from pilot_roi.estimation.result import EVENT_STUDY_SCHEMA, EffectResult, insufficient
@@ -432,7 +433,7 @@ def estimate_synthetic_control(panel: PanelData, *, seed: int = 0, alpha: float 
     t_idx = np.arange(n_used)
     post_cells = np.isfinite(gaps) & (t_idx[None, :] >= lives[:, None])
     cf_mean_post = float(np.mean(synthetic[post_cells]))
-    att_pct = 100.0 * agg.att / cf_mean_post if abs(cf_mean_post) > 1e-12 else math.nan
+    att_pct = att_percent(agg.att, cf_mean_post)
 
     chosen = _choose_inference(d, opts, alpha)
     if chosen == "conformal" and len(set(lives.tolist())) > 1:
