@@ -122,8 +122,11 @@ def run_method(
 
 def _credible_uncertainty(result: EffectResult) -> bool:
     """A finite effect with a positive, finite standard error and an interval of positive width. An interval
-    may be unbounded on one side (randomization inference that cannot reject large effects says so honestly)."""
+    may be unbounded on one side (randomization inference that cannot reject large effects says so honestly),
+    never unknown: a wild bootstrap forced onto one treated and one control site gave NaN bounds."""
     if not (math.isfinite(result.att) and 0.0 < result.se < math.inf):
+        return False
+    if math.isnan(result.ci_low) or math.isnan(result.ci_high):
         return False
     return not (math.isfinite(result.ci_low) and math.isfinite(result.ci_high) and result.ci_high <= result.ci_low)
 
