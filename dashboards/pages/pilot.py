@@ -5,6 +5,7 @@ Reads the latest finished run's precomputed results for the pilot; nothing is re
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +29,7 @@ from dashboards.components.wire import wire
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import require
 from pilot_roi import dashboard_queries as q
+from pilot_roi.economics import realized_gain_start
 from pilot_roi.estimation.diagnostic_words import all_sites_treated, diagnostics_in_words, diagnostics_of, label
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t, unit_label
@@ -264,9 +266,20 @@ def fill_in_first_estimates(_version: str | None, pilot_code: str | None, lang: 
 
 
 def counterfactual_help_key(row: dict[str, Any]) -> str:
-    """The chart's reading guide: without control sites the counterfactual comes from the estimated effect."""
+    """The chart's reading guide: without control sites the counterfactual comes from the estimated effect, and
+    an interrupted time series forecasts it from the treated sites' own history."""
+    if row.get("method") == "its":
+        return "dash.pilot.counterfactual_help_its"
     all_treated = all_sites_treated(diagnostics_of(row))
     return "dash.pilot.counterfactual_help_all_treated" if all_treated else "dash.pilot.counterfactual_help"
+
+
+def chart_go_live(row: dict[str, Any], registry_first_go_live: date | None) -> date | None:
+    """The go-live the chart marks: the earliest among the treated sites the estimate used (a site left out, e.g.
+    live from the first day of data, does not move the line; the same date starts the realized gain)."""
+    if registry_first_go_live is None:
+        return None
+    return realized_gain_start(diagnostics_of(row), registry_first_go_live)
 
 
 @lru_cache(maxsize=512)
@@ -297,7 +310,10 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
             money_cards(row, lang),
             section_card(
                 t("dash.pilot.counterfactual", lang),
-                plot(ids.PI_COUNTERFACTUAL, figures.counterfactual_chart(cf, pilot.get("first_go_live"), unit, lang)),
+                plot(
+                    ids.PI_COUNTERFACTUAL,
+                    figures.counterfactual_chart(cf, chart_go_live(row, pilot.get("first_go_live")), unit, lang),
+                ),
                 t(counterfactual_help_key(row), lang),
                 "mb-3",
             ),

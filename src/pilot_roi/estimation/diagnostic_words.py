@@ -136,11 +136,13 @@ def left_out(diagnostics: Mapping[str, Any], lang: str) -> list[str]:
         *_names(design.get("excluded_always_treated")),
         *_names(design.get("excluded_late")),
         *_names(list(excluded) if isinstance(excluded, Mapping) else excluded),
+        # listed sites with no value of the metric at all (the runner names them; the estimator never saw them)
+        *_names(diagnostics.get("treated_without_data")),
     ]
     lines = []
     if treated:
         lines.append(t("dash.diag.left_out_treated", lang, sites=", ".join(dict.fromkeys(treated))))
-    controls = _names(design.get("excluded_idle_controls"))
+    controls = [*_names(diagnostics.get("controls_without_data")), *_names(design.get("excluded_idle_controls"))]
     if controls:
         lines.append(t("dash.diag.left_out_controls", lang, sites=", ".join(controls)))
     return lines

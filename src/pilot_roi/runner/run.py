@@ -154,6 +154,15 @@ def _prepare(
     }
     if roles.treated_touched_by:
         context["treated_also_in"] = {site: by for site, by in roles.treated_touched_by}
+    # Listed sites without a single value of the metric never reach the estimator's design: name them here, so
+    # that the diagnostics in words can say which of the pilot's sites the estimate could not use.
+    reported = set(panel["site_code"].to_list())
+    silent_treated = [site for site, _ in roles.treated if site not in reported]
+    silent_controls = [site for site in roles.controls if site not in reported] if item.n_listed_controls else []
+    if silent_treated:
+        context["treated_without_data"] = silent_treated
+    if silent_controls:
+        context["controls_without_data"] = silent_controls
     if not roles.treated:
         return Estimate(item.pilot_code, item.metric_code, digest, "insufficient_data", "no_treated_sites",
                         diagnostics=context)  # fmt: skip

@@ -1,0 +1,149 @@
+"""Pilots whose listed sites the estimate could not all use, read on the pilot page by every role in every language:
+the metric section the browser asks for, over HTTP with Flask's test client, on a real warehouse (registry and
+observations loaded through ingestion, estimated by the runner).
+
+- P-LATER: S01 goes live on the first day of data (no estimate can use it), S02 half a year later; no control
+  site exists, so the estimate is S02's own forecast (ITS) from S02's go-live.
+- P-SILENT: S12 is treated and S15 a listed control, but neither sent a single value; S11 against S13 and S14.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from dashboard_helpers import RAW_I18N_KEY, post_callback, reader_texts, sign_in, triggered_by
+from dashboard_helpers import dash_app as _app
+
+from pilot_roi.auth import add_user
+from pilot_roi.i18n import t
+from pilot_roi.ingest import load_observations
+from pilot_roi.registry import load_registry_file
+from pilot_roi.runner import RunOptions, run_portfolio
+from pilot_roi.warehouse import connect, migrate
+
+pytestmark = pytest.mark.slow
+
+GO_LIVE = {"S01": date(2024, 1, 1), "S02": date(2024, 7, 1), "S11": date(2024, 7, 1), "S12": date(2024, 7, 1)}
+SILENT = ("S12", "S15")
+SITES = {"LTR": ["S01", "S02"], "SIL": ["S11", "S12", "S13", "S14", "S15"]}
+ACCOUNTS = {
+    "executive": ("qa.executive", "a-long-password-1", None),
+    "engineer": ("qa.engineer", "a-long-password-2", "SIL"),
+    "reviewer": ("qa.reviewer", "a-long-password-3", None),
+}
+
+
+def _names(text: str) -> str:
+    return f'{{ru: "{text} ру", kk: "{text} қз", en: "{text}"}}'
+
+
+REGISTRY = "\n".join(
+    [
+        "data_start: 2023-01-01",
+        "subsidiaries:",
+        *(f"  - {{code: {s}, name: {_names('Sub ' + s)}, sector: energy}}" for s in SITES),
+        "sites:",
+        *(f"  - {{code: {c}, subsidiary: {s}, name: {_names('Site ' + c)}}}" for s, cs in SITES.items() for c in cs),
+        "metrics:",
+        f"  - {{code: energy_gj, name: {_names('Energy')}, unit: GJ, frequency: daily, aggregation: sum,"
+        " higher_is_better: false, value_kzt_per_unit: 4200, min_value: 0}",
+        "pilots:",
+        "  - {code: P-LATER, name: " + _names("Later") + ", subsidiary: LTR, use_case: process_optimization,",
+        "     sites: [{site: S01, go_live: 2024-01-01}, {site: S02, go_live: 2024-07-01}], metrics: [energy_gj],",
+        "     capex_kzt: 50000000, opex_kzt_per_year: 5000000}",
+        "  - {code: P-SILENT, name: " + _names("Silent") + ", subsidiary: SIL, use_case: process_optimization,",
+        "     sites: [{site: S11, go_live: 2024-07-01}, {site: S12, go_live: 2024-07-01}],",
+        "     controls: [S13, S14, S15], metrics: [energy_gj], capex_kzt: 50000000, opex_kzt_per_year: 5000000}",
+        "",
+    ]
+)
+
+
+def _observations() -> pl.DataFrame:
+    rng = np.random.default_rng(3)
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(366)]
+    frames = []
+    for site in [c for cs in SITES.values() for c in cs if c not in SILENT]:
+        effect = np.array([-40.0 if site in GO_LIVE and d >= GO_LIVE[site] else 0.0 for d in days])
+        value = 1000.0 + rng.normal(0, 10.0, len(days)) + effect
+        frames.append(pl.DataFrame({"site_code": site, "metric_code": "energy_gj", "period": days, "value": value}))
+    return pl.concat(frames).with_columns(pl.col("value").round(1))
+
+
+def _figures(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _figures(item)
+    elif isinstance(node, dict) and "props" in node:
+        if "figure" in node["props"]:
+            yield node["props"]["figure"]
+        yield from _figures(node["props"].get("children"))
+
+
+@pytest.fixture(scope="module")
+def sections(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], Any]:
+    """The metric section of each pilot for each role and language, as the browser receives it."""
+    folder = tmp_path_factory.mktemp("left-out")
+    path = folder / "wh.duckdb"
+    con = connect(path, create=True)
+    try:
+        migrate(con)
+        (folder / "registry.yaml").write_text(REGISTRY, encoding="utf-8")
+        load_registry_file(con, folder / "registry.yaml")
+        report = load_observations(con, _observations(), file_name="sites.parquet", uploaded_by="test")
+        assert report.status == "loaded", report.errors[:3]
+        run_portfolio(con, RunOptions())
+        for username, password, subsidiary in ACCOUNTS.values():
+            role = username.split(".")[1]
+            add_user(con, username, password, role, subsidiary, language="en")
+    finally:
+        con.close()
+    app = _app(path)
+    shown = {}
+    for role, (username, password, _) in ACCOUNTS.items():
+        client = sign_in(app.server.test_client(), username, password)
+        section = triggered_by(client, "pilot-metric.value")
+        for pilot in ("P-LATER", "P-SILENT"):
+            for lang in ("ru", "kk", "en"):
+                values = {"pilot-metric.value": "energy_gj", "pilot-code.data": pilot, "pilot-lang.data": lang}
+                response = post_callback(client, section, values)
+                assert response.status_code == 200, (role, pilot, lang)
+                shown[(role, pilot, lang)] = response.get_json()["response"]["pilot-section"]["children"]
+    return shown
+
+
+@pytest.mark.parametrize("role", list(ACCOUNTS))
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_a_forecast_from_a_later_go_live_says_so_and_marks_that_go_live(
+    sections: dict[tuple[str, str, str], Any], role: str, lang: str
+) -> None:
+    section = sections[(role, "P-LATER", lang)]
+    texts = [s for s in reader_texts(section) if s.strip()]
+    assert "Traceback" not in "\n".join(texts) and not RAW_I18N_KEY.search("\n".join(texts))
+    assert t("dash.diag.left_out_treated", lang, sites="S01") in texts
+    # ITS: the counterfactual is S02's own forecast, not "from the control sites" (there are none)
+    assert t("dash.pilot.counterfactual_help_its", lang) in texts
+    assert t("dash.pilot.counterfactual_help", lang) not in texts
+    # the dotted go-live line stands where the estimate's post-period starts (S02), not at S01's first day of data
+    counterfactual = next(_figures(section))
+    assert len(counterfactual["data"]) == 4
+    assert [shape["x0"] for shape in counterfactual["layout"]["shapes"]] == ["2024-07-01"]
+
+
+@pytest.mark.parametrize("role", list(ACCOUNTS))
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_listed_sites_that_never_reported_are_named(
+    sections: dict[tuple[str, str, str], Any], role: str, lang: str
+) -> None:
+    texts = [s for s in reader_texts(sections[(role, "P-SILENT", lang)]) if s.strip()]
+    assert t("dash.diag.design", lang, method="§", treated=1, controls=2, pre=182, post=184).split("§")[1] in "".join(
+        texts
+    )
+    assert t("dash.diag.left_out_treated", lang, sites="S12") in texts
+    assert t("dash.diag.left_out_controls", lang, sites="S15") in texts
+    assert t("dash.pilot.counterfactual_help", lang) in texts
