@@ -97,6 +97,17 @@ def finish_upload_job(client: Any, job_id: str, lang: str = "en", timeout: float
 RAW_I18N_KEY = re.compile(r"\b(dash|method_choice|estimation|grade_reason|report)\.[a-z_]+")
 
 
+def figures_in(node: Any) -> Iterator[dict[str, Any]]:
+    """The Plotly figures in a Dash layout (its JSON wire form), in document order."""
+    if isinstance(node, list):
+        for item in node:
+            yield from figures_in(item)
+    elif isinstance(node, dict) and "props" in node:
+        if "figure" in node["props"]:
+            yield node["props"]["figure"]
+        yield from figures_in(node["props"].get("children"))
+
+
 def reader_texts(node: Any) -> Iterator[str]:
     """Every text a reader sees in a rendered component tree (JSON): children strings, not ids or styles."""
     if isinstance(node, str):

@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_helpers import EXECUTIVE, RAW_I18N_KEY, REVIEWER, post_callback, reader_texts, sign_in, triggered_by
+from dashboard_helpers import (
+    EXECUTIVE,
+    RAW_I18N_KEY,
+    REVIEWER,
+    figures_in,
+    post_callback,
+    reader_texts,
+    sign_in,
+    triggered_by,
+)
 from dashboard_helpers import dash_app as _app
 
 from pilot_roi.i18n import t
@@ -20,16 +28,6 @@ pytestmark = pytest.mark.slow
 
 PILOT, METRIC = "KEGOC-PM-02", "outage_min"
 ENGLISH = re.compile(r"\b(the|and|sites?|control|controls|go-live|interval|randomization|placebo)\b", re.IGNORECASE)
-
-
-def _figures(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _figures(item)
-    elif isinstance(node, dict) and "props" in node:
-        if "figure" in node["props"]:
-            yield node["props"]["figure"]
-        yield from _figures(node["props"].get("children"))
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +76,6 @@ def test_all_treated_pilot_reads_right_in_every_language(
     # the method's reason comes from its facts in the reader's language, randomization inference included
     assert t("method_choice.inference.randomization", lang, n_assignments=90) in joined
     # the charts' dates are ISO numbers, not Plotly's English month names
-    counterfactual = next(_figures(section))  # the first chart of the section
+    counterfactual = next(figures_in(section))  # the first chart of the section
     assert {s["value"] for s in counterfactual["layout"]["xaxis"]["tickformatstops"]} == {"%Y-%m", "%Y-%m-%d"}
     assert len(counterfactual["data"]) == 4  # band edges, counterfactual, observed

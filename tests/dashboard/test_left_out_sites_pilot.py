@@ -9,14 +9,13 @@ observations loaded through ingestion, estimated by the runner).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
-from dashboard_helpers import RAW_I18N_KEY, post_callback, reader_texts, sign_in, triggered_by
+from dashboard_helpers import RAW_I18N_KEY, figures_in, post_callback, reader_texts, sign_in, triggered_by
 from dashboard_helpers import dash_app as _app
 
 from pilot_roi.auth import add_user
@@ -75,16 +74,6 @@ def _observations() -> pl.DataFrame:
     return pl.concat(frames).with_columns(pl.col("value").round(1))
 
 
-def _figures(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _figures(item)
-    elif isinstance(node, dict) and "props" in node:
-        if "figure" in node["props"]:
-            yield node["props"]["figure"]
-        yield from _figures(node["props"].get("children"))
-
-
 @pytest.fixture(scope="module")
 def sections(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], Any]:
     """The metric section of each pilot for each role and language, as the browser receives it."""
@@ -130,7 +119,7 @@ def test_a_forecast_from_a_later_go_live_says_so_and_marks_that_go_live(
     assert t("dash.pilot.counterfactual_help_its", lang) in texts
     assert t("dash.pilot.counterfactual_help", lang) not in texts
     # the dotted go-live line stands where the estimate's post-period starts (S02), not at S01's first day of data
-    counterfactual = next(_figures(section))
+    counterfactual = next(figures_in(section))
     assert len(counterfactual["data"]) == 4
     assert [shape["x0"] for shape in counterfactual["layout"]["shapes"]] == ["2024-07-01"]
 
