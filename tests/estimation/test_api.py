@@ -309,3 +309,19 @@ def test_the_percentage_keeps_the_effects_sign_over_a_negative_counterfactual() 
     panel = from_arrays(np.zeros(120, np.int64), np.arange(120), y, np.array([80]))
     res = estimate_panel(panel, "its", EstimationOptions(**FAST))
     assert res.ok and res.att > 0 and res.att_pct > 0
+
+
+def test_a_design_that_needs_each_of_its_two_controls_says_so_not_that_it_has_fewer_than_two() -> None:
+    # staggered, two controls, placebo variance from the controls: leaving either out leaves no estimate. The
+    # leave-one-out check used to report "no_controls", read as "fewer than two control sites".
+    from pilot_roi.estimation.diagnostic_words import checks_in_words
+
+    rng = np.random.default_rng(1)
+    units, times = np.repeat(np.arange(4), 60), np.tile(np.arange(60), 4)
+    panel = from_arrays(units, times, rng.normal(size=240), np.array([20, 40, -1, -1]))
+    res = estimate_panel(panel, "staggered_did", EstimationOptions(n_boot=99))
+    assert res.ok and res.n_controls == 2
+    assert res.diagnostics["leave_one_out"]["reason"] == "no_estimate_without_each_control"
+    words = checks_in_words({"method": res.method, "unit": ""}, "en", res.diagnostics)
+    assert "No leave-one-control-out check: without any one of the control sites there is no estimate." in words
+    assert not any("fewer than two" in w for w in words)

@@ -180,4 +180,6 @@ def placebo_and_leave_one_out(diagnostics: Mapping[str, Any], unit: str, lang: s
         lines.append(t("dash.diag.loo", lang, low=low, high=high, unit=unit))
     elif isinstance(loo, Mapping) and loo.get("reason") == "no_controls":
         lines.append(t("dash.diag.loo_no_controls", lang))
+    elif isinstance(loo, Mapping) and loo.get("reason") == "no_estimate_without_each_control":
+        lines.append(t("dash.diag.loo_each_needed", lang))
     return lines

@@ -327,8 +327,8 @@ def leave_one_out_controls(
         res = estimator(panel.subset_units(keep), inner)
         estimates.append(res.att if res.ok else math.nan)
     vals = np.asarray(estimates)
-    if not np.isfinite(vals).any():
-        return {"status": "insufficient_data", "reason": "no_controls"}
+    if not np.isfinite(vals).any():  # there are controls, but the design stands on each one of them
+        return {"status": "insufficient_data", "reason": "no_estimate_without_each_control"}
     worst = int(np.nanargmax(np.abs(vals - att)))
     return {
         "status": "ok",
