@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 import tempfile
 import traceback
@@ -127,6 +128,21 @@ def _usage_error(exc: UsageError, argv: Sequence[str]) -> int:
     return _tell("usage", [message], _option_value(argv, "--format", "--form") == "json", 2)
 
 
+# What a Unix tool stopped by SIGPIPE reports (128 + 13): the reader left, as `| head` does.
+EXIT_READER_GONE = 141
+
+
+def _reader_gone() -> int:
+    """The reader of our output closed it (`pilot-roi ... | head`): no traceback, no error report to a closed
+    pipe, and nothing left for Python to flush into it at exit. The work may have stopped part-way, so not 0."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (a test's capture): nothing to flush
+        pass
+    return EXIT_READER_GONE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -148,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _refused(exc, settings.lang, wants_json)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
     except Exception:
         ref, log_path = _log_internal_error(settings)
         lines = [t("cli.unexpected", settings.lang, ref=ref)]

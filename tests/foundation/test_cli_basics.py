@@ -39,6 +39,22 @@ def test_refusal_exits_1_with_a_message_and_no_traceback(tmp_path: Path) -> None
     assert "міндетті" in done.stderr
 
 
+def test_a_reader_that_closes_the_pipe_gets_no_traceback(tmp_path: Path) -> None:
+    # `pilot-roi ... --format json | head`: the reader leaves before the output is written. That was an
+    # internal error (a second BrokenPipeError writing its report) and a traceback; now it is exit 141, as for
+    # any Unix tool stopped by SIGPIPE, and nothing on stderr.
+    warehouse = str(tmp_path / "w.duckdb")
+    assert main(["init", "--warehouse", warehouse]) == 0
+    command = [sys.executable, "-m", "pilot_roi", "users", "list", "--warehouse", warehouse, "--format", "json"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait() == 141
+    assert stderr == ""
+    assert not list(tmp_path.glob("pilot-roi-errors.log"))  # not an internal error
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pilot_roi", "registry", "frobnicate"], capture_output=True)
     assert done.returncode == 2
