@@ -112,7 +112,15 @@ def design_card(pilot: dict[str, Any], sites: pl.DataFrame, lang: str, estimates
     controls = [r for r in sites.iter_rows(named=True) if r["role"] == "control"] if sites.height else []
     # Every site treated at staggered dates: no controls, default or listed; the later adopters are the comparison.
     all_treated = any(all_sites_treated(diagnostics_of(r)) for r in estimates.iter_rows(named=True))
-    no_controls = t("dash.pilot.no_controls_staggered", lang) if all_treated else t("dash.pilot.default_controls", lang)
+    # No listed controls and no estimate found a default one: saying "by default: the subsidiary's sites" would
+    # promise a comparison that does not exist; the estimate is the treated sites' own forecast.
+    none_found = estimates.height > 0 and all(not r["n_controls"] for r in estimates.iter_rows(named=True))
+    if all_treated:
+        no_controls = t("dash.pilot.no_controls_staggered", lang)
+    elif none_found:
+        no_controls = t("dash.pilot.no_controls_found", lang)
+    else:
+        no_controls = t("dash.pilot.default_controls", lang)
     rows = [
         (t("dash.pilot.subsidiary", lang), pilot["subsidiary_name"]),
         (t("dash.pilot.use_case", lang), label("use_case", pilot["use_case"], lang)),

@@ -10,6 +10,7 @@ observations loaded through ingestion, estimated by the runner).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -75,8 +76,8 @@ def _observations() -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def sections(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], Any]:
-    """The metric section of each pilot for each role and language, as the browser receives it."""
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two pilots loaded through ingestion, estimated by the runner, with one account per role."""
     folder = tmp_path_factory.mktemp("left-out")
     path = folder / "wh.duckdb"
     con = connect(path, create=True)
@@ -92,7 +93,13 @@ def sections(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, s
             add_user(con, username, password, role, subsidiary, language="en")
     finally:
         con.close()
-    app = _app(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sections(warehouse: Path) -> dict[tuple[str, str, str], Any]:
+    """The metric section of each pilot for each role and language, as the browser receives it."""
+    app = _app(warehouse)
     shown = {}
     for role, (username, password, _) in ACCOUNTS.items():
         client = sign_in(app.server.test_client(), username, password)
@@ -136,3 +143,23 @@ def test_listed_sites_that_never_reported_are_named(
     assert t("dash.diag.left_out_treated", lang, sites="S12") in texts
     assert t("dash.diag.left_out_controls", lang, sites="S15") in texts
     assert t("dash.pilot.counterfactual_help", lang) in texts
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_design_card_does_not_promise_default_controls_that_do_not_exist(warehouse: Path, lang: str) -> None:
+    # P-LATER lists no controls and its subsidiary has no other site: the card used to say "by default: the
+    # subsidiary's never-treated sites"; P-SILENT lists its controls by name. The page as the browser gets it.
+    username, password, _ = ACCOUNTS["executive"]
+    client = sign_in(_app(warehouse).server.test_client(), username, password)
+    route = triggered_by(client, "_pages_location.pathname")
+    cards = {}
+    for code in ("P-LATER", "P-SILENT"):
+        values = {"_pages_location.pathname": f"/pilots/{code}", "_pages_location.search": "",
+                  "shell-lang-store.data": lang}  # fmt: skip
+        response = post_callback(client, route, values)
+        assert response.status_code == 200, code
+        outputs = response.get_json()["response"]  # {component id: {property: value}}
+        cards[code] = [s for out in outputs.values() for s in reader_texts(list(out.values())) if s.strip()]
+    assert t("dash.pilot.no_controls_found", lang) in cards["P-LATER"]
+    assert t("dash.pilot.default_controls", lang) not in cards["P-LATER"]
+    assert t("dash.pilot.no_controls_found", lang) not in cards["P-SILENT"]
