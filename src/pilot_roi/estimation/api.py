@@ -203,8 +203,7 @@ def _first_go_live_used(panel: PanelData, design: Design, primary: EffectResult,
         used &= usable_treated(panel, design)
     excluded = primary.diagnostics.get("excluded_treated") or {}
     used &= np.array([str(label) not in excluded for label in panel.unit_labels], dtype=bool)
-    observed = np.zeros((panel.n_units, panel.n_times), dtype=bool)
-    observed[panel.unit_idx, panel.time_idx] = True
+    observed = panel.observed()
     for i in np.flatnonzero(used):
         g = int(panel.first_treated[i])
         used[i] = bool(observed[i, :g].any() and observed[i, g:].any())

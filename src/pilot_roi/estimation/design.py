@@ -113,8 +113,7 @@ def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
     if cohorts.size:
         # a control is a comparison only where it reports on both sides of go-live: one whose export stops
         # before it (or starts after it) is left out, and a pilot with no other control falls back to ITS
-        seen = np.zeros((panel.n_units, panel.n_times), dtype=bool)
-        seen[panel.unit_idx, panel.time_idx] = True
+        seen = panel.observed()
         first = int(cohorts.min())
         idle = never & ~(seen[:, :first].any(axis=1) & seen[:, first:].any(axis=1))
     else:

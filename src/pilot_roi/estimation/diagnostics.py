@@ -81,8 +81,7 @@ def check_sufficiency(
 def _periods_beside_controls(panel: PanelData, d: Design, control_group: str) -> tuple[list[int], list[int]]:
     """Per cohort, the periods before and from go-live in which a treated site and a control are both
     observed: a comparison needs both sides of the same period (the cohort counts alone see the calendar)."""
-    obs = np.zeros((panel.n_units, panel.n_times), bool)
-    obs[panel.unit_idx, panel.time_idx] = True
+    obs = panel.observed()
     controls = obs[d.never].any(axis=0)
     pre, post = [], []
     for g in d.cohorts:
@@ -100,8 +99,7 @@ def _periods_beside_controls(panel: PanelData, d: Design, control_group: str) ->
 
 def _worst_treated_gap(panel: PanelData, d: Design) -> float:
     """Largest share of missing pre- or post-period cells of a treated site."""
-    obs = np.zeros((panel.n_units, panel.n_times), bool)
-    obs[panel.unit_idx, panel.time_idx] = True
+    obs = panel.observed()
     worst = 0.0
     for u in np.flatnonzero(d.treated):
         g = int(panel.first_treated[u])

@@ -22,7 +22,8 @@ Interface (stable; the synthetic-control and ITS modules rely on it):
   Observations are sorted by (unit_idx, time_idx); (unit, time) pairs are unique.
 - Helpers: `n_units`, `n_times`, `n_obs`, `treated` (bool per unit), `never_treated` (bool per unit),
   `post` (bool per observation: the unit is treated and the period is at or after its go-live),
-  `is_balanced`, `wide()` → float64 (n_units, n_times) with NaN for missing cells, `time_frame(values)`.
+  `is_balanced`, `wide()` → float64 (n_units, n_times) with NaN for missing cells, `observed()` → the bool
+  mask of the cells that have a value, `time_frame(values)`.
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ class PanelData:
         """Float64 (n_units, n_times) matrix of the outcome with NaN where a cell is missing."""
         out = np.full((self.n_units, self.n_times), np.nan)
         out[self.unit_idx, self.time_idx] = self.y
+        return out
+
+    def observed(self) -> np.ndarray:
+        """Bool (n_units, n_times): True where a cell has a value."""
+        out = np.zeros((self.n_units, self.n_times), dtype=bool)
+        out[self.unit_idx, self.time_idx] = True
         return out
 
     def time_frame(self, **columns: np.ndarray) -> pl.DataFrame:
