@@ -36,6 +36,7 @@ GRADE_SYMBOLS: dict[str, str] = {
 OBSERVED_COLOR = "#0072B2"  # blue
 COUNTERFACTUAL_COLOR = "#E69F00"  # orange
 BAND_COLOR = "rgba(230, 159, 0, 0.18)"
+CONTROLS_COLOR = "#7F7F7F"  # grey: the comparison, not the evidence
 FONT = "Inter, 'DejaVu Sans', 'Segoe UI', Roboto, Arial, sans-serif"
 _SEPARATORS = {"ru": ", ", "kk": ", ", "en": ".,"}  # Plotly: decimal mark, then thousands separator
 _AXIS = {"gridcolor": "#e9ecef", "zerolinecolor": "#ced4da", "linecolor": "#ced4da", "automargin": True}
@@ -272,6 +273,29 @@ def counterfactual_chart(frame: pl.DataFrame, go_live: date | None, unit: str, l
             "line": {"color": OBSERVED_COLOR, "width": 2},
         }
     )
+    return _series_figure(data, go_live, unit, lang)
+
+
+def observed_chart(frame: pl.DataFrame, go_live: date | None, unit: str, lang: str) -> Figure:
+    """The values received, mean per treated site and per control site, with the go-live marked: what a pilot-metric
+    without an estimate shows instead of a counterfactual (`frame`: period, treated, controls)."""
+    if frame.height == 0:
+        return empty_figure(t("dash.empty.no_values", lang), lang=lang)
+    periods = _iso(frame["period"].to_list())
+    data: list[dict[str, Any]] = []
+    for column, color, key in (
+        ("treated", OBSERVED_COLOR, "dash.cf.treated_mean"),
+        ("controls", CONTROLS_COLOR, "dash.cf.controls_mean"),
+    ):
+        values = frame[column].to_list()
+        if any(v is not None for v in values):
+            trace = {"type": "scatter", "x": periods, "y": values, "mode": "lines", "name": t(key, lang)}
+            data.append({**trace, "line": {"color": color, "width": 2}})
+    return _series_figure(data, go_live, unit, lang)
+
+
+def _series_figure(data: list[dict[str, Any]], go_live: date | None, unit: str, lang: str) -> Figure:
+    """A time-series chart over dates with the go-live as a dotted line labelled above the plot."""
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     if go_live is not None:

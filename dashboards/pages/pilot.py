@@ -290,6 +290,19 @@ def chart_go_live(row: dict[str, Any], registry_first_go_live: date | None) -> d
     return realized_gain_start(diagnostics_of(row), registry_first_go_live)
 
 
+def observed_values(cur: Any, pilot_code: str, metric_code: str, row: dict[str, Any], lang: str) -> pl.DataFrame:
+    """Without an estimate there is no counterfactual to draw: the values received instead, mean per treated site and
+    per control site (the controls the run considered, or the listed ones when the run never got that far)."""
+    sites = q.pilot_sites(cur, pilot_code, lang)
+    roles = sites.iter_rows(named=True) if sites.height else iter(())
+    treated, listed = [], []
+    for r in roles:
+        (treated if r["role"] == "treated" else listed).append(str(r["site_code"]))
+    considered = diagnostics_of(row).get("controls")
+    controls = [str(c) for c in considered] if isinstance(considered, list) else listed
+    return q.observed_series(cur, metric_code, treated, controls)
+
+
 @lru_cache(maxsize=512)
 def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str, lang: str) -> Any:
     """The metric section for one results version (cached: a run's results never change), in its JSON wire form
@@ -304,6 +317,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
         cf = q.counterfactual(cur, run_id, pilot_code, metric_code)
         es = q.event_study(cur, run_id, pilot_code, metric_code)
         rb = q.robustness(cur, run_id, pilot_code, metric_code)
+        observed = observed_values(cur, pilot_code, metric_code, row, lang) if cf.height == 0 else None
     unit = unit_label(str(row.get("unit") or ""), lang)
     alert_color = {"demonstrated": "success", "adverse": "danger", "promising": "info"}.get(
         str(row.get("grade")), "secondary"
@@ -323,6 +337,13 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
                     figures.counterfactual_chart(cf, chart_go_live(row, pilot.get("first_go_live")), unit, lang),
                 ),
                 t(counterfactual_help_key(row), lang),
+                "mb-3",
+            )
+            if observed is None
+            else section_card(
+                t("dash.pilot.observed", lang),
+                plot(ids.PI_COUNTERFACTUAL, figures.observed_chart(observed, pilot.get("first_go_live"), unit, lang)),
+                t("dash.pilot.observed_help", lang),
                 "mb-3",
             ),
             dbc.Row(

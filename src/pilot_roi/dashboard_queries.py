@@ -226,6 +226,15 @@ def counterfactual(con: duckdb.DuckDBPyConnection, run_id: int, pilot_code: str,
     return _series(con, "dashboard_counterfactual", run_id, pilot_code, metric_code)
 
 
+def observed_series(
+    con: duckdb.DuckDBPyConnection, metric_code: str, treated: list[str], controls: list[str]
+) -> pl.DataFrame:
+    """The current values of one metric, mean per period over `treated` and over `controls`: period, treated,
+    controls (shown for a pilot-metric without an estimate, so the reader sees what the estimate could not use)."""
+    params = {"metric_code": metric_code, "treated": list(treated), "controls": list(controls)}
+    return _frame(con, "dashboard_observed_series", params)
+
+
 def event_study(con: duckdb.DuckDBPyConnection, run_id: int, pilot_code: str, metric_code: str) -> pl.DataFrame:
     """Event-study coefficients: event_time, att, se, ci_low, ci_high."""
     return _series(con, "dashboard_event_study", run_id, pilot_code, metric_code)

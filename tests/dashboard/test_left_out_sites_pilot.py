@@ -5,6 +5,8 @@ observations loaded through ingestion, estimated by the runner).
 - P-LATER: S01 goes live on the first day of data (no estimate can use it), S02 half a year later; no control
   site exists, so the estimate is S02's own forecast (ITS) from S02's go-live.
 - P-SILENT: S12 is treated and S15 a listed control, but neither sent a single value; S11 against S13 and S14.
+- P-SHORT: S21 goes live four days before the data ends (too few days after go-live for any estimate): the page
+  shows the values received instead of a counterfactual.
 """
 
 from __future__ import annotations
@@ -28,9 +30,15 @@ from pilot_roi.warehouse import connect, migrate
 
 pytestmark = pytest.mark.slow
 
-GO_LIVE = {"S01": date(2024, 1, 1), "S02": date(2024, 7, 1), "S11": date(2024, 7, 1), "S12": date(2024, 7, 1)}
+GO_LIVE = {
+    "S01": date(2024, 1, 1),
+    "S02": date(2024, 7, 1),
+    "S11": date(2024, 7, 1),
+    "S12": date(2024, 7, 1),
+    "S21": date(2024, 12, 28),
+}
 SILENT = ("S12", "S15")
-SITES = {"LTR": ["S01", "S02"], "SIL": ["S11", "S12", "S13", "S14", "S15"]}
+SITES = {"LTR": ["S01", "S02"], "SIL": ["S11", "S12", "S13", "S14", "S15"], "SHT": ["S21", "S22", "S23"]}
 ACCOUNTS = {
     "executive": ("qa.executive", "a-long-password-1", None),
     "engineer": ("qa.engineer", "a-long-password-2", "SIL"),
@@ -59,6 +67,9 @@ REGISTRY = "\n".join(
         "  - {code: P-SILENT, name: " + _names("Silent") + ", subsidiary: SIL, use_case: process_optimization,",
         "     sites: [{site: S11, go_live: 2024-07-01}, {site: S12, go_live: 2024-07-01}],",
         "     controls: [S13, S14, S15], metrics: [energy_gj], capex_kzt: 50000000, opex_kzt_per_year: 5000000}",
+        "  - {code: P-SHORT, name: " + _names("Short") + ", subsidiary: SHT, use_case: process_optimization,",
+        "     sites: [{site: S21, go_live: 2024-12-28}], controls: [S22, S23], metrics: [energy_gj],",
+        "     capex_kzt: 50000000, opex_kzt_per_year: 5000000}",
         "",
     ]
 )
@@ -104,7 +115,7 @@ def sections(warehouse: Path) -> dict[tuple[str, str, str], Any]:
     for role, (username, password, _) in ACCOUNTS.items():
         client = sign_in(app.server.test_client(), username, password)
         section = triggered_by(client, "pilot-metric.value")
-        for pilot in ("P-LATER", "P-SILENT"):
+        for pilot in ("P-LATER", "P-SILENT", "P-SHORT"):
             for lang in ("ru", "kk", "en"):
                 values = {"pilot-metric.value": "energy_gj", "pilot-code.data": pilot, "pilot-lang.data": lang}
                 response = post_callback(client, section, values)
@@ -163,3 +174,30 @@ def test_the_design_card_does_not_promise_default_controls_that_do_not_exist(war
     assert t("dash.pilot.no_controls_found", lang) in cards["P-LATER"]
     assert t("dash.pilot.default_controls", lang) not in cards["P-LATER"]
     assert t("dash.pilot.no_controls_found", lang) not in cards["P-SILENT"]
+
+
+@pytest.mark.parametrize("role", list(ACCOUNTS))
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_without_an_estimate_the_chart_shows_the_values_received(
+    sections: dict[tuple[str, str, str], Any], role: str, lang: str
+) -> None:
+    section = sections[(role, "P-SHORT", lang)]
+    texts = [s for s in reader_texts(section) if s.strip()]
+    assert "Traceback" not in "\n".join(texts) and not RAW_I18N_KEY.search("\n".join(texts))
+    assert t("dash.pilot.observed", lang) in texts and t("dash.pilot.observed_help", lang) in texts
+    assert t("dash.pilot.counterfactual", lang) not in texts
+    chart = next(figures_in(section))
+    names = [trace["name"] for trace in chart["data"]]
+    assert names == [t("dash.cf.treated_mean", lang), t("dash.cf.controls_mean", lang)]
+    # the lines are the uploaded values: S21's own, and the mean of S22 and S23, day by day
+    frame = _observations()
+    by_day = (
+        frame.filter(pl.col("site_code").is_in(["S21", "S22", "S23"]))
+        .pivot(on="site_code", index="period", values="value")
+        .sort("period")
+    )
+    treated, controls = chart["data"]
+    assert treated["x"] == [d.isoformat() for d in by_day["period"].to_list()]
+    assert np.allclose(treated["y"], by_day["S21"].to_numpy(), rtol=0, atol=1e-9)
+    assert np.allclose(controls["y"], ((by_day["S22"] + by_day["S23"]) / 2).to_numpy(), rtol=0, atol=1e-9)
+    assert [shape["x0"] for shape in chart["layout"]["shapes"]] == ["2024-12-28"]
