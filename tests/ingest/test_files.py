@@ -142,6 +142,24 @@ def test_xlsx_errors_name_sheet_and_row(reg_con: duckdb.DuckDBPyConnection, tmp_
     assert [(e.sheet, e.line, e.column, e.value) for e in report.errors] == [("Data", 5, "value", "abc")]
 
 
+def test_xlsx_numbers_keep_every_digit_excel_stored(reg_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    # fastexcel's text form of a numeric cell is Excel's display (at most 9 decimals): 1.5e-10 read as "0" and
+    # 1017.279209603239 as "1017.279209603" would be stored silently rounded, and differ from a CSV of the same rows
+    numbers = [1017.279209603239, 1.5e-10, 0.000123456789012, 2.0, 1234.5]
+    path = tmp_path / "precise.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(0, 0, ["site_code", "metric_code", "period", "value"])
+    for i, value in enumerate(numbers, start=1):
+        sheet.write_row(i, 0, ["KMG-ANPZ", "energy_gj", f"2025-03-0{i}"])
+        sheet.write_number(i, 3, value)
+    sheet.write_row(len(numbers) + 1, 0, ["KMG-ANPZ", "energy_gj", "2025-03-09", "1 234,5"])  # a text cell
+    book.close()
+    report = ingest_file(reg_con, path, uploaded_by="eng")
+    assert report.status == "loaded", report.errors
+    assert [row[3] for row in current(reg_con)] == [*numbers, 1234.5]  # exactly: xlsxwriter keeps 16 digits
+
+
 def test_parquet(reg_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     pl.DataFrame(EXPECTED, schema=["site_code", "metric_code", "period", "value"], orient="row").write_parquet(path)

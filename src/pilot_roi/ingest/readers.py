@@ -233,8 +233,36 @@ def _excel_cells(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
+def _exact_numbers(workbook: Any, name: str, cells: pl.DataFrame) -> pl.DataFrame:
+    """`cells` with each numeric cell written as the shortest text that reads back to the very number stored.
+
+    fastexcel writes a numeric cell as text the way Excel *displays* it, with at most 9 decimals: 1017.279209603239
+    arrives as "1017.279209603" and 1.5e-10 as "0". Read as floats too, the sheet gives the stored numbers; where a
+    cell's text reads as a plain number other than the stored one, the stored number's text replaces it. A text
+    cell is never touched (its float is parsed from that same text), nor anything that is not a plain number.
+    """
+    try:
+        numbers = workbook.load_sheet(name, header_row=None, dtypes="float", skip_rows=0).to_polars()
+    except Exception:  # the text load worked; without floats the cells keep their displayed digits
+        return cells
+    if numbers.shape != cells.shape:
+        return cells
+    numbers.columns = [f"n{i}" for i in range(numbers.width)]
+    both = pl.concat([cells, numbers], how="horizontal")
+    exact = []
+    for i, column in enumerate(cells.columns):
+        text, number = pl.col(column), pl.col(f"n{i}")
+        shown = text.cast(pl.Float64, strict=False)
+        rounded = number.is_not_null() & number.is_finite() & shown.is_not_null() & (shown != number)
+        exact.append(pl.when(rounded).then(number.cast(pl.String)).otherwise(text).alias(column))
+    return both.select(exact)
+
+
 def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
-    """An Excel workbook (XLSX or XLS): the first sheet, in workbook order, that has a header row."""
+    """An Excel workbook (XLSX or XLS): the first sheet, in workbook order, that has a header row.
+
+    Numeric cells keep every digit Excel stored (see `_exact_numbers`), as a CSV export of the same rows would.
+    """
     import fastexcel
 
     try:
@@ -255,6 +283,7 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
         if header is None:
             continue
         width = len(rows[header.index])
+        frame = _exact_numbers(workbook, name, frame)
         body = frame.slice(header.index + 1).with_columns(
             (pl.int_range(pl.len(), dtype=pl.Int64) + header.index + 2).alias("_line")
         )
