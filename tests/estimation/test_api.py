@@ -325,3 +325,33 @@ def test_a_design_that_needs_each_of_its_two_controls_says_so_not_that_it_has_fe
     words = checks_in_words({"method": res.method, "unit": ""}, "en", res.diagnostics)
     assert "No leave-one-control-out check: without any one of the control sites there is no estimate." in words
     assert not any("fewer than two" in w for w in words)
+
+
+def _two_treated_sites(first: dt.date, second: dt.date, *, control: bool = False) -> pl.DataFrame:
+    rng = np.random.default_rng(5)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(200)]
+    sites = {"A": first, "B": second, **({"C": None} if control else {})}
+    return pl.DataFrame(
+        [(site, day, 100.0 + rng.normal(), go) for site, go in sites.items() for day in days],
+        schema=["site", "day", "y", "go_live"],
+        orient="row",
+    )
+
+
+@pytest.mark.parametrize(
+    ("second", "method"),
+    [(dt.date(2025, 1, 1), "did"), (dt.date(2024, 7, 16), "its")],  # after the data ends; 3 days before it ends
+)
+def test_treated_sites_refused_for_different_reasons_give_every_reason(second: dt.date, method: str) -> None:
+    # A is live from the first day (nothing before go-live); B has nothing or too little after it. The answer used
+    # to be "too few periods before go-live" alone, which is false of B.
+    from pilot_roi.grading import describe_grade_reason
+    from pilot_roi.i18n import t
+
+    frame = _two_treated_sites(dt.date(2024, 1, 1), second)
+    result = estimate_effect(frame, unit="site", time="day", outcome="y", first_treated="go_live")
+    assert (result.status, result.method) == ("insufficient_data", method)
+    assert result.reason == "insufficient_pre_periods,insufficient_post_periods"
+    for lang in ("ru", "kk", "en"):
+        words = [t(f"estimation.reason.{code}", lang) for code in result.reason.split(",")]
+        assert describe_grade_reason(result.reason, lang) == "; ".join(words)

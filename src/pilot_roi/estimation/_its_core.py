@@ -166,6 +166,14 @@ def structural_fit(
     from statsmodels.tsa.statespace.structural import UnobservedComponents
 
     n = y.shape[0]
+    # Fitted in standard units (the pre-period's mean and sd; regressors likewise) and scaled back at the end:
+    # the optimizer's start values and tolerances, the approximate diffuse prior and the likelihood grid are
+    # absolute, so the same series in tenge and in millions of tenge got intervals up to 40 standard errors
+    # apart (tests/estimation/test_metamorphic.py).
+    y_centre, y_unit = standard_units(y[:go_live])
+    y = (y - y_centre) / y_unit
+    if exog is not None and exog.size:
+        exog = standardized_columns(np.asarray(exog, float).reshape(n, -1), go_live)
     t = np.arange(n, dtype=float)
     short = tuple(p for p in seasonal_periods if p < SHORT_CYCLE)
     season, season_names = seasonal_terms(t, tuple(p for p in seasonal_periods if p >= SHORT_CYCLE), go_live)
@@ -230,7 +238,12 @@ def structural_fit(
     burn = int(getattr(res, "loglikelihood_burn", 0) or 0)
     pre_pred[:burn] = np.nan
     pre_se[:burn] = np.nan
-    params = {str(k): float(v) for k, v in zip(res.model.param_names, np.asarray(res.params), strict=True)}
+    # back to the outcome's units: variances by unit², the log-likelihood by -log(unit) per observation it counts
+    params = {
+        str(k): float(v) * (y_unit**2 if str(k).startswith("sigma2.") else 1.0)
+        for k, v in zip(res.model.param_names, np.asarray(res.params), strict=True)
+    }
+    n_loglike = int(np.isfinite(y_model[burn:go_live]).sum())
     info: dict[str, object] = {
         "model": "structural",
         "trend": trend,
@@ -241,18 +254,37 @@ def structural_fit(
         "converged": converged,
         "level_variance_floored": floored,
         "parameter_uncertainty": mixture is not None,
-        "aic": float(res.aic),
+        "aic": float(res.aic) + 2.0 * n_loglike * math.log(y_unit),
     }
     if mixture is not None:
         levels, mass = mixture
-        info["level_variance_mean"] = float(mass @ levels)
+        info["level_variance_mean"] = float(mass @ levels) * y_unit**2
         info["level_variance_at_floor_share"] = float(mass[0]) if levels[0] <= floor else 0.0
     return UnitForecast(
-        counterfactual=np.concatenate([pre_pred, fc_mean]),
-        cf_se=np.concatenate([pre_se, fc_se]),
-        cum_sd=cum_sd,
+        counterfactual=y_centre + y_unit * np.concatenate([pre_pred, fc_mean]),
+        cf_se=y_unit * np.concatenate([pre_se, fc_se]),
+        cum_sd=y_unit * cum_sd,
         info=info,
     )
+
+
+def standard_units(y_pre: np.ndarray) -> tuple[float, float]:
+    """(centre, unit): the mean and sd of the observed pre-period values (unit 1 when they do not vary), so that
+    (y - centre) / unit is the series in standard units."""
+    seen = y_pre[np.isfinite(y_pre)]
+    if seen.size == 0:
+        return 0.0, 1.0
+    centre, unit = float(np.mean(seen)), float(np.std(seen))
+    return centre, (unit if unit > 0 and math.isfinite(unit) else 1.0)
+
+
+def standardized_columns(x: np.ndarray, go_live: int) -> np.ndarray:
+    """Each column of `x` (n, k) in its own standard units over the first `go_live` rows."""
+    out = np.empty_like(x, dtype=float)
+    for j in range(x.shape[1]):
+        centre, unit = standard_units(x[:go_live, j])
+        out[:, j] = (x[:, j] - centre) / unit
+    return out
 
 
 def level_variance_mixture(

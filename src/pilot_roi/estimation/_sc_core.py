@@ -159,6 +159,12 @@ def simplex_weights(a: np.ndarray, b: np.ndarray, *, method: str = "active_set")
     return solve_gram(a.T @ a, a.T @ b, method=method)
 
 
+def common_level(donors: np.ndarray) -> float:
+    """The donors' overall mean (0 when there is none): a constant to take off a classic synthesis's target and
+    donors before their Gram matrix is formed, which leaves the simplex-constrained fit unchanged."""
+    return float(np.mean(donors)) if donors.size else 0.0
+
+
 def fit_synthetic(y_pre: np.ndarray, donors_pre: np.ndarray, *, intercept: bool = False) -> SimplexFit:
     """Synthesise one unit's pre-period path from donors.
 
@@ -172,7 +178,11 @@ def fit_synthetic(y_pre: np.ndarray, donors_pre: np.ndarray, *, intercept: bool 
         w, solver = simplex_weights((donors_pre - dm[:, None]).T, y_pre - ym)
         c = ym - float(dm @ w)
     else:
-        w, solver = simplex_weights(donors_pre.T, y_pre)
+        # The weights sum to one, so a constant taken off the target and every donor leaves the objective as
+        # it is; without it the Gram matrix of raw levels loses the variation to rounding (a metric at 1e5
+        # that moves by 0.01 got one donor instead of eight, and an effect 40% larger).
+        level = common_level(donors_pre)
+        w, solver = simplex_weights((donors_pre - level).T, y_pre - level)
         c = 0.0
     fitted = donors_pre.T @ w + c
     resid = y_pre - fitted

@@ -51,12 +51,13 @@ def check_sufficiency(
         "late_sites": int(d.late.sum()),
     }
     if d.n_treated == 0:
-        reason = (
-            "insufficient_pre_periods"
-            if d.always_treated.any()
-            else ("insufficient_post_periods" if d.late.any() else "no_treated")
-        )
-        return insufficient(method, reason, **facts)
+        # every reason that applies, in the stored comma-separated form: sites live from the first period have
+        # nothing before go-live, sites going live after the data nothing after (both, when both kinds are there)
+        reasons = [
+            *(["insufficient_pre_periods"] if d.always_treated.any() else []),
+            *(["insufficient_post_periods"] if d.late.any() else []),
+        ]
+        return insufficient(method, ",".join(reasons) or "no_treated", **facts)
     if max(d.cohort_pre) < d.min_pre:
         return insufficient(method, "insufficient_pre_periods", **facts)
     if max(d.cohort_post) < d.min_post:
@@ -123,16 +124,19 @@ def cohort_effects(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-site effect paths for sites `units` of cohort g against `controls` (pre-mean base).
 
-    τ_it = (y_it - mean_pre y_i) - (mean_C y_t - mean_pre mean_C y), the pre window [pre_start, g).
+    τ_it = (y_it - mean_pre y_i) - (c_t - mean_pre c), c_t = mean_C (y_jt - mean_pre y_j) over the controls observed
+    at t; the pre window [pre_start, g).
     Returns (τ for the units (n, T), placebo τ for the controls (N0, T) built the same way).
     """
     yc = y_wide[controls]
     with np.errstate(invalid="ignore"):
-        c_t = nan_mean(yc, axis=0) if yc.size else np.full(y_wide.shape[1], np.nan)
+        base_c = nan_mean(yc[:, pre_start:g], axis=1)
+        # the controls' path as the mean of their own deviations: a control missing a day must not move the
+        # path by its level (as a plain mean of the observed ones did: a site's constant is not an effect)
+        c_t = nan_mean(yc - base_c[:, None], axis=0) if yc.size else np.full(y_wide.shape[1], np.nan)
         c_pre = nan_mean(c_t[pre_start:g])
         base_u = nan_mean(y_wide[units][:, pre_start:g], axis=1)
         tau = (y_wide[units] - base_u[:, None]) - (c_t - c_pre)[None, :]
-        base_c = nan_mean(yc[:, pre_start:g], axis=1)
         placebo = (yc - base_c[:, None]) - (c_t - c_pre)[None, :]
     return tau, placebo
 
@@ -270,6 +274,14 @@ def placebo_in_time(panel: PanelData, estimator: Estimator, opts: EstimationOpti
     else:
         # every treated site gets the fake go-live; everyone else is untreated within the pre-period
         sub = sub.with_first_treated(np.where(design.treated, fake, -1))
+    # Only the sites the estimate itself compares: a site live from the first period, a control idle on one
+    # side of go-live or (comparing with never-treated sites) one going live after the panel would otherwise
+    # turn into a never-treated control here, and adding such a site to a pilot changed its placebo.
+    compared = design.treated | design.never
+    if opts.control_group == "not_yet_treated":
+        compared = compared | design.late
+    if not compared.all():
+        sub = sub.subset_units(compared)
     inner = opts.with_(diagnostics=False, robustness=False, detail=False, min_pre_periods=1, min_post_periods=1)
     res = estimator(sub, inner)
     out: dict[str, Any] = {
@@ -327,7 +339,11 @@ def leave_one_out_controls(
     vals = np.asarray(estimates)
     if not np.isfinite(vals).any():  # there are controls, but the design stands on each one of them
         return {"status": "insufficient_data", "reason": "no_estimate_without_each_control"}
-    worst = int(np.nanargmax(np.abs(vals - att)))
+    # the first of the sites whose change is the largest up to rounding: with two controls the two changes are
+    # equal and opposite, and rounding alone picked one or the other when the outcome was rescaled
+    change = np.abs(vals - att)
+    largest = float(np.nanmax(change))
+    worst = int(np.flatnonzero(change >= largest * (1.0 - 1e-9))[0])
     return {
         "status": "ok",
         "n_left_out": int(controls.size),

@@ -195,7 +195,10 @@ def site_noise_scales(y_wide: np.ndarray, controls: np.ndarray, pre_end: int) ->
         return np.ones(n_units)
     pre = y_wide[:, :pre_end]
     with np.errstate(invalid="ignore"):
-        resid = pre - nan_mean(pre[controls], axis=0)[None, :]
+        # period means of the controls' own deviations: with missing days a plain mean of the observed controls
+        # moves with their levels (on a balanced panel the two are the same)
+        own = pre - nan_mean(pre, axis=1)[:, None]
+        resid = pre - nan_mean(own[controls], axis=0)[None, :]
         resid = resid - nan_mean(resid, axis=1)[:, None]
     var = nan_var(resid, axis=1)
     var[controls] *= n0 / (n0 - 1)
@@ -373,7 +376,8 @@ def wild_cluster_bootstrap(
 
 
 def hac_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, alpha: float) -> Inference:
-    """DiD as one time series: d_t = mean treated - mean control, β = mean post d - mean pre d.
+    """DiD as one time series: d_t = mean treated - mean control (each site less its pre-period mean), β = mean
+    post d - mean pre d.
 
     Heteroskedasticity- and autocorrelation-robust (HAR) variance by equal-weighted cosines with
     ν = floor(0.15 T^(2/3)) and Student t(ν) critical values (Lazarus, Lewis, Stock & Watson 2018): with
@@ -386,9 +390,16 @@ def hac_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, al
     import statsmodels.api as sm
 
     y = panel.wide()
-    d = nan_mean(y[treated], axis=0) - nan_mean(y[controls], axis=0)
-    ok = np.isfinite(d)
     go = int(panel.first_treated[treated].min())
+    # each site as its deviation from its own pre-period mean (its overall mean without one): on a balanced panel
+    # that moves d by a constant the intercept takes, with missing days it keeps a site's level out of the
+    # contrast (a control's constant once moved the estimate by 11 standard errors when it missed days)
+    with np.errstate(invalid="ignore"):
+        level = nan_mean(y[:, :go], axis=1)
+        level = np.where(np.isfinite(level), level, nan_mean(y, axis=1))
+        own = y - level[:, None]
+        d = nan_mean(own[treated], axis=0) - nan_mean(own[controls], axis=0)
+    ok = np.isfinite(d)
     post = (np.arange(panel.n_times) >= go).astype(np.float64)[ok]
     dd = d[ok]
     n = int(ok.sum())

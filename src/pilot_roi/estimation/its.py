@@ -214,7 +214,9 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
             excluded.update(dict.fromkeys(failed, f"method_failed: {type(err).__name__}"))
     if not units:
         reasons = list(excluded.values())
-        reason = reasons[0] if reasons and all(r == reasons[0] for r in reasons) else "insufficient_pre_periods"
+        # each distinct reason once (comma-separated, as reasons are stored): sites refused for different
+        # reasons, e.g. one without history and one without post-period, must not read as only the first
+        reason = ",".join(dict.fromkeys(reasons)) or "insufficient_pre_periods"
         if any(r.startswith("method_failed") for r in reasons):
             reason = "method_failed"
         return insufficient(METHOD, reason, excluded_treated=excluded, frequency=grid.frequency)

@@ -295,10 +295,14 @@ def _conformal_inference(d: _Design, agg: core.Aggregate, opts: ScOptions, alpha
         obs = np.isfinite(y)
         a = d.donors[:, obs].T
         p = post_full[obs].astype(float)
+        level = 0.0
         if opts.intercept:
             a = a - a.mean(axis=0)
+        else:  # as in `core.fit_synthetic`: the simplex fit is the same, the Gram matrix keeps its precision
+            level = core.common_level(a)
+            a = a - level
         gram = a.T @ a
-        prepared.append((obs, a, y[obs], p, gram))
+        prepared.append((obs, a, y[obs] - level, p, gram))
 
     def residual_mean(tau: float) -> tuple[np.ndarray, np.ndarray]:
         acc = np.zeros(n_used)
