@@ -169,3 +169,26 @@ def test_serving_upgrades_a_warehouse_made_by_an_earlier_version(tmp_path: Path)
     assert upgrade_warehouse(path) == 0
     with pytest.raises(PilotRoiError):
         upgrade_warehouse(tmp_path / "absent.duckdb")
+
+
+def test_run_economic_inputs_migration_keeps_earlier_results_with_no_inputs(tmp_path: Path) -> None:
+    old_set = tmp_path / "old_migrations"
+    old_set.mkdir()
+    for path in sorted(migrations_dir().glob("*.sql")):
+        if not path.name.startswith("0009_"):
+            shutil.copy(path, old_set / path.name)
+    con = connect(tmp_path / "w.duckdb", create=True)
+    migrate(con, folder=old_set)
+    con.execute("INSERT INTO estimate_runs (status, data_version, code_version, parameters, started_by) "
+                "VALUES ('finished', 'd', 'c', '{}', 'test')")  # fmt: skip
+    con.execute(
+        "INSERT INTO estimate_results (run_id, pilot_code, metric_code, inputs_hash, status, grade, annual_gain_kzt, "
+        "payback_months) VALUES (1, 'P', 'm', 'h', 'ok', 'promising', 1.5, 'inf')"
+    )
+    assert migrate(con) == 1
+    inputs = "value_kzt_per_unit, higher_is_better, frequency, capex_kzt, opex_kzt_per_year"
+    assert con.execute(f"SELECT annual_gain_kzt, payback_months, {inputs} FROM estimate_results").fetchall() == [
+        (1.5, float("inf"), None, None, None, None, None)
+    ]
+    assert _columns(con, "estimates") == PUBLIC_VIEWS["estimates"]
+    assert con.execute("SELECT pilot_code, annual_gain_kzt FROM estimates").fetchall() == [("P", 1.5)]

@@ -388,6 +388,10 @@ def golden_numbers(report: YearReport) -> dict[str, object]:
     def amount(a: Amount | None) -> list[float | None] | None:
         return None if a is None else [a.value, a.ci_low, a.ci_high]
 
+    def months(value: float | None) -> float | str | None:
+        """A payback; "inf" (never pays back) as the snapshot writes it: a golden file stays standard JSON."""
+        return "inf" if value is not None and math.isinf(value) else value
+
     s = report.summary
     return {
         "year": report.year,
@@ -436,7 +440,7 @@ def golden_numbers(report: YearReport) -> dict[str, object]:
                 "realized_gain_year": p.realized_gain_year,
                 "npv": p.npv,
                 "roi": p.roi,
-                "payback_months": p.payback_months,
+                "payback_months": months(p.payback_months),
                 "metrics": {
                     m.metric_code: {
                         "grade": m.grade,
@@ -447,7 +451,7 @@ def golden_numbers(report: YearReport) -> dict[str, object]:
                         "annual_gain": amount(m.annual_gain),
                         "npv": amount(m.npv),
                         "roi": m.roi,
-                        "payback_months": m.payback_months,
+                        "payback_months": months(m.payback_months),
                         "realized_gain_year": m.realized_gain_year,
                         "n_series": len(m.series),
                     }

@@ -9,6 +9,10 @@ Conventions (also stated in the report's methodology section):
   intervals in quadrature (independent, normal errors);
 - NPV of a total = (annual gain - opex) x annuity(discount_rate, horizon_years) - capex, ROI = NPV / (capex
   + discounted opex), payback = 12 x capex / (annual gain - opex) months (undiscounted), as for one pilot;
+  a payback that never comes (annual gain - opex not positive) is +inf, kept apart from None ("not available");
+- the economic inputs are the run's own: the tenge value, direction and frequency of each metric and the pilot's
+  capex and opex as the run recorded them (estimate_results, migration 0009), the discount rate and horizon from
+  its parameters; only rows stored before the run recorded them take the current registry's;
 - realized gain in the year = sum over the year's post-go-live periods of (observed - counterfactual) x
   direction x value per unit x treated sites, from the run's counterfactual series (mean per treated site).
 """
@@ -72,6 +76,17 @@ def _f(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
+def _months(value: Any) -> float | None:
+    """A payback in months: +inf ("never pays back": the net annual flow is not positive) stays, unlike in `_f`;
+    None ("not available") for NULL and NaN."""
+    if value is None:
+        return None
+    out = float(value)
+    if math.isnan(out):
+        return None
+    return out
+
+
 def _i(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -110,8 +125,8 @@ def roi_of(npv: float, capex: float, opex_per_year: float, annuity: float) -> fl
 
 
 def payback_of(annual_gain: float, capex: float, opex_per_year: float) -> float | None:
-    """Simple payback in months (economics.payback_months); None when the net annual gain never repays capex."""
-    return _f(economics.payback_months(annual_gain, economics.PilotCosts(capex, opex_per_year)))
+    """Simple payback in months (economics.payback_months); +inf when the net annual gain never repays capex."""
+    return _months(economics.payback_months(annual_gain, economics.PilotCosts(capex, opex_per_year)))
 
 
 def pilot_grade(grades: Sequence[str]) -> Grade:
@@ -419,7 +434,7 @@ def _metric_result(
         roi=_f(row["roi"]),
         roi_ci_low=_f(row["roi_ci_low"]),
         roi_ci_high=_f(row["roi_ci_high"]),
-        payback_months=_f(row["payback_months"]),
+        payback_months=_months(row["payback_months"]),
         realized_gain_to_date=_f(row["realized_gain_kzt"]),
         realized_gain_year=realized_year,
         reused_from_run=_i(row["reused_from_run"]),
@@ -488,8 +503,7 @@ def _pilot_section(
     )
     demonstrated = [m for m in metrics if m.grade == "demonstrated" and m.annual_gain is not None]
     gain = sum_amounts(m.annual_gain for m in demonstrated if m.annual_gain is not None)
-    capex = float(pilot["capex_kzt"])
-    opex = float(pilot["opex_kzt_per_year"])
+    capex, opex = _run_costs(pilot, result_rows)
     npv = npv_of(gain.value, capex, opex, annuity)
     return PilotSection(
         code=code,
@@ -508,8 +522,19 @@ def _pilot_section(
         realized_gain_year=float(sum(m.realized_gain_year or 0.0 for m in demonstrated)),
         npv=npv,
         roi=roi_of(npv, capex, opex, annuity),
-        payback_months=payback_of(gain.value, capex, opex),
+        # nothing demonstrated: no gain to repay anything with, so not available (the metrics' own paybacks stand)
+        payback_months=payback_of(gain.value, capex, opex) if demonstrated else None,
     )
+
+
+def _run_costs(pilot: dict[str, Any], result_rows: list[dict[str, Any]]) -> tuple[float, float]:
+    """The pilot's capex and opex per year (KZT) as the run priced its metrics with them (every row of a pilot in
+    one run has the same; run_results.sql gives rows stored before they were recorded the registry's); the
+    registry's when the run has no row of the pilot."""
+    for row in result_rows:
+        if row["capex_kzt"] is not None and row["opex_kzt_per_year"] is not None:
+            return float(row["capex_kzt"]), float(row["opex_kzt_per_year"])
+    return float(pilot["capex_kzt"]), float(pilot["opex_kzt_per_year"])
 
 
 def _gain_line(p: PilotSection, m: MetricResult) -> GainLine:

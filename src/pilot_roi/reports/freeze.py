@@ -24,7 +24,7 @@ from pilot_roi.warehouse import transaction
 
 def snapshot_json(report: YearReport) -> str:
     """The report's numbers as a canonical JSON text (sorted keys)."""
-    return json.dumps(to_json(report), ensure_ascii=False, sort_keys=True)
+    return json.dumps(to_json(report), ensure_ascii=False, sort_keys=True, allow_nan=False)
 
 
 def report_from_snapshot(text: str) -> YearReport:

@@ -2,14 +2,17 @@
 
 Money is in tenge (KZT), effects in the metric's units per treated site and period, percentages in percent
 (-4.2 means a 4.2% fall), ROI as a ratio (0.35 = 35%), payback in months. `None` means "not available",
-with the reason next to it where there is one.
+with the reason next to it where there is one. A payback of `math.inf` means "never pays back" (the net annual
+flow is not positive): a known answer, which renderers write in words (PDF, XLSX) or as `inf` (CSV).
 
 The structure converts to and from plain JSON (`to_json` / `from_json`): that is the snapshot a freeze stores.
+JSON has no infinity, so a non-finite number is stored as its Python text ("inf") and read back with `float`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -204,7 +207,7 @@ class MetricResult:
     roi: float | None
     roi_ci_low: float | None
     roi_ci_high: float | None
-    payback_months: float | None
+    payback_months: float | None  # math.inf: never pays back; None: not available
     realized_gain_to_date: float | None
     realized_gain_year: float | None
     reused_from_run: int | None
@@ -237,7 +240,7 @@ class PilotSection:
     realized_gain_year: float
     npv: float
     roi: float | None
-    payback_months: float | None
+    payback_months: float | None  # of the demonstrated gains; math.inf: they never repay; None: none demonstrated
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +341,8 @@ def to_json(value: Any) -> Any:
         return [to_json(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # "inf": JSON has no infinity; `_decode` reads it back with float()
     return value
 
 

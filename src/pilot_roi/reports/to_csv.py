@@ -2,6 +2,8 @@
 
 Comma-separated with a `.` decimal point and full float precision (`repr`), so a reviewer's script reads
 back exactly the report's numbers; headers are in the report's language; text cells are neutralised.
+A payback that never comes is `inf` (as the `estimates` view's +infinity), which Python's `float` and pandas
+read back as infinity; an empty cell means "not available", as everywhere in the file.
 The last columns say the year, run, whether the report is frozen and whether the data are synthetic.
 """
 

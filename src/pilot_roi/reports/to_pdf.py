@@ -7,6 +7,7 @@ lays it out. Page numbers in the contents come from CSS `target-counter`.
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 from pathlib import Path
 
@@ -113,7 +114,12 @@ class _Fmt:
         return "< 0.0001" if value < 1e-4 else format_number(value, self.lang, 4)
 
     def months(self, value: float | None) -> str:
-        return "—" if value is None else format_number(value, self.lang, 1)
+        """A payback: +inf ("never pays back") in words, the CLI's; None ("not available") as a dash."""
+        if value is None:
+            return "—"
+        if math.isinf(value):
+            return t("estimate.payback_never", self.lang)
+        return format_number(value, self.lang, 1)
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None, cls: str = "") -> str:

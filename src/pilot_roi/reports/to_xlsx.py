@@ -1,10 +1,12 @@
 """XLSX rendering: one sheet per section, numbers as typed numbers with formats, frozen headers, filters.
 
-Text cells go through `neutralise` and a `safe_workbook` (strings never become formulas or links).
+Text cells go through `neutralise` and a `safe_workbook` (strings never become formulas or links). XLSX has no
+infinity: the model's one infinite number, a payback that never comes, is written in words ("never pays back").
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -80,10 +82,12 @@ def render_xlsx(report: YearReport, lang: str, out: Path) -> None:
             ws.write_string(i, 0, neutralise(text), wrap)
 
 
-def _write_cell(ws: Any, row: int, col: int, value: Any, kind: str, formats: dict[str, Any]) -> None:
+def _write_cell(ws: Any, row: int, col: int, value: Any, kind: str, formats: dict[str, Any], never: str) -> None:
     if value is None:
         return
-    if isinstance(value, bool):
+    if isinstance(value, float) and math.isinf(value):
+        ws.write_string(row, col, neutralise(never))
+    elif isinstance(value, bool):
         ws.write_boolean(row, col, value)
     elif isinstance(value, datetime):
         ws.write_datetime(row, col, value, formats["datetime"])
@@ -127,8 +131,9 @@ def _write_table(
             width = min(max(longest, len(column.header) // 2, 8) + 2, 60)
         ws.set_column(col, col, width)
     kinds = [c.kind for c in table.columns]
+    never = t("estimate.payback_never", lang)
     for r, row in enumerate(table.rows, start=head_row + 1):
         for col, value in enumerate(row):
-            _write_cell(ws, r, col, value, kinds[col], formats)
+            _write_cell(ws, r, col, value, kinds[col], formats, never)
     ws.freeze_panes(head_row + 1, 0)
     ws.autofilter(head_row, 0, head_row + max(len(table.rows), 1), len(table.columns) - 1)

@@ -10,7 +10,8 @@ Flow (one call of `run_portfolio`):
    are, so the run still names the complete portfolio;
 3. estimate the rest (in a process pool of `workers` when there are many), each failure isolated;
 4. Benjamini–Hochberg q-values across every pilot-metric with a p-value, then grades, then economics
-   (recomputed every run: they depend on the portfolio, the tenge values and the discount rate);
+   (recomputed every run: they depend on the portfolio, the tenge values and the discount rate), each row
+   recording the tenge value, direction, frequency and costs it was priced with;
 5. write the run and all its rows in one transaction.
 
 Determinism: every random choice is seeded from the run's seed and the pilot-metric's codes, so the
@@ -338,9 +339,22 @@ def assemble_rows(
                 **money,
                 "diagnostics": dumps(diagnostics),
                 "summary": est.summary,
+                **_economic_inputs(item),
             }
         )
     return rows
+
+
+def _economic_inputs(item: PilotMetric) -> dict[str, Any]:
+    """The registry facts this run prices `item` with, stored on every row (fresh or carried forward alike, since
+    economics are recomputed each run) so that a report of the run never reprices it with a later registry."""
+    return {
+        "value_kzt_per_unit": item.value_kzt_per_unit,
+        "higher_is_better": item.higher_is_better,
+        "frequency": item.frequency,
+        "capex_kzt": item.capex_kzt,
+        "opex_kzt_per_year": item.opex_kzt_per_year,
+    }
 
 
 def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = None) -> RunSummary:

@@ -54,6 +54,12 @@ RESULT_SCHEMA: dict[str, Any] = {
     "realized_gain_kzt": pl.Float64,
     "diagnostics": pl.String,
     "summary": pl.String,
+    # the economic inputs the run priced the row with (migration 0009): a report of this run reads them back
+    "value_kzt_per_unit": pl.Float64,
+    "higher_is_better": pl.Boolean,
+    "frequency": pl.String,
+    "capex_kzt": pl.Float64,
+    "opex_kzt_per_year": pl.Float64,
 }
 
 
