@@ -5,6 +5,7 @@ Reads the latest finished run's precomputed results for the pilot; nothing is re
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -183,6 +184,7 @@ def money_cards(row: dict[str, Any], lang: str) -> dbc.Row:
     roi = finite_or_none(row.get("roi"))
     roi_low, roi_high = finite_or_none(row.get("roi_ci_low")), finite_or_none(row.get("roi_ci_high"))
     payback = finite_or_none(row.get("payback_months"))
+    never = row.get("payback_months") == math.inf  # the net annual flow is not positive: not "not available"
     items = [
         headline_card(
             "pilot-card-gain",
@@ -210,7 +212,9 @@ def money_cards(row: dict[str, Any], lang: str) -> dbc.Row:
         headline_card(
             "pilot-card-payback",
             t("dash.pilot.payback", lang),
-            t("dash.months", lang, n=format_number(payback, lang, 0)) if payback is not None else "—",
+            t("dash.months", lang, n=format_number(payback, lang, 0))
+            if payback is not None
+            else (t("estimate.payback_never", lang) if never else "—"),
             t("dash.pilot.realized", lang, gain=format_money(finite_or_none(row.get("realized_gain_kzt")), lang)),
         ),
     ]

@@ -2,7 +2,8 @@
 -- finished run that pass the filters: (observed − counterfactual) × KZT per unit × treated sites, signed so
 -- that a beneficial change is positive, over post-go-live periods only (from the earliest go-live among the
 -- sites the estimate used). Reads estimate_counterfactuals (precomputed means per treated site), never raw
--- observations.
+-- observations. Priced with the tenge value and direction the run recorded (migration 0009; rows stored before it
+-- take the registry's), as the run's annual gain and the year report are.
 -- Grain: one row per month.
 WITH run AS (
     SELECT max(run_id) AS run_id FROM estimate_runs WHERE status = 'finished'
@@ -14,6 +15,8 @@ go AS (
 ),
 est AS (
     SELECT r.run_id, r.pilot_code, r.metric_code, coalesce(r.n_treated, go.n_treated_sites, 1) AS n_treated,
+           CASE WHEN r.capex_kzt IS NULL THEN m.higher_is_better ELSE r.higher_is_better END AS higher_is_better,
+           CASE WHEN r.capex_kzt IS NULL THEN m.value_kzt_per_unit ELSE r.value_kzt_per_unit END AS value_kzt_per_unit,
            go.first_go_live,
            -- the earliest go-live among the treated sites the estimate used (economics.realized_gain_start):
            -- a site left out must not start the count before a later site's go-live
@@ -25,6 +28,7 @@ est AS (
     FROM estimate_results AS r
     JOIN run ON r.run_id = run.run_id
     JOIN pilot_registry AS p ON p.code = r.pilot_code
+    LEFT JOIN metrics AS m ON m.code = r.metric_code
     LEFT JOIN go ON go.pilot_code = r.pilot_code
     WHERE r.grade = 'demonstrated'
       AND (CAST($subsidiaries AS VARCHAR[]) IS NULL OR list_contains(CAST($subsidiaries AS VARCHAR[]), p.subsidiary_code))
@@ -36,12 +40,11 @@ est AS (
 SELECT
     CAST(date_trunc('month', c.period) AS DATE) AS month,
     sum(
-        CASE WHEN m.higher_is_better THEN c.observed - c.counterfactual ELSE c.counterfactual - c.observed END
-        * m.value_kzt_per_unit * e.n_treated
+        CASE WHEN e.higher_is_better THEN c.observed - c.counterfactual ELSE c.counterfactual - c.observed END
+        * e.value_kzt_per_unit * e.n_treated
     ) AS gain_kzt
 FROM estimate_counterfactuals AS c
 JOIN est AS e ON e.run_id = c.run_id AND e.pilot_code = c.pilot_code AND e.metric_code = c.metric_code
-JOIN metrics AS m ON m.code = c.metric_code
 WHERE c.period >= e.gain_start
   AND c.observed IS NOT NULL
   AND c.counterfactual IS NOT NULL

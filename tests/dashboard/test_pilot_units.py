@@ -58,3 +58,15 @@ def test_the_metric_unit_reads_in_the_readers_language(client: Any, pilot: str, 
     assert any(s.startswith(mde) and s.endswith(f" {shown}.") for s in texts), texts  # the diagnostics
     if lang != "en":
         assert not [s for s in texts if s.endswith(f" {raw}") or f" {raw}." in s or f" {raw}," in s], texts
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_a_payback_that_never_comes_says_so_on_the_pilot_page(client: Any, lang: str) -> None:
+    # AIRA-PM-01's net annual flow on aircraft-on-ground hours is not positive (payback +inf in the run): the card
+    # used to show "—", as for a pilot-metric with no estimate at all
+    values = {"pilot-metric.value": "aog_hours", "pilot-code.data": "AIRA-PM-01", "pilot-lang.data": lang}
+    response = post_callback(client, triggered_by(client, "pilot-metric.value"), values)
+    assert response.status_code == 200
+    texts = [s for s in reader_texts(response.get_json()["response"]["pilot-section"]["children"]) if s.strip()]
+    payback = texts.index(t("dash.pilot.payback", lang))
+    assert texts[payback + 1] == t("estimate.payback_never", lang), texts[payback : payback + 3]

@@ -151,6 +151,22 @@ def test_realized_gain_starts_at_the_earliest_go_live_the_estimate_used(filled: 
     assert q.realized_gain(filled)["gain_kzt"].to_list() == pytest.approx([5_000.0])
 
 
+def test_realized_gain_and_the_pilot_page_price_with_what_the_run_recorded(filled: duckdb.DuckDBPyConnection) -> None:
+    # run 2 priced energy at 3,000 KZT a GJ with lower better (migration 0009's columns); the registry now says
+    # 1,000: the realized gain beside run 2's annual gain must not move with a tariff the run never saw
+    filled.execute(
+        "UPDATE estimate_results SET value_kzt_per_unit = 3000, higher_is_better = false, frequency = 'monthly', "
+        "capex_kzt = 100000000, opex_kzt_per_year = 10000000 WHERE run_id = 2 AND pilot_code = 'KMG-EN-1'"
+    )
+    assert q.realized_gain(filled)["gain_kzt"].to_list() == pytest.approx([30_000.0, 15_000.0])
+    row = q.pilot_estimates(filled, "KMG-EN-1", "en").row(0, named=True)
+    assert (row["value_kzt_per_unit"], row["higher_is_better"]) == (3000, False)
+    # a row stored before 0009 recorded nothing (capex_kzt NULL): the registry's price, as before
+    filled.execute("UPDATE estimate_results SET capex_kzt = NULL WHERE run_id = 2 AND pilot_code = 'KMG-EN-1'")
+    assert q.realized_gain(filled)["gain_kzt"].to_list() == pytest.approx([10_000.0, 5_000.0])
+    assert q.pilot_estimates(filled, "KMG-EN-1", "en")["value_kzt_per_unit"].to_list() == [1000]
+
+
 def test_pilot_queries(filled: duckdb.DuckDBPyConnection) -> None:
     pilot = q.pilot(filled, "KMG-EN-1", "en")
     assert pilot is not None and pilot["first_go_live"] == date(2024, 3, 1)
