@@ -1,9 +1,12 @@
 """From a RawSheet of text cells to typed observations: layout, totals rows, numbers, dates and units.
 
-Numbers: a decimal point or a decimal comma, spaces or no-break spaces between groups of three digits.
-The file's convention is read from its unambiguous cells ("12,5" → comma, "12.5" → point). A cell that only
-a convention can decide ("1,234" or "1.234") follows the file's convention; when the file has none, or both,
-such cells are errors rather than guesses. NaN and infinities are errors.
+Numbers: a decimal point or a decimal comma; spaces, no-break spaces or apostrophes ("1'234.5", Swiss and
+SAP style) between groups of three digits. The file's convention is read from its unambiguous text cells
+("12,5" → comma, "12.5" or "0.125" → point). A cell that only a convention can decide ("1,234" or "1.234")
+follows the file's convention; when the file has none, or both, such cells are errors rather than guesses
+(a thousands reading and a decimal reading differ a thousandfold: refusing is the only safe answer). Numbers
+stored as numbers (XLSX numeric cells, Parquet numeric columns) are taken as they are. NaN and infinities
+are errors.
 
 Dates: yyyy-mm-dd (with an optional zero time), dd.mm.yyyy (and dd.mm.yy, with an optional zero time),
 yyyy-mm and mm.yyyy (the first of the month), yyyy (1 January), and Excel serial day numbers in XLSX files.
@@ -24,13 +27,14 @@ from pilot_roi.ingest.readers import RawSheet
 from pilot_roi.ingest.units import conversion_factor
 from pilot_roi.ingest.validate import RegistryView
 
-_SPACES = r"[ \u00a0\u202f\u2009]"
+_SPACES = r"[ \u00a0\u202f\u2009'\u2019]"  # group separators: never a decimal mark
 _INT = r"^[+-]?\d+$"
 _GROUPED_SPACE = rf"^[+-]?\d{{1,3}}({_SPACES}\d{{3}})+([.,]\d+)?$"
 _DOT = r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$"
 _COMMA = r"^[+-]?(\d+,\d*|,\d+)$"
-_ONE_GROUP_DOT = r"^[+-]?\d{1,3}\.\d{3}$"
-_ONE_GROUP_COMMA = r"^[+-]?\d{1,3},\d{3}$"
+# "0.500" is not ambiguous: no thousands grouping starts with a 0 group.
+_ONE_GROUP_DOT = r"^[+-]?[1-9]\d{0,2}\.\d{3}$"
+_ONE_GROUP_COMMA = r"^[+-]?[1-9]\d{0,2},\d{3}$"
 _GROUPS_DOT = r"^[+-]?\d{1,3}(\.\d{3}){2,}$"
 _GROUPS_COMMA = r"^[+-]?\d{1,3}(,\d{3}){2,}$"
 _EN_FULL = r"^[+-]?\d{1,3}(,\d{3})+\.\d+$"
@@ -41,28 +45,31 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
 
 
-def parse_numbers(raw: pl.Series, *, plain_is_decimal_point: bool = False) -> tuple[pl.Series, pl.Series]:
+def parse_numbers(raw: pl.Series, *, numeric: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
     """(Float64 values, error codes) for text cells; a null value has a code saying why.
 
-    `plain_is_decimal_point` (XLSX): cells that read as plain numbers ("1234.5", "1.5") are taken as they are,
-    because Excel's numeric cells arrive in that form; only the other (text) cells decide the convention.
+    `numeric` (XLSX, Parquet): true where the cell is a stored number, not text. Such a cell is taken as the
+    number it is ("1.234" from a Float64 column is never thousands); only the text cells decide the convention.
     """
     raw = raw.fill_null("")
     fast = raw.cast(pl.Float64, strict=False)
     good = fast.is_not_null() & fast.is_finite()
+    no_numbers = pl.Series("numeric", dtype=pl.Boolean).extend_constant(False, raw.len())
+    is_number = numeric.fill_null(False) if numeric is not None else no_numbers
     if bool(good.all()):
-        # Every cell is a plain number with a decimal point (or none). Only "1.234"-like cells could mean
-        # thousands; they are decimals when any other cell shows the point is decimal ("12.5", "1234.5").
+        # Every cell is a plain number with a decimal point (or none). Only "1.234"-like text could mean
+        # thousands; it is a decimal when any other text cell shows the point is decimal ("12.5", "1234.5").
         # The first rows usually show it, which spares two passes over a big file.
         no_codes = pl.Series("code", dtype=pl.String).extend_constant(None, raw.len())
-        head = raw.head(10_000)
+        text = raw.filter(~is_number) if bool(is_number.any()) else raw
+        head = text.head(10_000)
         if bool((head.str.contains(".", literal=True) & ~head.str.contains(_ONE_GROUP_DOT)).any()):
             return fast, no_codes
-        ambiguous_cells = raw.str.contains(_ONE_GROUP_DOT)
-        if not bool(ambiguous_cells.any()) or bool((raw.str.contains(".", literal=True) & ~ambiguous_cells).any()):
+        ambiguous_cells = text.str.contains(_ONE_GROUP_DOT)
+        if not bool(ambiguous_cells.any()) or bool((text.str.contains(".", literal=True) & ~ambiguous_cells).any()):
             return fast, no_codes
-    fast_frame = pl.DataFrame({"raw": raw, "fast": fast, "good": good})
-    evidence_rows = ~pl.col("good") if plain_is_decimal_point else pl.lit(True)
+    fast_frame = pl.DataFrame({"raw": raw, "fast": fast, "good": good, "numeric": is_number})
+    evidence_rows = ~pl.col("numeric")
 
     s = pl.col("raw").str.strip_chars().str.replace_all("\u2212", "-", literal=True)
     compact = s.str.replace_all(_SPACES, "")
@@ -100,7 +107,7 @@ def parse_numbers(raw: pl.Series, *, plain_is_decimal_point: bool = False) -> tu
     is_int = c.str.contains(_INT)
     ambiguous = pl.col("amb_dot") | pl.col("amb_comma")
     value = (
-        pl.when(pl.lit(plain_is_decimal_point) & pl.col("good"))
+        pl.when(pl.col("numeric") & pl.col("good"))
         .then(pl.col("fast"))
         .when(~pl.col("spaced_ok"))
         .then(None)
@@ -208,12 +215,19 @@ def _cell(raw: RawSheet, field: str) -> pl.Expr:
     return pl.col(f"c{position}").fill_null("")
 
 
+def _is_number(raw: RawSheet, position: int | None) -> pl.Expr:
+    """Whether the cell at `position` is a stored number (readers of typed formats say so in n<position>)."""
+    name = f"n{position}"
+    return pl.col(name) if position is not None and name in raw.body.columns else pl.lit(False)
+
+
 def _long_records(raw: RawSheet) -> pl.DataFrame:
     columns = [
         _cell(raw, "site_code").alias("site_code"),
         _cell(raw, "metric_code").alias("metric_code"),
         _cell(raw, "period").alias("_period_raw"),
         _cell(raw, "value").alias("_value_raw"),
+        _is_number(raw, raw.header.fields.get("value")).alias("_value_numeric"),
         pl.col("_line"),
     ]
     if "unit" in raw.header.fields:
@@ -230,6 +244,7 @@ def _wide_records(raw: RawSheet) -> pl.DataFrame:
                 _cell(raw, "metric_code").alias("metric_code"),
                 pl.lit(label).alias("_period_raw"),
                 pl.col(f"c{position}").fill_null("").alias("_value_raw"),
+                _is_number(raw, position).alias("_value_numeric"),
                 pl.col("_line"),
                 _cell(raw, "unit").str.strip_chars().alias("_unit_raw"),
                 pl.lit(label).alias("_period_col"),
@@ -247,9 +262,10 @@ _TOTAL_PATTERN = r"(?i)^\s*(итог|всег|барлы|жиын|total|grand|su
 
 
 def _totals_lines(raw: RawSheet, records: pl.DataFrame, periods: pl.Series) -> list[int]:
-    """Lines of rows whose first non-empty cell reads "Итого", "Барлығы", "Total" ... and that are not a full
-    observation (an empty site or metric, or no date): only those rows are examined, so 10M data rows cost
-    two comparisons each."""
+    """Lines of rows whose first non-empty cell, or whose site or metric cell, reads "Итого", "Барлығы", "Total" ...
+    and that are not a full observation (an empty site or metric, or no date): only those rows are examined, so
+    10M data rows cost two comparisons each. (The label sits in the site column even when the export puts the
+    value column first.)"""
     if raw.header.layout == "wide":
         s_cell, m_cell = _cell(raw, "site_code"), _cell(raw, "metric_code")
         suspect = (s_cell.str.strip_chars() == "") | (m_cell.str.strip_chars() == "")
@@ -263,7 +279,10 @@ def _totals_lines(raw: RawSheet, records: pl.DataFrame, periods: pl.Series) -> l
     rows = raw.body.filter(pl.col("_line").is_in(lines.implode()))
     width = len([c for c in rows.columns if c.startswith("c")])
     first = pl.coalesce([pl.when(pl.col(f"c{i}").str.strip_chars() != "").then(pl.col(f"c{i}")) for i in range(width)])
-    return [line for line, cell in rows.select("_line", first.alias("f")).iter_rows() if is_total_label(cell)]
+    labels = rows.select(
+        "_line", first.alias("f"), _cell(raw, "site_code").alias("s"), _cell(raw, "metric_code").alias("m")
+    )
+    return [line for line, *cells in labels.iter_rows() if any(is_total_label(cell) for cell in cells)]
 
 
 def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFile:
@@ -282,7 +301,7 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
         notes.append(("ingest.note.totals_dropped", {"lines": ", ".join(map(str, totals[:20]))}))
         keep = ~records["_line"].is_in(pl.Series(totals, dtype=pl.Int64).implode())
         records, periods, period_codes = records.filter(keep), periods.filter(keep), period_codes.filter(keep)
-    values, value_codes = parse_numbers(records["_value_raw"], plain_is_decimal_point=xlsx)
+    values, value_codes = parse_numbers(records["_value_raw"], numeric=records["_value_numeric"])
     records = records.with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_rec"), periods.alias("period"), values.alias("value")
     )

@@ -2,7 +2,9 @@
 
 Every reader returns a RawSheet: the header (found below any title lines by its aliases), and the body as
 String columns c0..cN-1 with `_line`, the 1-based line of the file (XLSX: the row of the sheet; Parquet: the
-row number). A file that cannot be read at all raises InvalidInput; nothing else escapes.
+row number). Formats whose cells carry a type (XLSX, Parquet) add Boolean columns n<i> for the value (or period)
+columns: true where the cell is a stored number rather than text, so that only text decides how the file writes
+its numbers (see `parse.parse_numbers`). A file that cannot be read at all raises InvalidInput; nothing else escapes.
 
 Text files are decoded as UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1251 by trial decoding,
 which is exact for these encodings; the delimiter is the one of `; tab , |` under which a header row appears.
@@ -258,6 +260,33 @@ def _exact_numbers(workbook: Any, name: str, cells: pl.DataFrame) -> pl.DataFram
     return both.select(exact)
 
 
+def _value_positions(header: HeaderMatch) -> list[int]:
+    """The columns that hold values: the value column (long layout) or every period column (wide layout)."""
+    if header.layout == "wide":
+        return [position for position, _ in header.period_columns]
+    return [header.fields["value"]]
+
+
+def _numeric_cells(workbook: Any, name: str, positions: list[int], height: int) -> list[pl.Series]:
+    """Boolean n<i> for each position: whether the cell is stored as a number (a numeric or date cell, or a formula
+    whose cached result is a number) rather than as text.
+
+    The text load cannot tell them apart ("1.500" typed as text by an SAP export and the number 1.5 both arrive as
+    plain text), yet only text follows the file's decimal convention. fastexcel's boolean load gives a value for
+    exactly the numeric cells (text, errors and blanks are null). If that load fails, every cell counts as text:
+    stricter (an ambiguous number is refused), never a wrong number.
+    """
+    text = [pl.Series(f"n{p}", [False] * height, dtype=pl.Boolean) for p in positions]
+    try:
+        # Whole sheet: fastexcel's use_columns counts from column A, the frame from the first used column.
+        flags = workbook.load_sheet(name, header_row=None, dtypes="boolean", skip_rows=0).to_polars()
+    except Exception:  # fastexcel raises its own hierarchy and plain errors alike
+        return text
+    if flags.height != height or flags.width <= max(positions, default=-1):
+        return text
+    return [flags.to_series(p).is_not_null().alias(f"n{p}") for p in positions]
+
+
 def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
     """An Excel workbook (XLSX or XLS): the first sheet, in workbook order, that has a header row.
 
@@ -284,6 +313,8 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
             continue
         width = len(rows[header.index])
         frame = _exact_numbers(workbook, name, frame)
+        positions = _value_positions(header)
+        frame = frame.with_columns(_numeric_cells(workbook, name, positions, frame.height))
         body = frame.slice(header.index + 1).with_columns(
             (pl.int_range(pl.len(), dtype=pl.Int64) + header.index + 2).alias("_line")
         )
@@ -295,7 +326,7 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
             name,
             header,
             header.index + 1,
-            body.select([*(f"c{i}" for i in range(width)), "_line"]),
+            body.select([*(f"c{i}" for i in range(width)), *(f"n{p}" for p in positions), "_line"]),
             "xlsx",
             tuple(notes),
         )
@@ -323,7 +354,13 @@ def read_parquet(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
     body = frame.select(texts)
     body.columns = [f"c{i}" for i in range(body.width)]
     cells = [pl.col(c) for c in body.columns]
-    body = body.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("_line"))
+    dtypes = list(frame.schema.values())
+    # A numeric column holds numbers, not text: "1.234" cast from a Float64 is never thousands.
+    numeric = [
+        (pl.col(f"c{p}").is_not_null() & pl.lit(dtypes[p].is_numeric())).alias(f"n{p}")
+        for p in _value_positions(header)
+    ]
+    body = body.with_columns(*numeric, (pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("_line"))
     blank = pl.all_horizontal(c.is_null() | (c.str.strip_chars() == "") for c in cells)
     body = body.filter(~blank).with_columns([c.fill_null("") for c in cells])
     return RawSheet(None, header, 0, body, "parquet")
