@@ -179,8 +179,8 @@ def robustness_table(frame: pl.DataFrame, unit: str, lang: str) -> Any:
     return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True, id=ids.PI_ROBUSTNESS)
 
 
-def money_cards(row: dict[str, Any], lang: str) -> dbc.Row:
-    """Annual gain, NPV, ROI and payback, each with its interval or meaning."""
+def money_cards(row: dict[str, Any], lang: str, terms: q.NpvTerms) -> dbc.Row:
+    """Annual gain, NPV (over the run's horizon, `terms`), ROI and payback, each with its interval or meaning."""
     roi = finite_or_none(row.get("roi"))
     roi_low, roi_high = finite_or_none(row.get("roi_ci_low")), finite_or_none(row.get("roi_ci_high"))
     payback = finite_or_none(row.get("payback_months"))
@@ -194,7 +194,7 @@ def money_cards(row: dict[str, Any], lang: str) -> dbc.Row:
         ),
         headline_card(
             "pilot-card-npv",
-            t("dash.pilot.npv", lang),
+            t("dash.pilot.npv", lang, years=terms.horizon_years),
             format_money(finite_or_none(row.get("npv_kzt")), lang),
             money_interval(row.get("npv_ci_low"), row.get("npv_ci_high"), lang),
         ),
@@ -321,6 +321,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
         cf = q.counterfactual(cur, run_id, pilot_code, metric_code)
         es = q.event_study(cur, run_id, pilot_code, metric_code)
         rb = q.robustness(cur, run_id, pilot_code, metric_code)
+        terms = q.npv_terms(q.warehouse_info(cur))
         observed = observed_values(cur, pilot_code, metric_code, row, lang) if cf.height == 0 else None
     unit = unit_label(str(row.get("unit") or ""), lang)
     alert_color = {"demonstrated": "success", "adverse": "danger", "promising": "info"}.get(
@@ -333,7 +334,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
                 color=alert_color,
                 className="verdict-box",
             ),
-            money_cards(row, lang),
+            money_cards(row, lang, terms),
             section_card(
                 t("dash.pilot.counterfactual", lang),
                 plot(

@@ -162,8 +162,9 @@ def _table_section(lang: str) -> html.Div:
     return html.Div([controls, html.Div(id=ids.PF_TABLE), pager])
 
 
-def cards(head: q.Headline, lang: str) -> list[dbc.Col]:
-    """The four headline cards, each with its one-line explanation and a link to where it comes from."""
+def cards(head: q.Headline, lang: str, terms: q.NpvTerms) -> list[dbc.Col]:
+    """The four headline cards, each with its one-line explanation and a link to where it comes from; `terms`: the
+    run's NPV horizon and discount rate, named beside the ROI."""
     best = f"/pilots/{head.best_pilot_code}" if head.best_pilot_code else None
     grade_counts = html.Div(
         [
@@ -209,10 +210,16 @@ def cards(head: q.Headline, lang: str) -> list[dbc.Col]:
             "portfolio-card-roi",
             t("dash.card.roi", lang),
             roi_text,
-            t("dash.card.roi_caption", lang),
+            t("dash.card.roi_caption", lang, years=terms.horizon_years, rate=rate_text(terms.discount_rate, lang)),
         ),
     ]
     return [dbc.Col(card, md=6, xl=3) for card in items]
+
+
+def rate_text(rate: float, lang: str) -> str:
+    """A discount rate as a percentage, with a decimal only when it has one: 15%, 8.5%."""
+    percent = 100.0 * rate
+    return format_percent(percent, lang, 0 if abs(percent - round(percent)) < 1e-9 else 1)
 
 
 _TABLE_OUTPUTS = (
@@ -330,6 +337,7 @@ def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, la
     with cursor() as cur:
         frame = q.portfolio(cur, lang, filters)
         realized = q.realized_gain(cur, filters)
+        terms = q.npv_terms(q.warehouse_info(cur))
     head = q.portfolio_headline(frame)
     by_sub = q.gains_by(frame, "subsidiary_code", "subsidiary_name")
     by_uc = q.gains_by(frame, "use_case", "use_case")
@@ -338,7 +346,7 @@ def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, la
             pl.col("use_case").map_elements(lambda v: label("use_case", v, lang), return_dtype=pl.String)
         )
     outputs = (
-        cards(head, lang),
+        cards(head, lang, terms),
         figures.forest_plot(frame, lang),
         figures.gains_bar(by_sub, "subsidiary_name", lang),
         figures.gains_bar(by_uc, "use_case", lang),

@@ -8,14 +8,16 @@ portfolio queries never touch raw observations: they read `estimate_results` and
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from pilot_roi.economics import EconomicsParams
 from pilot_roi.numbers import finite_or_none
+from pilot_roi.reports.assemble import sum_amounts
+from pilot_roi.reports.model import Amount
 from pilot_roi.resources import read_sql
 
 GRADES: tuple[str, ...] = ("demonstrated", "promising", "inconclusive", "adverse", "insufficient_data")
@@ -46,9 +48,11 @@ class Headline:
     """The portfolio's headline numbers.
 
     `demonstrated_gain_kzt` sums the annual gain (KZT per year) of the demonstrated pilot-metrics only; its
-    95% interval treats the estimates as independent (standard errors recovered from each interval and
-    added in quadrature). `total_invested_kzt` is the capex of the distinct pilots shown; `median_roi` is
-    the median over pilot-metrics with an ROI (a ratio: 0.5 means 50%).
+    95% interval treats the estimates as independent and adds each side's distance from the point estimate in
+    quadrature (`pilot_roi.reports.assemble.sum_amounts`, the year-end report's convention: an annual gain's
+    interval comes from the effect's sampling draws and need not be symmetric). `total_invested_kzt` is the
+    capex of the distinct pilots shown; `median_roi` is the median over pilot-metrics with an ROI (a ratio: 0.5
+    means 50%).
     """
 
     demonstrated_gain_kzt: float
@@ -77,6 +81,25 @@ def warehouse_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Warehouse facts (e.g. demo = true) plus latest_run_id and latest_run_finished_at when a run finished."""
     rows = con.execute(read_sql("marts/dashboard_warehouse_info.sql")).fetchall()
     return {str(k): str(v) for k, v in rows if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class NpvTerms:
+    """The discount rate (per year) and horizon (years) the latest run computed NPV and ROI with."""
+
+    discount_rate: float
+    horizon_years: int
+
+
+def npv_terms(info: dict[str, str]) -> NpvTerms:
+    """The latest run's NPV terms from `warehouse_info` (the product's defaults when no run recorded them)."""
+    default = EconomicsParams()
+    try:
+        rate = float(info.get("latest_run_discount_rate", default.discount_rate))
+        years = int(float(info.get("latest_run_horizon_years", default.horizon_years)))
+    except ValueError:
+        return NpvTerms(default.discount_rate, default.horizon_years)
+    return NpvTerms(rate, years)
 
 
 def results_version(info: dict[str, str]) -> str:
@@ -125,9 +148,7 @@ def realized_gain(con: duckdb.DuckDBPyConnection, filters: PortfolioFilters | No
 def portfolio_headline(frame: pl.DataFrame) -> Headline:
     """The headline numbers of a portfolio frame (pure; see `Headline` for what each number means)."""
     by_grade = dict.fromkeys(GRADES, 0)
-    gain = 0.0
-    variance = 0.0
-    n_demonstrated = 0
+    demonstrated: list[Amount] = []
     rois: list[float] = []
     best: tuple[float, str] | None = None
     capex: dict[str, float] = {}
@@ -142,25 +163,23 @@ def portfolio_headline(frame: pl.DataFrame) -> Headline:
             rois.append(roi)
         annual = finite_or_none(row.get("annual_gain_kzt"))
         if grade == "demonstrated" and annual is not None:
-            n_demonstrated += 1
-            gain += annual
             low = finite_or_none(row.get("annual_gain_ci_low"))
             high = finite_or_none(row.get("annual_gain_ci_high"))
-            if low is not None and high is not None:
-                variance += ((high - low) / (2 * Z95)) ** 2
+            # an interval counts only whole, as before: one side alone would widen the total on that side only
+            demonstrated.append(Amount(annual, low, high) if low is not None and high is not None else Amount(annual))
             if best is None or annual > best[0]:
                 best = (annual, str(row["pilot_code"]))
-    half = Z95 * math.sqrt(variance)
+    total = sum_amounts(demonstrated)
     rois.sort()
     median_roi: float | None = None
     if rois:
         mid = len(rois) // 2
         median_roi = rois[mid] if len(rois) % 2 else (rois[mid - 1] + rois[mid]) / 2
     return Headline(
-        demonstrated_gain_kzt=gain,
-        demonstrated_gain_ci_low=gain - half,
-        demonstrated_gain_ci_high=gain + half,
-        n_demonstrated=n_demonstrated,
+        demonstrated_gain_kzt=total.value,
+        demonstrated_gain_ci_low=total.value if total.ci_low is None else total.ci_low,
+        demonstrated_gain_ci_high=total.value if total.ci_high is None else total.ci_high,
+        n_demonstrated=len(demonstrated),
         n_estimates=frame.height,
         n_pilots=len(capex),
         by_grade=by_grade,

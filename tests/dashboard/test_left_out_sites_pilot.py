@@ -98,7 +98,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         load_registry_file(con, folder / "registry.yaml")
         report = load_observations(con, _observations(), file_name="sites.parquet", uploaded_by="test")
         assert report.status == "loaded", report.errors[:3]
-        run_portfolio(con, RunOptions())
+        run_portfolio(con, RunOptions(discount_rate=0.085, horizon_years=3))  # not the defaults: the page says so
         for username, password, subsidiary in ACCOUNTS.values():
             role = username.split(".")[1]
             add_user(con, username, password, role, subsidiary, language="en")
@@ -154,6 +154,8 @@ def test_listed_sites_that_never_reported_are_named(
     assert t("dash.diag.left_out_treated", lang, sites="S12") in texts
     assert t("dash.diag.left_out_controls", lang, sites="S15") in texts
     assert t("dash.pilot.counterfactual_help", lang) in texts
+    # the NPV card names the horizon the run used (3 years here), not the default 5
+    assert t("dash.pilot.npv", lang, years=3) in texts and t("dash.pilot.npv", lang, years=5) not in texts
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk", "en"])

@@ -167,6 +167,16 @@ def test_realized_gain_and_the_pilot_page_price_with_what_the_run_recorded(fille
     assert q.pilot_estimates(filled, "KMG-EN-1", "en")["value_kzt_per_unit"].to_list() == [1000]
 
 
+def test_npv_terms_are_the_latest_finished_runs(filled: duckdb.DuckDBPyConnection) -> None:
+    # runs 1 and 2 recorded no terms ("{}"): the product's defaults; run 3 is still running and never counts
+    assert q.npv_terms(q.warehouse_info(filled)) == q.NpvTerms(0.15, 5)
+    filled.execute("UPDATE estimate_runs SET parameters = ? WHERE run_id = 2",
+                   [json.dumps({"discount_rate": 0.085, "horizon_years": 3})])  # fmt: skip
+    filled.execute("UPDATE estimate_runs SET parameters = ? WHERE run_id = 3",
+                   [json.dumps({"discount_rate": 0.5, "horizon_years": 9})])  # fmt: skip
+    assert q.npv_terms(q.warehouse_info(filled)) == q.NpvTerms(0.085, 3)
+
+
 def test_pilot_queries(filled: duckdb.DuckDBPyConnection) -> None:
     pilot = q.pilot(filled, "KMG-EN-1", "en")
     assert pilot is not None and pilot["first_go_live"] == date(2024, 3, 1)
