@@ -127,6 +127,44 @@ def test_xlsx_data_on_second_sheet_below_titles(reg_con: duckdb.DuckDBPyConnecti
     assert any("8" in n and "totals" in n for n in report.notes), report.notes
 
 
+def _two_part_workbook(path: Path, *, second_has_rows: bool) -> None:
+    book = xlsxwriter.Workbook(str(path))
+    for part, day in (("Part1", "2025-03-01"), ("Part2", "2025-03-02")):
+        sheet = book.add_worksheet(part)
+        sheet.write_row(0, 0, ["site_code", "metric_code", "period", "value"])
+        if part == "Part1" or second_has_rows:
+            sheet.write_row(1, 0, ["KMG-ANPZ", "energy_gj", day, "1"])
+    book.add_worksheet("Codes").write_row(0, 0, ["Объекты", "Название", None, "Показатели", "Ед."])
+    book.close()
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_a_workbook_with_data_on_several_sheets_is_refused_whole(
+    reg_con: duckdb.DuckDBPyConnection, tmp_path: Path, lang: str
+) -> None:
+    # one sheet per file is loaded: taking Part1 and saying "loaded" left Part2's rows out without a word
+    from pilot_roi.i18n import t
+
+    path = tmp_path / "parts.xlsx"
+    _two_part_workbook(path, second_has_rows=True)
+    report = ingest_file(reg_con, path, uploaded_by="eng", lang=lang)
+    assert report.status == "rejected"
+    assert [(e.code, e.message) for e in report.errors] == [
+        ("ingest.xlsx_several_data_sheets", t("ingest.xlsx_several_data_sheets", lang, detail="Part1, Part2"))
+    ]
+    assert current(reg_con) == []
+
+
+def test_an_empty_copy_of_the_data_sheet_or_a_code_list_is_not_more_data(
+    reg_con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = tmp_path / "parts.xlsx"
+    _two_part_workbook(path, second_has_rows=False)
+    report = ingest_file(reg_con, path, uploaded_by="eng")
+    assert report.status == "loaded", report.errors
+    assert current(reg_con) == [("KMG-ANPZ", "energy_gj", date(2025, 3, 1), 1.0)]
+
+
 def test_xlsx_errors_name_sheet_and_row(reg_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     path = tmp_path / "bad.xlsx"
     book = xlsxwriter.Workbook(str(path))

@@ -321,6 +321,9 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
         cells = [pl.col(f"c{i}") for i in range(width)]
         blank = pl.all_horizontal(c.is_null() | (c.str.strip_chars() == "") for c in cells)
         body = body.filter(~blank).with_columns([c.fill_null("") for c in cells])
+        others = _other_data_sheets(workbook, names[names.index(name) + 1 :])
+        if others:  # loading one of them would leave the rest out without a word: refuse, change nothing
+            raise _refuse("ingest.xlsx_several_data_sheets", detail=", ".join([name, *others]))
         notes = [("ingest.note.sheet_chosen", {"sheet": name, "considered": ", ".join(considered)})]
         return RawSheet(
             name,
@@ -331,6 +334,25 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
             tuple(notes),
         )
     raise _no_header(f" ({', '.join(names)})" if names else "")
+
+
+def _other_data_sheets(workbook: Any, names: list[str]) -> list[str]:
+    """The sheets among `names` that hold data too: a header row with at least one filled row below it within
+    their first rows (a code list, instructions or a pivot summary has no data header; an empty copy of the
+    data sheet has no rows)."""
+    found = []
+    for name in names:
+        try:
+            sheet = workbook.load_sheet(name, header_row=None, dtypes="string", skip_rows=0, n_rows=_HEADER_ROWS + 1)
+            rows = _excel_cells(sheet.to_polars()).rows()
+        except Exception:  # an unreadable sheet holds nothing we could load
+            continue
+        header = find_header(rows, _HEADER_ROWS)
+        if header is not None and any(
+            any(cell is not None and str(cell).strip() for cell in row) for row in rows[header.index + 1 :]
+        ):
+            found.append(name)
+    return found
 
 
 def read_parquet(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
