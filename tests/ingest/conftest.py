@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_helpers import warehouse_with_registry
 
-from pilot_roi.registry import load_registry_file
-from pilot_roi.warehouse import connect, migrate
+from pilot_roi.warehouse import connect
 
 REGISTRY_YAML = """
 subsidiaries:
@@ -35,15 +35,7 @@ metrics:
 @pytest.fixture(scope="session")
 def registry_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated warehouse with the test registry, made once; tests copy it."""
-    folder = tmp_path_factory.mktemp("registry_warehouse")
-    path = folder / "wh.duckdb"
-    con = connect(path, create=True)
-    migrate(con)
-    (folder / "registry.yaml").write_text(REGISTRY_YAML, encoding="utf-8")
-    load_registry_file(con, folder / "registry.yaml")
-    con.execute("CHECKPOINT")
-    con.close()
-    return path
+    return warehouse_with_registry(tmp_path_factory.mktemp("registry_warehouse"), REGISTRY_YAML)
 
 
 @pytest.fixture

@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
+
+from pilot_roi.registry import load_registry_file
+from pilot_roi.warehouse import connect, migrate
+
+
+def warehouse_with_registry(folder: Path, registry_yaml: str) -> Path:
+    """A migrated warehouse file in `folder` with `registry_yaml` loaded and checkpointed (tests copy it)."""
+    path = folder / "wh.duckdb"
+    con = connect(path, create=True)
+    try:
+        migrate(con)
+        (folder / "registry.yaml").write_text(registry_yaml, encoding="utf-8")
+        load_registry_file(con, folder / "registry.yaml")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return path
 
 
 def current(con: duckdb.DuckDBPyConnection) -> list[tuple]:

@@ -32,11 +32,11 @@ import numpy as np
 import polars as pl
 import pytest
 import xlsxwriter
+from ingest_helpers import warehouse_with_registry
 
 from pilot_roi.i18n import t
 from pilot_roi.ingest import IngestReport, ingest_file
-from pilot_roi.registry import load_registry_file
-from pilot_roi.warehouse import connect, migrate
+from pilot_roi.warehouse import connect
 
 REGISTRY_YAML = """
 subsidiaries:
@@ -106,15 +106,7 @@ def expected(rows: list[Row], number: Callable[[str], float] = float) -> Current
 
 @pytest.fixture(scope="module")
 def eq_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("equivalence")
-    path = folder / "wh.duckdb"
-    con = connect(path, create=True)
-    migrate(con)
-    (folder / "registry.yaml").write_text(REGISTRY_YAML, encoding="utf-8")
-    load_registry_file(con, folder / "registry.yaml")
-    con.execute("CHECKPOINT")
-    con.close()
-    return path
+    return warehouse_with_registry(tmp_path_factory.mktemp("equivalence"), REGISTRY_YAML)
 
 
 class Warehouse:
