@@ -20,8 +20,7 @@ Relations and how exact they are:
   (when the comparison is with never-treated sites), changes nothing; a constant added to one control's series
   changes no difference-in-differences number (site fixed effects), gaps or not.
 - Time shifts: moving every date and go-live by whole weeks (daily, weekly) or months (monthly), or integers by
-  any amount, is exact, except where annual harmonics are anchored to the calendar on monthly dates (the HAR
-  contrast with a pre-period of a year): month lengths and leap days move them slightly (approximate, 0.25 se).
+  any amount, is exact (monthly annual harmonics take their phase from the calendar month, not the day count).
 - Determinism: the same panel and seed give the same result bit for bit, twice in one process and in another
   process with another hash seed.
 """
@@ -422,11 +421,8 @@ def test_moving_the_calendar_by_whole_weeks_or_months_changes_nothing(case: Case
     df = panel(case)
     for k in (-53, 5, 61) if case.kind != "int" else (-1000, 7):
         r1 = flat(run(case, _shifted(df, case.kind, k)))
+        # exact for monthly dates too: their annual harmonics take the phase from the calendar month
         tol = OPTIMIZER_TOL if case.optimizer else 1e-9
-        # the HAR contrast's annual harmonics are anchored to the calendar: exact for days and weeks (a phase
-        # shift stays in their span), approximate on the first days of months (month lengths, leap days)
-        if case.name == "did_har_monthly_gaps":
-            tol = 0.25
         unit = "periods" if case.kind == "int" else "weeks" if case.kind in ("daily", "weekly") else "months"
         _fail(case, f"time shifted by {k} {unit}", compare(base(case), r1, tol))
 

@@ -164,6 +164,8 @@ def estimate_panel(
         "n_post_periods": design.n_post,
         "gap_share": round(design.gap_share, 4),
         "missing_periods": design.missing_periods,
+        # rows whose outcome was null, NaN or ±inf: left out as gaps; the result says how many
+        "n_missing_outcome": panel.n_missing_outcome,
         # live from the first period (no pre-period) or after the last: neither treated nor control here
         "excluded_always_treated": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.always_treated)],
         "excluded_late": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.late)],

@@ -241,6 +241,10 @@ _DATE_PATTERNS = (
 )
 
 
+# The refusal of a go-live column that is neither of the time column's kind nor readable as it.
+_GO_LIVE_TYPE = "estimation.bad_go_live_type"
+
+
 def _to_polars(df: Any, columns: tuple[str, ...]) -> pl.DataFrame:
     """The `columns` of `df` (polars, lazy polars or pandas) as a polars frame; the rest is never read, so
     a column the panel does not use cannot break the conversion."""
@@ -309,9 +313,9 @@ def _from_pandas(df: Any, wanted: list[str], roles: tuple[str, ...]) -> pl.DataF
                     [Problem("estimation.outcome_not_numeric", where=str(name), params={"dtype": dtype})]
                 ) from exc
             else:
-                raise InvalidPanel(
-                    [Problem("estimation.bad_time_type", where=str(name), params={"dtype": dtype, "kind": "date/int"})]
-                ) from exc
+                key = _GO_LIVE_TYPE if name == roles[3] and name != roles[1] else "estimation.bad_time_type"
+                problem = Problem(key, where=str(name), params={"dtype": dtype, "kind": "date/int"})
+                raise InvalidPanel([problem]) from exc
         series.append(converted.alias(str(name)))
     return pl.DataFrame(series)
 
@@ -331,8 +335,9 @@ def _parse_dates(series: pl.Series) -> pl.Series:
     return pl.select(pl.coalesce(candidates)).to_series().alias(series.name)
 
 
-def _as_time(series: pl.Series, kind: TimeKind, column: str) -> pl.Series:
-    """`series` cast to the panel's time kind (Date or Int64); values that cannot be read raise InvalidPanel."""
+def _as_time(series: pl.Series, kind: TimeKind, column: str, key: str = "estimation.bad_time_type") -> pl.Series:
+    """`series` cast to the panel's time kind (Date or Int64); values that cannot be read raise InvalidPanel
+    (`key` for a column of another type: the time column's, or the go-live's)."""
     dtype = series.dtype
     if kind == "date":
         if dtype == pl.Date:
@@ -358,7 +363,7 @@ def _as_time(series: pl.Series, kind: TimeKind, column: str) -> pl.Series:
             return series.cast(pl.Int64)
     if dtype == pl.Null:
         return series.cast(pl.Date)
-    raise InvalidPanel([Problem("estimation.bad_time_type", where=column, params={"dtype": str(dtype), "kind": kind})])
+    raise InvalidPanel([Problem(key, where=column, params={"dtype": str(dtype), "kind": kind})])
 
 
 def _go_live(series: pl.Series, kind: TimeKind, column: str, never: object) -> pl.Series:
@@ -374,7 +379,7 @@ def _go_live(series: pl.Series, kind: TimeKind, column: str, never: object) -> p
             series = _null_where(series, series == never)
         elif isinstance(never, dt.date) and kind == "date" and (dtype == pl.String or _time_kind(dtype) == "date"):
             day = never.date() if isinstance(never, dt.datetime) else never
-            dates = _as_time(series, kind, column)
+            dates = _as_time(series, kind, column, _GO_LIVE_TYPE)
             return _null_where(dates, dates == day)
         else:
             raise ValueError(
@@ -384,7 +389,7 @@ def _go_live(series: pl.Series, kind: TimeKind, column: str, never: object) -> p
             )
     if series.dtype.is_float():
         series = _null_where(series, ~series.is_finite())
-    return _as_time(series, kind, column)
+    return _as_time(series, kind, column, _GO_LIVE_TYPE)
 
 
 def _refuse_zero_go_live(times: pl.Series, go_live: pl.Series, units: pl.Series, column: str) -> None:
@@ -420,7 +425,8 @@ def prepare_panel(
 ) -> PanelData:
     """Validate a long panel (polars or pandas) and convert it to a `PanelData`.
 
-    - `unit`: any hashable label column (no nulls).
+    - `unit`: any hashable label column (no nulls); a categorical (pandas) or Enum (polars) one is read as text,
+      so that sites are ordered by label, not by the order of the categories.
     - `time`: a date/datetime or an integer column (no nulls); datetimes are taken as dates (a time-zone
       aware one as the date in its own zone), pandas periods as their first day. Text is read as dates in
       an unambiguous form only: ISO "2025-01-31" (a time of day after it is dropped), "2025/01/31" or
@@ -468,9 +474,12 @@ def prepare_panel(
         _refuse_zero_go_live(t_series, ft_series, frame[unit], first_treated)
     y_series = frame[outcome].cast(pl.Float64)
 
+    units = frame[unit]
+    if isinstance(units.dtype, (pl.Categorical, pl.Enum)):  # sorted by category order, not by label: as text
+        units = units.cast(pl.String)
     work = pl.DataFrame(
         {
-            "_unit": frame[unit],
+            "_unit": units,
             "_time": t_series,
             "_y": y_series,
             "_ft": ft_series,
