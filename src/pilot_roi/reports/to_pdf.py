@@ -99,7 +99,9 @@ class _Fmt:
         if isinstance(value, int) or decimals == 0:
             return format_number(value, self.lang, 0)
         if value != 0 and abs(value) < 10**-decimals * 5:
-            return f"{value:.2e}"
+            # too small for the decimals: scientific, with the reader's decimal mark ("3,55e-02" in ru and kk)
+            mantissa, exponent = f"{value:.2e}".split("e")
+            return f"{format_number(float(mantissa), self.lang, 2)}e{exponent}"
         return format_number(value, self.lang, decimals)
 
     def pct(self, value: float | None) -> str:
@@ -111,7 +113,9 @@ class _Fmt:
     def p(self, value: float | None) -> str:
         if value is None:
             return "—"
-        return "< 0.0001" if value < 1e-4 else format_number(value, self.lang, 4)
+        if value < 1e-4:  # the bound in the reader's format, as every other p ("< 0,0001" in ru and kk)
+            return f"< {format_number(1e-4, self.lang, 4)}"
+        return format_number(value, self.lang, 4)
 
     def months(self, value: float | None) -> str:
         """A payback: +inf ("never pays back") in words, the CLI's; None ("not available") as a dash."""
