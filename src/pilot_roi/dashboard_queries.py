@@ -14,14 +14,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pilot_roi.economics import EconomicsParams
+from pilot_roi.economics import EconomicsParams, sum_with_intervals
 from pilot_roi.numbers import finite_or_none
-from pilot_roi.reports.assemble import sum_amounts
-from pilot_roi.reports.model import Amount
 from pilot_roi.resources import read_sql
 
 GRADES: tuple[str, ...] = ("demonstrated", "promising", "inconclusive", "adverse", "insufficient_data")
-Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +46,7 @@ class Headline:
 
     `demonstrated_gain_kzt` sums the annual gain (KZT per year) of the demonstrated pilot-metrics only; its
     95% interval treats the estimates as independent and adds each side's distance from the point estimate in
-    quadrature (`pilot_roi.reports.assemble.sum_amounts`, the year-end report's convention: an annual gain's
+    quadrature (`economics.sum_with_intervals`, the year-end report's rule too: an annual gain's
     interval comes from the effect's sampling draws and need not be symmetric). `total_invested_kzt` is the
     capex of the distinct pilots shown; `median_roi` is the median over pilot-metrics with an ROI (a ratio: 0.5
     means 50%).
@@ -148,7 +145,7 @@ def realized_gain(con: duckdb.DuckDBPyConnection, filters: PortfolioFilters | No
 def portfolio_headline(frame: pl.DataFrame) -> Headline:
     """The headline numbers of a portfolio frame (pure; see `Headline` for what each number means)."""
     by_grade = dict.fromkeys(GRADES, 0)
-    demonstrated: list[Amount] = []
+    demonstrated: list[tuple[float, float | None, float | None]] = []
     rois: list[float] = []
     best: tuple[float, str] | None = None
     capex: dict[str, float] = {}
@@ -166,19 +163,19 @@ def portfolio_headline(frame: pl.DataFrame) -> Headline:
             low = finite_or_none(row.get("annual_gain_ci_low"))
             high = finite_or_none(row.get("annual_gain_ci_high"))
             # an interval counts only whole, as before: one side alone would widen the total on that side only
-            demonstrated.append(Amount(annual, low, high) if low is not None and high is not None else Amount(annual))
+            demonstrated.append((annual, low, high) if low is not None and high is not None else (annual, None, None))
             if best is None or annual > best[0]:
                 best = (annual, str(row["pilot_code"]))
-    total = sum_amounts(demonstrated)
+    gain, gain_low, gain_high = sum_with_intervals(demonstrated)
     rois.sort()
     median_roi: float | None = None
     if rois:
         mid = len(rois) // 2
         median_roi = rois[mid] if len(rois) % 2 else (rois[mid - 1] + rois[mid]) / 2
     return Headline(
-        demonstrated_gain_kzt=total.value,
-        demonstrated_gain_ci_low=total.value if total.ci_low is None else total.ci_low,
-        demonstrated_gain_ci_high=total.value if total.ci_high is None else total.ci_high,
+        demonstrated_gain_kzt=gain,
+        demonstrated_gain_ci_low=gain if gain_low is None else gain_low,
+        demonstrated_gain_ci_high=gain if gain_high is None else gain_high,
         n_demonstrated=len(demonstrated),
         n_estimates=frame.height,
         n_pilots=len(capex),

@@ -34,7 +34,7 @@ Conventions (PRODUCT.md, "Economics"), stated once:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, get_args
@@ -288,6 +288,28 @@ def evaluate(
         r_lo, r_hi = _interval(_roi(npvs, cost), params.ci_level)
     p_lo, p_hi = _interval(_payback(gains, costs), params.ci_level, method="inverted_cdf")
     return Economics(gain, g_lo, g_hi, npv, n_lo, n_hi, ratio, r_lo, r_hi, payback, p_lo, p_hi, cost, realized_gain)
+
+
+def sum_with_intervals(
+    amounts: Iterable[tuple[float, float | None, float | None]],
+) -> tuple[float, float | None, float | None]:
+    """The sum of (value, ci_low, ci_high) amounts and its 95% interval: each side's distance from the value is
+    added in quadrature (independent normal errors), so an asymmetric interval (from the effect's sampling draws)
+    keeps its shape. A missing bound adds no width on its side; a sum of no bounds has none (None, None).
+    One rule for every total of tenge amounts: the report's and the dashboard's headline alike."""
+    total = var_low = var_high = 0.0
+    with_interval = False
+    for value, low, high in amounts:
+        total += value
+        if low is not None:
+            var_low += (value - low) ** 2
+            with_interval = True
+        if high is not None:
+            var_high += (high - value) ** 2
+            with_interval = True
+    if not with_interval:
+        return total, None, None
+    return total, total - math.sqrt(var_low), total + math.sqrt(var_high)
 
 
 def realized_gain_start(diagnostics: Mapping[str, Any] | None, registry_first_go_live: date) -> date:

@@ -92,25 +92,12 @@ def _i(value: Any) -> int | None:
 
 
 def sum_amounts(amounts: Iterable[Amount]) -> Amount:
-    """The sum of amounts; its 95% interval combines half-widths in quadrature (independent normal errors).
+    """The sum of amounts with its 95% interval (`economics.sum_with_intervals`: each side's distance in quadrature).
 
     An amount without an interval adds its value and no width; a sum of no intervals has none.
     """
-    total = 0.0
-    var_low = 0.0
-    var_high = 0.0
-    with_interval = False
-    for a in amounts:
-        total += a.value
-        if a.ci_low is not None:
-            var_low += (a.value - a.ci_low) ** 2
-            with_interval = True
-        if a.ci_high is not None:
-            var_high += (a.ci_high - a.value) ** 2
-            with_interval = True
-    if not with_interval:
-        return Amount(total)
-    return Amount(total, total - math.sqrt(var_low), total + math.sqrt(var_high))
+    total, low, high = economics.sum_with_intervals((a.value, a.ci_low, a.ci_high) for a in amounts)
+    return Amount(total, low, high)
 
 
 def npv_of(annual_gain: float, capex: float, opex_per_year: float, annuity: float) -> float:
