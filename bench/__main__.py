@@ -22,11 +22,13 @@ BENCHMARKS = {
     "dashboard_demo": HERE / "dashboard_load.py",
     "validation": HERE / "validation" / "run.py",
     "validation_sc_its": HERE / "validation" / "sc_its.py",
+    "validation_go_live": HERE / "validation" / "go_live_mid_period.py",
 }
 ARGUMENTS = {
     # the load on the 10M-row warehouse (built first and cached under warehouse/), then on the demo's, appended
     "dashboard": ["--big", "--quality"],
     "dashboard_demo": ["--append"],
+    "validation_go_live": ["--reps", "2000"],
 }
 
 

@@ -30,6 +30,7 @@ from pilot_roi.economics import (
 
 ENERGY = MetricValue(value_kzt_per_unit=4200.0, higher_is_better=False, frequency="daily")
 OUTPUT = MetricValue(value_kzt_per_unit=1000.0, higher_is_better=True, frequency="monthly")
+MONTHLY_ENERGY = MetricValue(value_kzt_per_unit=4200.0, higher_is_better=False, frequency="monthly")
 COSTS = PilotCosts(capex_kzt=50_000_000.0, opex_kzt_per_year=5_000_000.0)
 
 # Hand-computed: (1/1.15 + 1/1.15^2 + ... + 1/1.15^5), each term written out.
@@ -214,3 +215,27 @@ def test_realized_gain_starts_at_the_earliest_go_live_the_estimate_used() -> Non
     for diagnostics in (None, {}, {"design": None}, {"design": {"first_go_live_used": None}},
                         {"design": {"first_go_live_used": "soon"}}, {"design": "text"}):  # fmt: skip
         assert realized_gain_start(diagnostics, registry) == registry
+
+
+def test_realized_gain_of_a_mid_period_go_live_counts_the_period_that_holds_it() -> None:
+    from pilot_roi.economics import period_start, realized_gain_start
+
+    go_live = date(2024, 6, 15)  # a Saturday
+    assert period_start(go_live, "daily") == go_live
+    assert period_start(go_live, "weekly") == date(2024, 6, 10)
+    assert period_start(go_live, "monthly") == date(2024, 6, 1)
+    assert period_start(go_live, "quarterly") == date(2024, 4, 1)
+    assert period_start(go_live, "yearly") == date(2024, 1, 1)
+    assert period_start(go_live, None) == go_live
+    # the estimate's first treated month is June (labelled 1 June): it starts the count, the registry's 15 June
+    # no longer pushes it to July
+    used = {"design": {"first_go_live_used": "2024-06-01"}}
+    assert realized_gain_start(used, go_live, "monthly") == date(2024, 6, 1)
+    assert realized_gain_start(used, go_live) == go_live  # daily data: 1 June is before the go-live
+    assert realized_gain_start({}, go_live, "monthly") == date(2024, 6, 1)
+    months = np.array(["2024-05-01", "2024-06-01", "2024-07-01"], dtype="datetime64[D]")
+    observed, counterfactual = np.array([100.0, 95.0, 90.0]), np.array([100.0, 100.0, 100.0])
+    start = realized_gain_start(used, go_live, "monthly")
+    # energy: a fall is a gain; June's half-month gap (5 GJ) counts with July's 10
+    gain = realized_gain_kzt(months, observed, counterfactual, start, MONTHLY_ENERGY, 1)
+    assert gain == pytest.approx(15.0 * 4200.0, rel=1e-12)

@@ -287,11 +287,12 @@ def counterfactual_help_key(row: dict[str, Any]) -> str:
 
 
 def chart_go_live(row: dict[str, Any], registry_first_go_live: date | None) -> date | None:
-    """The go-live the chart marks: the earliest among the treated sites the estimate used (a site left out, e.g.
-    live from the first day of data, does not move the line; the same date starts the realized gain)."""
+    """The go-live the chart marks: the first treated period of the earliest go-live among the treated sites the
+    estimate used (a site left out, e.g. live from the first day of data, does not move the line; a monthly pilot
+    live from 15 June marks June); the same period starts the realized gain."""
     if registry_first_go_live is None:
         return None
-    return realized_gain_start(diagnostics_of(row), registry_first_go_live)
+    return realized_gain_start(diagnostics_of(row), registry_first_go_live, row.get("frequency"))
 
 
 def observed_values(cur: Any, pilot_code: str, metric_code: str, row: dict[str, Any], lang: str) -> pl.DataFrame:

@@ -1,5 +1,5 @@
 -- Dashboard pilot page: the pilot's estimates in the latest finished run, one per metric, with the metric's
--- names in $lang, unit, and the direction and tenge value the run priced with (recorded per row since migration
+-- names in $lang, unit, and the direction, tenge value and frequency the run priced with (recorded per row since migration
 -- 0009; earlier rows, whose capex_kzt is NULL, take the registry's). Grain: one row per metric_code.
 WITH run AS (
     SELECT max(run_id) AS run_id FROM estimate_runs WHERE status = 'finished'
@@ -11,6 +11,7 @@ SELECT
     m.unit,
     CASE WHEN r.capex_kzt IS NULL THEN m.higher_is_better ELSE r.higher_is_better END AS higher_is_better,
     CASE WHEN r.capex_kzt IS NULL THEN m.value_kzt_per_unit ELSE r.value_kzt_per_unit END AS value_kzt_per_unit,
+    CASE WHEN r.capex_kzt IS NULL THEN m.frequency ELSE r.frequency END AS frequency,
     r.status, r.reason, r.method, r.method_reason,
     r.effect, r.se, r.effect_pct, r.ci_low, r.ci_high, r.p_value, r.q_value, r.pre_trend_p, r.mde,
     r.grade, r.grade_reason,

@@ -18,18 +18,29 @@ est AS (
            CASE WHEN r.capex_kzt IS NULL THEN m.higher_is_better ELSE r.higher_is_better END AS higher_is_better,
            CASE WHEN r.capex_kzt IS NULL THEN m.value_kzt_per_unit ELSE r.value_kzt_per_unit END AS value_kzt_per_unit,
            go.first_go_live,
-           -- the earliest go-live among the treated sites the estimate used (economics.realized_gain_start):
-           -- a site left out must not start the count before a later site's go-live
+           -- the first treated period of the earliest go-live among the treated sites the estimate used
+           -- (economics.realized_gain_start): a site left out must not start the count before a later site's
+           -- go-live, and never before the period that holds the registry's earliest go-live
            greatest(
-               go.first_go_live,
+               go_period.first_period,
                coalesce(TRY_CAST(json_extract_string(r.diagnostics, '$.design.first_go_live_used') AS DATE),
-                        go.first_go_live)
+                        go_period.first_period)
            ) AS gain_start
     FROM estimate_results AS r
     JOIN run ON r.run_id = run.run_id
     JOIN pilot_registry AS p ON p.code = r.pilot_code
     LEFT JOIN metrics AS m ON m.code = r.metric_code
     LEFT JOIN go ON go.pilot_code = r.pilot_code
+    -- economics.period_start: the warehouse labels weekly periods by their Monday, monthly and coarser by their
+    -- first day
+    CROSS JOIN LATERAL (
+        SELECT CAST(CASE CASE WHEN r.capex_kzt IS NULL THEN m.frequency ELSE r.frequency END
+                        WHEN 'weekly' THEN date_trunc('week', go.first_go_live)
+                        WHEN 'monthly' THEN date_trunc('month', go.first_go_live)
+                        WHEN 'quarterly' THEN date_trunc('quarter', go.first_go_live)
+                        WHEN 'yearly' THEN date_trunc('year', go.first_go_live)
+                        ELSE go.first_go_live END AS DATE) AS first_period
+    ) AS go_period
     WHERE r.grade = 'demonstrated'
       AND (CAST($subsidiaries AS VARCHAR[]) IS NULL OR list_contains(CAST($subsidiaries AS VARCHAR[]), p.subsidiary_code))
       AND (CAST($use_cases AS VARCHAR[]) IS NULL OR list_contains(CAST($use_cases AS VARCHAR[]), p.use_case))

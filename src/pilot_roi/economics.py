@@ -312,17 +312,36 @@ def sum_with_intervals(
     return total, total - math.sqrt(var_low), total + math.sqrt(var_high)
 
 
-def realized_gain_start(diagnostics: Mapping[str, Any] | None, registry_first_go_live: date) -> date:
-    """The first period whose gap counts as realized gain: the earliest go-live among the treated sites the
-    estimate used (`design.first_go_live_used` in its diagnostics, ISO text), never before the registry's
-    earliest go-live; the registry's when the estimate does not say (runs stored before it did)."""
+def period_start(day: date, frequency: str | None) -> date:
+    """The first day of the `frequency` period that holds `day`, as the warehouse labels periods (PRODUCT.md:
+    monthly and coarser on their first day, weekly on the Monday); `day` itself for daily or unknown data."""
+    if frequency == "weekly":
+        return date.fromordinal(day.toordinal() - day.weekday())
+    if frequency == "monthly":
+        return day.replace(day=1)
+    if frequency == "quarterly":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    if frequency == "yearly":
+        return date(day.year, 1, 1)
+    return day
+
+
+def realized_gain_start(
+    diagnostics: Mapping[str, Any] | None, registry_first_go_live: date, frequency: str | None = None
+) -> date:
+    """The first period whose gap counts as realized gain: the first treated period of the earliest go-live among
+    the treated sites the estimate used (`design.first_go_live_used` in its diagnostics, ISO text: the label of
+    the period that holds that go-live), never before the period that holds the registry's earliest go-live
+    (`period_start` by the metric's `frequency`: a monthly pilot live from 15 June counts June, whose label is
+    1 June); that period when the estimate does not say (runs stored before it did)."""
+    floor = period_start(registry_first_go_live, frequency)
     design = (diagnostics or {}).get("design")
     used = design.get("first_go_live_used") if isinstance(design, Mapping) else None
     try:
-        start = date.fromisoformat(str(used)[:10]) if used is not None else registry_first_go_live
+        start = date.fromisoformat(str(used)[:10]) if used is not None else floor
     except ValueError:
-        start = registry_first_go_live
-    return max(start, registry_first_go_live)
+        start = floor
+    return max(start, floor)
 
 
 def realized_gain_kzt(

@@ -18,9 +18,11 @@ Rules pinned here (and where a representation is not the same panel):
   seasonal terms (day of week, annual harmonics) and weekly event-study bins of daily data do not apply to them,
   so ITS daily, DiD-HAR monthly and a daily event study legitimately differ from the dated panel; the numbers
   that use no calendar agree.
-- A go-live between two period labels maps to the first period at or after it; a whole-period shift of every
-  label and go-live (weekly data on Sundays instead of Mondays, monthly on the last day instead of the 1st)
-  changes nothing.
+- A go-live maps to the period that holds it where the labels are the periods' first days (every label the 1st
+  of a month, or a Monday a week or more apart: how the warehouse stores them), otherwise to the first period at
+  or after it; so a go-live on 15 June makes June the first treated month whether months are stamped on the 1st
+  or the 30th. A whole-period shift of every label and go-live (weekly data on Sundays instead of Mondays,
+  monthly on the last day instead of the 1st) changes nothing.
 - An outcome that is null, NaN, pd.NA or ±inf is a gap: the same numbers as without those rows, and the count
   is in `diagnostics["design"]["n_missing_outcome"]`.
 - Refused (InvalidPanel, a ValueError, with a message in ru/kk/en): duplicate (site, period) rows whatever
@@ -226,8 +228,9 @@ WEEKLY = {
 @pytest.mark.parametrize("design", WEEKLY)
 @pytest.mark.parametrize("go_live", ["moved_with_the_weeks", "on_the_monday"])
 def test_weekly_data_on_sundays_or_mondays_give_the_same_numbers(design: str, go_live: str) -> None:
-    # a go-live on the Monday with weeks stamped on the Sunday before maps to the next Sunday: the first
-    # full week after go-live, as with Monday stamps (the week it opens)
+    # weeks stamped on the Sunday are not read as ISO week starts (a Sunday may end a week or begin one), so a
+    # go-live on a Monday maps to the next Sunday stamp, the first period at or after it: with Monday stamps that
+    # is the week that opens on the next Monday (a go-live on the Sunday itself would be inside the Monday week)
     case = WEEKLY[design]
     df = panel(case)
     sundays = df.with_columns(pl.col("t") - pl.duration(days=1))
@@ -235,7 +238,7 @@ def test_weekly_data_on_sundays_or_mondays_give_the_same_numbers(design: str, go
         sundays = sundays.with_columns(pl.col("g") - pl.duration(days=1))
         assert_same(case, run(case, sundays))
     else:
-        shifted = flat(run(case, df.with_columns(pl.col("g") + pl.duration(days=6))))  # the next Sunday, in Mondays
+        shifted = flat(run(case, df.with_columns(pl.col("g") + pl.duration(days=7))))  # the next Monday
         assert_same(case, run(case, sundays), shifted)
 
 
@@ -261,6 +264,41 @@ def test_monthly_data_on_the_1st_or_the_last_day_give_the_same_numbers(design: s
         "pandas_month_end_timestamps": lambda: _pd_dates(df, lambda s: s + pd.offsets.MonthEnd(0)),
     }[labels]()
     assert_same(case, run(case, given))
+
+
+# a weekly pandas period starts on its Monday: the weekly design's period_starts case
+_INSIDE = [
+    (design, labels)
+    for design in ("did_monthly", "its_monthly", "did_weekly")
+    for labels in ("period_starts", "period_ends", "pandas_period")
+    if (design, labels) != ("did_weekly", "pandas_period")
+]
+
+
+@pytest.mark.parametrize(("design", "labels"), _INSIDE)
+@pytest.mark.parametrize("days_in", [1, 2, 14, 27])
+def test_a_go_live_inside_a_period_makes_that_period_the_first_treated(design: str, days_in: int, labels: str) -> None:
+    # the baseline's go-lives open their periods; the same go-lives `days_in` days later are still inside them
+    # (a week holds 7 days: the weekly design takes 1, 2 and 6). Before the rule, months stamped on the 1st moved
+    # the go-live to the next month and counted the half-treated month as pre-period
+    case = DESIGNS[design]
+    df = panel(case)
+    if case.kind == "weekly":
+        days_in = {1: 1, 2: 2, 14: 6, 27: 6}[days_in]
+    later = pl.col("g") + pl.duration(days=days_in)
+    given: Any = {
+        "period_starts": lambda: df.with_columns(later),
+        "period_ends": lambda: df.with_columns(pl.col("t").dt.month_end(), later),
+        "pandas_period": lambda: (
+            df.with_columns(later).to_pandas().assign(t=lambda f: pd.to_datetime(f["t"]).dt.to_period("M"))
+        ),
+    }[labels]()
+    if case.kind == "weekly" and labels == "period_ends":  # weeks stamped on their Sunday
+        given = df.with_columns(pl.col("t") + pl.duration(days=6), later)
+    got = run(case, given)
+    assert_same(case, got)
+    if labels != "period_ends":  # realized gain starts at the label of the period that holds the go-live
+        assert got.diagnostics["design"]["first_go_live_used"] == df["g"].min()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pilot_roi.errors import InvalidInput
-from pilot_roi.estimation.panel import from_arrays, prepare_panel
+from pilot_roi.estimation.panel import first_treated_period, from_arrays, period_days, period_months, prepare_panel
 
 
 def _frame() -> pl.DataFrame:
@@ -45,6 +45,61 @@ def test_go_live_between_periods_maps_to_the_next_period() -> None:
     p = prepare_panel(df, "u", "t", "y", "g")
     assert p.time_kind == "int"
     assert p.first_treated.tolist() == [1, -1]
+
+
+def _days(*iso: str) -> np.ndarray:
+    return np.array(iso, dtype="datetime64[D]")
+
+
+def _index(labels: np.ndarray, *go_lives: str) -> list[int]:
+    go = (_days(*go_lives) - np.datetime64("1970-01-01", "D")).astype(np.int64)
+    return first_treated_period(labels, go).tolist()
+
+
+def test_period_lengths_follow_the_calendar_not_the_gaps() -> None:
+    assert period_months(_days("2024-01-01", "2024-02-01", "2024-05-01")) == 1  # months with two missing
+    assert period_months(_days("2024-01-01", "2024-07-01", "2025-04-01")) == 3
+    assert period_months(_days("2023-01-01", "2025-01-01")) == 12
+    assert period_months(_days("2024-01-01", "2024-01-31")) is None
+    assert period_months(_days("2024-01-01")) is None  # one label: nothing to say
+    assert period_days(_days("2024-01-01", "2024-01-08", "2024-01-29")) == 7  # Mondays
+    assert period_days(_days("2024-01-07", "2024-01-14")) is None  # Sundays: a start or an end?
+    assert period_days(_days("2024-01-01", "2024-01-02")) is None  # daily data is not weeks
+
+
+def test_a_go_live_maps_to_the_period_that_holds_it_where_labels_open_their_periods() -> None:
+    months = _days("2024-01-01", "2024-02-01", "2024-03-01", "2024-05-01")  # April missing
+    assert _index(months, "2024-02-01", "2024-02-15", "2024-02-29", "2024-03-01") == [1, 1, 1, 2]
+    assert _index(months, "2024-04-10") == [3]  # a month with no label: the next period
+    assert _index(months, "2023-12-20", "2024-05-31", "2024-06-01") == [0, 3, 4]
+    quarters = _days("2024-01-01", "2024-04-01", "2024-07-01")
+    assert _index(quarters, "2024-03-31", "2024-04-02", "2024-09-30") == [0, 1, 2]
+    weeks = _days("2024-01-01", "2024-01-08", "2024-01-15")
+    assert _index(weeks, "2024-01-10", "2024-01-14", "2024-01-15") == [1, 1, 2]
+
+
+def test_a_go_live_maps_to_the_next_period_where_labels_are_points_or_ends() -> None:
+    days = np.arange(np.datetime64("2024-01-01"), np.datetime64("2024-01-10"))
+    assert _index(days, "2024-01-05") == [4]
+    month_ends = _days("2024-01-31", "2024-02-29", "2024-03-31")
+    assert _index(month_ends, "2024-02-15", "2024-02-29", "2024-03-01") == [1, 1, 2]
+    sundays = _days("2024-01-07", "2024-01-14")
+    assert _index(sundays, "2024-01-08") == [1]
+
+
+def test_a_monthly_go_live_in_mid_month_treats_that_month() -> None:
+    months = [dt.date(2024, m, 1) for m in range(1, 7)]
+    df = pl.DataFrame(
+        {
+            "site": ["A"] * 6 + ["B"] * 6,
+            "month": months * 2,
+            "value": [1.0] * 12,
+            "go_live": [dt.date(2024, 3, 15)] * 6 + [None] * 6,
+        }
+    )
+    p = prepare_panel(df, "site", "month", "value", "go_live")
+    assert p.first_treated.tolist() == [2, -1]  # March, live for half of it, is no longer pre-period
+    assert p.post.sum() == 4
 
 
 def test_never_treated_value_and_nan_mean_never() -> None:

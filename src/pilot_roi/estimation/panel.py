@@ -40,6 +40,7 @@ from pilot_roi.errors import InvalidInput, Problem
 TimeKind = Literal["date", "int"]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
+_MONDAY = 4  # 1970-01-05, a Monday, is day 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +411,61 @@ def _refuse_zero_go_live(times: pl.Series, go_live: pl.Series, units: pl.Series,
     )
 
 
+def period_months(labels: np.ndarray) -> int | None:
+    """How many months a period spans when every date label is the first day of a month (12 when every one is
+    1 January, 3 when every one starts a quarter, else 1); None when the labels are not month starts.
+
+    Calendar conventions, not the gaps between labels: monthly data with some months missing is still monthly."""
+    days = np.asarray(labels, dtype="datetime64[D]")
+    if days.size < 2:
+        return None
+    months = days.astype("datetime64[M]")
+    if not (months.astype("datetime64[D]") == days).all():
+        return None
+    month_of_year = months.astype(np.int64) % 12
+    if (month_of_year == 0).all():
+        return 12
+    if (month_of_year % 3 == 0).all():
+        return 3
+    return 1
+
+
+def period_days(labels: np.ndarray) -> int | None:
+    """7 when every date label is a Monday and no two are less than a week apart (ISO weeks, labelled as the
+    warehouse stores them); None otherwise."""
+    ordinal = (np.asarray(labels, dtype="datetime64[D]") - _EPOCH).astype(np.int64)
+    if ordinal.size < 2 or ((ordinal - _MONDAY) % 7 != 0).any() or int(np.diff(ordinal).min()) < 7:
+        return None
+    return 7
+
+
+def first_treated_period(labels: np.ndarray, go_live: np.ndarray) -> np.ndarray:
+    """The index in the sorted date `labels` (datetime64[D]) of each go-live's first treated period.
+
+    Where the labels are the first days of the periods they stand for (`period_months`, `period_days`), the
+    period that holds the go-live: a go-live on 15 June is live for half of June, and June is its first treated
+    period whether months are labelled on the 1st (as the warehouse stores them) or on the 30th. Counting June
+    as untreated would put half a month of effect into the pre-period that the counterfactual is fitted on.
+    Elsewhere (daily data, labels at the end or the middle of their periods), the first period at or after the
+    go-live. `go_live` is in days since 1970-01-01; an index of len(labels) means after the last period.
+    """
+    days = np.asarray(labels, dtype="datetime64[D]")
+    ordinal = (days - _EPOCH).astype(np.int64)
+    go = np.asarray(go_live, dtype=np.int64)
+    after = np.searchsorted(ordinal, go, side="left")
+    months, week = period_months(days), period_days(days)
+    if months is None and week is None:
+        return after
+    holder = np.searchsorted(ordinal, go, side="right") - 1  # the last period starting on or before the go-live
+    start = days[np.maximum(holder, 0)]
+    if months is not None:
+        end = (start.astype("datetime64[M]") + months).astype("datetime64[D]")
+    else:
+        end = start + np.timedelta64(week or 0, "D")
+    inside = (holder >= 0) & ((_EPOCH + go.astype("timedelta64[D]")) < end)
+    return np.where(inside, holder, after).astype(np.int64)
+
+
 def _null_where(series: pl.Series, mask: pl.Series) -> pl.Series:
     return pl.select(pl.when(mask).then(None).otherwise(series).alias(series.name)).to_series()
 
@@ -435,8 +491,11 @@ def prepare_panel(
       counted in `n_missing_outcome` (they are gaps, reported by the data-sufficiency checks).
     - `first_treated`: the go-live (same kind as `time`), null for never-treated units; must be constant
       within a unit. NaN and ±inf also mean never treated, as does `never_treated_value` (e.g. 0 in R's
-      `did` convention; a number, a date or a text, of the column's kind). A go-live between observed
-      periods maps to the first period at or after it.
+      `did` convention; a number, a date or a text, of the column's kind). A go-live maps to the period that
+      holds it (`first_treated_period`): with dates labelling the periods they begin (every label the first of
+      a month, or every label a Monday a week or more apart, as the warehouse stores monthly, quarterly, yearly
+      and weekly data) a go-live on 15 June makes the June period the first treated one; otherwise, and with
+      integer times, the first period at or after the go-live.
 
     Raises `InvalidPanel` (an `InvalidInput` with every problem found, and a ValueError) on a missing
     column, wrong types, null units or times, duplicate (unit, time) rows, or a go-live that varies within
@@ -552,9 +611,10 @@ def prepare_panel(
     if has.any():
         if kind == "date":
             ft_ord = (ft_vals.drop_nulls().to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
+            ft_idx[has] = first_treated_period(t_np, ft_ord)
         else:
             ft_ord = ft_vals.drop_nulls().to_numpy().astype(np.int64)
-        ft_idx[has] = np.searchsorted(ordinal, ft_ord, side="left")
+            ft_idx[has] = np.searchsorted(ordinal, ft_ord, side="left")
 
     return PanelData(
         unit_idx=_ro(used["_u"].to_numpy().astype(np.int64)),

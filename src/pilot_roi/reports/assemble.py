@@ -383,7 +383,7 @@ def _metric_result(
         realized_in_year(
             series,
             year,
-            economics.realized_gain_start(diagnostics_of(row), first_go_live),
+            economics.realized_gain_start(diagnostics_of(row), first_go_live, frequency),
             n_treated,
             economics.MetricValue(value, higher, frequency),
         )

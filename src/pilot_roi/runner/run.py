@@ -255,7 +255,7 @@ def _realized(item: PilotMetric, est: Estimate) -> float:
         frame["period"].to_numpy(),
         frame["observed"].to_numpy(),
         frame["counterfactual"].to_numpy(),
-        realized_gain_start(est.diagnostics, item.first_go_live),
+        realized_gain_start(est.diagnostics, item.first_go_live, metric.frequency),
         metric,
         est.n_treated,
     )
