@@ -323,7 +323,6 @@ def write_sheet(
 ) -> None:
     dmy = book.add_format({"num_format": "dd.mm.yyyy"})
     stamp = book.add_format({"num_format": "dd.mm.yyyy hh:mm"})
-    percent = book.add_format({"num_format": "0.00%"})
     sheet.write_row(top, 0, HEADERS["ru" if top else "en"])
     for i, (site, metric, period, value) in enumerate(rows, start=top + 1):
         sheet.write_string(i, 0, site)
@@ -341,8 +340,6 @@ def write_sheet(
         values_here = ("number" if i % 2 else "text_comma") if mixed else values
         if values_here == "number":
             sheet.write_number(i, 3, float(value))
-        elif values_here == "percent_format":
-            sheet.write_number(i, 3, float(value), percent)
         elif values_here == "formula":
             sheet.write_formula(i, 3, f"={value}*1", None, float(value))
         else:
@@ -356,10 +353,10 @@ TEXT_CELLS: dict[str, Callable[[str], str]] = {
     "text_sap_dot_thousands": lambda v: write_number(v, ",", "."),
 }
 
-# values kind -> what the workbook stores for a value (numeric cells: xlsxwriter's 16 digits; text: the text itself)
+# values kind -> what the workbook stores for a value (numeric cells: xlsxwriter's 16 digits; text: the text itself).
+# A cell formatted as a percentage is the number it shows, in % (tests/ingest/test_percent_values.py).
 XLSX_VALUES: dict[str, Callable[[str], float]] = {
     "number": xlsx_16g,
-    "percent_format": xlsx_16g,  # the display format does not change the stored number (see the report)
     "formula": float,  # the cached result is written as repr(float)
     "text_point": float,
     "text_comma": float,
@@ -557,11 +554,6 @@ REFUSED: dict[str, tuple[bytes, str, str]] = {
     "excel_scientific_comma": (
         b"site_code;metric_code;period;value\nKMG-ANPZ;energy_gj;2025-03-03;1,2E+09\n",
         "e.csv",
-        "ingest.value_not_number",
-    ),
-    "percent_text": (
-        b"site_code;metric_code;period;value\nKMG-ANPZ;temp_delta;2025-03-03;95,5%\n",
-        "p.csv",
         "ingest.value_not_number",
     ),
     "ambiguous_alone": (

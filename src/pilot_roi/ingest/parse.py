@@ -8,6 +8,11 @@ follows the file's convention; when the file has none, or both, such cells are e
 stored as numbers (XLSX numeric cells, Parquet numeric columns) are taken as they are. NaN and infinities
 are errors.
 
+Percentages: a value written with a % sign ("95.5%", "95,5 %": what Excel writes to a CSV for a cell formatted as
+a percentage) or an XLSX cell formatted as one (stored 0.955, shown 95.5%) is 95.5 in the unit %, the number the
+engineer sees: it loads into a metric kept in %, and into any other metric it is refused as a unit that does not
+convert, like a unit column's "%". A unit column that names another unit beside a percentage is refused too.
+
 Dates: yyyy-mm-dd (with an optional zero time), dd.mm.yyyy (and dd.mm.yy, with an optional zero time),
 yyyy-mm and mm.yyyy (the first of the month), yyyy (1 January), and Excel serial day numbers in XLSX files.
 
@@ -17,6 +22,7 @@ Wide layout: an empty cell under a period column means "no observation", not an 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -221,6 +227,12 @@ def _is_number(raw: RawSheet, position: int | None) -> pl.Expr:
     return pl.col(name) if position is not None and name in raw.body.columns else pl.lit(False)
 
 
+def _is_percent(raw: RawSheet, position: int | None) -> pl.Expr:
+    """Whether the cell at `position` is formatted as a percentage (XLSX readers say so in p<position>)."""
+    name = f"p{position}"
+    return pl.col(name).fill_null(False) if position is not None and name in raw.body.columns else pl.lit(False)
+
+
 def _long_records(raw: RawSheet) -> pl.DataFrame:
     columns = [
         _cell(raw, "site_code").alias("site_code"),
@@ -228,6 +240,7 @@ def _long_records(raw: RawSheet) -> pl.DataFrame:
         _cell(raw, "period").alias("_period_raw"),
         _cell(raw, "value").alias("_value_raw"),
         _is_number(raw, raw.header.fields.get("value")).alias("_value_numeric"),
+        _is_percent(raw, raw.header.fields.get("value")).alias("_value_percent_cell"),
         pl.col("_line"),
     ]
     if "unit" in raw.header.fields:
@@ -245,6 +258,7 @@ def _wide_records(raw: RawSheet) -> pl.DataFrame:
                 pl.lit(label).alias("_period_raw"),
                 pl.col(f"c{position}").fill_null("").alias("_value_raw"),
                 _is_number(raw, position).alias("_value_numeric"),
+                _is_percent(raw, position).alias("_value_percent_cell"),
                 pl.col("_line"),
                 _cell(raw, "unit").str.strip_chars().alias("_unit_raw"),
                 pl.lit(label).alias("_period_col"),
@@ -301,10 +315,21 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
         notes.append(("ingest.note.totals_dropped", {"lines": ", ".join(map(str, totals[:20]))}))
         keep = ~records["_line"].is_in(pl.Series(totals, dtype=pl.Int64).implode())
         records, periods, period_codes = records.filter(keep), periods.filter(keep), period_codes.filter(keep)
-    values, value_codes = parse_numbers(records["_value_raw"], numeric=records["_value_numeric"])
+    written = records["_value_raw"]
+    percent_text = written.str.contains("%", literal=True)  # a byte search; the pattern only where one is found
+    if percent_text.any():
+        percent_text = written.str.contains(_PERCENT_SIGN)
+        written = written.str.replace(_PERCENT_SIGN, "")
+    values, value_codes = parse_numbers(written, numeric=records["_value_numeric"])
     records = records.with_columns(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("_rec"), periods.alias("period"), values.alias("value")
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_rec"),
+        periods.alias("period"),
+        values.alias("value"),
+        (percent_text | (records["_value_percent_cell"] & records["_value_numeric"])).alias("_percent"),
     )
+    if bool(records["_percent"].any()):
+        records, percent_note = _as_shown_in_percent(records)
+        notes.append(percent_note)
     errors: list[pl.DataFrame] = []
     sheet = raw.name
     for field in ("site_code", "metric_code"):
@@ -349,8 +374,12 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
                 code="ingest.extra_cells",
             )
         )
+    if bool(records["_percent"].any()):
+        records, conflicts = _percent_unit(records, labels, sheet)
+        errors.append(conflicts)
     if "_unit_raw" in records.columns:
-        records, unit_errors, unit_notes = _convert_units(records, registry, labels["unit"], sheet)
+        column = pl.lit(labels["unit"]) if "unit" in labels else field_label(records, labels, "value")
+        records, unit_errors, unit_notes = _convert_units(records, registry, column, sheet)
         errors.append(unit_errors)
         notes.extend(unit_notes)
     keep_cols = ["site_code", "metric_code", "period", "value", "_rec", "_line", "_period_raw", "_value_raw"]
@@ -366,8 +395,64 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
     )
 
 
+_PERCENT_SIGN = r"\s*%\s*$"
+
+
+def _percent_points(value: float | None) -> float | None:
+    """A fraction as the percentage Excel shows, digit for digit: 0.955 → 95.5 (not 95.49999999999999)."""
+    if value is None:
+        return None
+    return float(Decimal(repr(value)).scaleb(2))
+
+
+def _as_shown_in_percent(records: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, dict[str, Any]]]:
+    """XLSX cells formatted as percentages, as Excel shows them (×100, written "95.5%"), and the note that says so."""
+    cells = pl.col("_value_percent_cell") & pl.col("_value_numeric")
+    shown = pl.col("value").map_elements(_percent_points, return_dtype=pl.Float64)
+    records = records.with_columns(pl.when(cells).then(shown).otherwise(pl.col("value")).alias("value"))
+    records = records.with_columns(
+        pl.when(cells & pl.col("value").is_not_null())
+        .then(pl.col("value").map_elements(lambda v: f"{v:.15g}%", return_dtype=pl.String))
+        .otherwise(pl.col("_value_raw"))
+        .alias("_value_raw")
+    )
+    lines = records.filter(pl.col("_percent"))["_line"].unique().sort()
+    shown_lines = ", ".join(map(str, lines.head(20).to_list())) + (" …" if lines.len() > 20 else "")
+    return records, ("ingest.note.percent_values", {"count": int(records["_percent"].sum()), "lines": shown_lines})
+
+
+def _percent_unit(
+    records: pl.DataFrame, labels: dict[str, str], sheet: str | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Percentages carry the unit %, in the unit column (or a new one); a unit column that names another unit beside
+    a percentage is an error (which of the two is meant?)."""
+    if "_unit_raw" not in records.columns:
+        records = records.with_columns(pl.lit("", pl.String).alias("_unit_raw"))
+    unit = pl.col("_unit_raw").fill_null("").str.strip_chars()
+    other = pl.col("_percent") & (unit != "") & ~unit.map_elements(_is_percent_unit, return_dtype=pl.Boolean)
+    conflicts = error_rows(
+        records.filter(other),
+        sheet=sheet,
+        column=pl.lit(labels.get("unit", "unit")),
+        value=pl.col("_value_raw"),
+        code="ingest.percent_with_other_unit",
+        detail=pl.col("_unit_raw"),
+    )
+    # the value's own unit from here on (a conflict is one error, not a second one for the other unit)
+    records = records.with_columns(
+        pl.when(pl.col("_percent")).then(pl.lit("%")).otherwise(pl.col("_unit_raw")).alias("_unit_raw")
+    )
+    return records, conflicts
+
+
+def _is_percent_unit(unit: str) -> bool:
+    from pilot_roi.ingest.units import canonical_unit
+
+    return canonical_unit(unit) == "%"
+
+
 def _convert_units(
-    records: pl.DataFrame, registry: RegistryView | None, label: str, sheet: str | None
+    records: pl.DataFrame, registry: RegistryView | None, column: pl.Expr, sheet: str | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, dict[str, Any]]]]:
     """Multiply each value by the factor from its unit cell to its metric's registry unit."""
     pairs = records.select("metric_code", "_unit_raw").unique()
@@ -405,7 +490,7 @@ def _convert_units(
     errors = error_rows(
         bad,
         sheet=sheet,
-        column=pl.lit(label),
+        column=column,
         value=pl.col("_unit_raw"),
         code=pl.col("_unit_code"),
         detail=pl.col("_target"),

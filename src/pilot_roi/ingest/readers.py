@@ -4,7 +4,9 @@ Every reader returns a RawSheet: the header (found below any title lines by its 
 String columns c0..cN-1 with `_line`, the 1-based line of the file (XLSX: the row of the sheet; Parquet: the
 row number). Formats whose cells carry a type (XLSX, Parquet) add Boolean columns n<i> for the value (or period)
 columns: true where the cell is a stored number rather than text, so that only text decides how the file writes
-its numbers (see `parse.parse_numbers`). A file that cannot be read at all raises InvalidInput; nothing else escapes.
+its numbers (see `parse.parse_numbers`). XLSX adds p<i> where a value column has cells Excel shows as percentages
+(`xlsx_formats`): the stored 0.955 of a cell that shows 95.5% is 95.5 %. A file that cannot be read at all
+raises InvalidInput; nothing else escapes.
 
 Text files are decoded as UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1251 by trial decoding,
 which is exact for these encodings; the delimiter is the one of `; tab , |` under which a header row appears.
@@ -25,6 +27,7 @@ import polars as pl
 
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.ingest.headers import HeaderMatch, find_header
+from pilot_roi.ingest.xlsx_formats import percent_cells
 
 #: Files at least this big, without quotes or blank lines, are split by polars rather than the csv module.
 FAST_CSV_BYTES = 8 * 1024 * 1024
@@ -287,6 +290,19 @@ def _numeric_cells(workbook: Any, name: str, positions: list[int], height: int) 
     return [flags.to_series(p).is_not_null().alias(f"n{p}") for p in positions]
 
 
+def _percent_flags(cells: set[tuple[int, int]], positions: list[int], height: int) -> list[pl.Series]:
+    """Boolean p<i> for each value position that has a cell Excel shows as a percentage (none: no columns)."""
+    flags = []
+    for position in positions:
+        rows = [row for row, column in cells if column == position and row < height]
+        if rows:
+            mask = [False] * height
+            for row in rows:
+                mask[row] = True
+            flags.append(pl.Series(f"p{position}", mask, dtype=pl.Boolean))
+    return flags
+
+
 def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
     """An Excel workbook (XLSX or XLS): the first sheet, in workbook order, that has a header row.
 
@@ -315,6 +331,8 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
         frame = _exact_numbers(workbook, name, frame)
         positions = _value_positions(header)
         frame = frame.with_columns(_numeric_cells(workbook, name, positions, frame.height))
+        percent = _percent_flags(percent_cells(data, name), positions, frame.height)
+        frame = frame.with_columns(percent)
         body = frame.slice(header.index + 1).with_columns(
             (pl.int_range(pl.len(), dtype=pl.Int64) + header.index + 2).alias("_line")
         )
@@ -329,7 +347,9 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
             name,
             header,
             header.index + 1,
-            body.select([*(f"c{i}" for i in range(width)), *(f"n{p}" for p in positions), "_line"]),
+            body.select(
+                [*(f"c{i}" for i in range(width)), *(f"n{p}" for p in positions), *(c.name for c in percent), "_line"]
+            ),
             "xlsx",
             tuple(notes),
         )
