@@ -20,6 +20,7 @@ from dashboards import ids
 from dashboards.components.ui import empty_state, error_alert, table
 from dashboards.context import cursor, lang_of
 from dashboards.security import audit_event, require
+from pilot_roi import clock
 from pilot_roi import dashboard_queries as q
 from pilot_roi.i18n import t
 from pilot_roi.safe_export import write_csv
@@ -134,18 +135,24 @@ def action_words(action: str, lang: str) -> str:
     return action if text == key else text
 
 
+def column_header(column: str, lang: str) -> str:
+    """A column's header in `lang`; the time says its zone ("Time (UTC+5)"): the log stores UTC."""
+    header = t(f"dash.audit.col.{column}", lang)
+    return f"{header} ({clock.offset_label()})" if column == "occurred_at" else header
+
+
 def events_view(frame: pl.DataFrame, lang: str) -> Any:
     """The page's table (times to the second, long details cut), or the empty state."""
     if frame.height == 0:
         return empty_state(t("dash.audit.empty", lang))
     shown = frame.with_columns(
-        pl.col("occurred_at").cast(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S"),
+        clock.local_text("occurred_at", "%Y-%m-%d %H:%M:%S").alias("occurred_at"),
         pl.col("details").cast(pl.String).str.slice(0, _TEXT_LIMIT),
         pl.col("action").cast(pl.String).map_elements(lambda a: action_words(a, lang), return_dtype=pl.String),
     )
     return table(
         shown,
-        [(c, t(f"dash.audit.col.{c}", lang)) for c in COLUMNS],
+        [(c, column_header(c, lang)) for c in COLUMNS],
         "audit-events-table",
         page_size=PAGE_SIZE,
         sortable=False,
@@ -216,7 +223,7 @@ def download_events(
     if frame.height:
         frame = frame.select(
             "event_id",
-            pl.col("occurred_at").cast(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S%.6f"),
+            clock.local_text("occurred_at", "%Y-%m-%dT%H:%M:%S%.6f%:z").alias("occurred_at"),  # unambiguous anywhere
             *(pl.col(c).cast(pl.String) for c in COLUMNS[1:]),
         )
     else:

@@ -13,6 +13,7 @@ from dashboards.components import figures
 from dashboards.components.ui import empty_state, plot, section_card, table_or_empty
 from dashboards.context import cursor, lang_of
 from dashboards.security import require
+from pilot_roi import clock
 from pilot_roi import dashboard_queries as q
 from pilot_roi.i18n import t
 
@@ -67,7 +68,7 @@ def update_quality(subsidiary: str | None, lang: str | None) -> Any:
         t(
             "dash.quality.last_upload",
             lang,
-            when=str(last["uploaded_at"])[:16],
+            when=f"{clock.local_moment_text(last['uploaded_at'])} ({clock.offset_label()})",
             who=last["uploaded_by"],
             file=last["file_name"],
             status=t(f"dash.status.{last['status']}", lang),

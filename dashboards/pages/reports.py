@@ -15,6 +15,7 @@ from dashboards import ids
 from dashboards.components.ui import empty_state
 from dashboards.context import cursor, lang_of
 from dashboards.security import audit_event, current_user, require
+from pilot_roi import clock
 from pilot_roi.auth import can
 from pilot_roi.errors import PilotRoiError
 from pilot_roi.i18n import t
@@ -140,7 +141,7 @@ def _freeze_words(freeze: dict[str, Any] | None, year: int, lang: str) -> str:
     if freeze is None:
         return t("dash.reports.not_frozen", lang, year=year)
     return t("dash.reports.frozen", lang, year=year, run=freeze["run_id"], user=freeze["frozen_by"],
-             when=str(freeze["frozen_at"])[:16])  # fmt: skip
+             when=f"{clock.local_moment_text(freeze['frozen_at'])} ({clock.offset_label()})")  # fmt: skip
 
 
 @callback(

@@ -39,6 +39,7 @@ from dashboards.components.upload_run import (
 )
 from dashboards.context import access, cursor, lang_of
 from dashboards.security import audit_event, current_user, require
+from pilot_roi import clock
 from pilot_roi import dashboard_queries as q
 from pilot_roi.auth import User, can, upload_subsidiaries
 from pilot_roi.errors import InvalidInput, PilotRoiError, Problem
@@ -150,7 +151,8 @@ def history_table(lang: str, username: str | None) -> Any:
     if frame.height == 0:
         return empty_state(t("dash.upload.no_history", lang))
     frame = frame.with_columns(
-        pl.col("status").map_elements(lambda s: t(f"dash.status.{s}", lang), return_dtype=pl.String)
+        pl.col("status").map_elements(lambda s: t(f"dash.status.{s}", lang), return_dtype=pl.String),
+        clock.local_text("uploaded_at").alias("uploaded_at"),  # stored in UTC, read in Kazakhstan
     )
     cols = [
         "uploaded_at",
@@ -163,7 +165,9 @@ def history_table(lang: str, username: str | None) -> Any:
         "rows_unchanged",
         "rows_rejected",
     ]
-    return table(frame, [(c, t(f"dash.upload.col.{c}", lang)) for c in cols], "upload-history-table", page_size=10)
+    headers = [(c, t(f"dash.upload.col.{c}", lang)) for c in cols]
+    headers[0] = ("uploaded_at", f"{headers[0][1]} ({clock.offset_label()})")
+    return table(frame, headers, "upload-history-table", page_size=10)
 
 
 def _decode(contents: str) -> bytes:

@@ -341,7 +341,8 @@ AUDIT_PAGE_SIZE = 200
 
 @dataclass(frozen=True, slots=True)
 class AuditFilters:
-    """Filters of the audit page: one user, one action, a date range (ISO dates, inclusive); None = any.
+    """Filters of the audit page: one user, one action, a date range (ISO dates on the product's clock, inclusive);
+    None = any.
 
     ValueError if a date is not an ISO date (YYYY-MM-DD).
     """
@@ -360,13 +361,15 @@ class AuditFilters:
                 dt.date.fromisoformat(value)
 
     def params(self) -> dict[str, Any]:
-        """The bound parameters of marts/dashboard_audit_log.sql (without limit and offset)."""
-        return {
-            "username": self.username,
-            "action": self.action,
-            "date_from": self.date_from,
-            "date_to": self.date_to,
-        }
+        """The bound parameters of marts/dashboard_audit_log.sql (without limit and offset): the dates are days on
+        the product's clock (`clock`), bound as the UTC moments they begin and end."""
+        import datetime as dt
+
+        from pilot_roi import clock
+
+        start = clock.day_start_utc(dt.date.fromisoformat(self.date_from)) if self.date_from else None
+        end = clock.day_start_utc(dt.date.fromisoformat(self.date_to) + dt.timedelta(days=1)) if self.date_to else None
+        return {"username": self.username, "action": self.action, "from_utc": start, "to_utc": end}
 
 
 def audit_log(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from dashboard_helpers import dash_app as _app
 from dashboard_helpers import dependency as _dependency
 from dashboard_helpers import post_callback as _call
 
-from pilot_roi import audit
+from pilot_roi import audit, clock
 from pilot_roi import dashboard_queries as q
 from pilot_roi.i18n import t
 from pilot_roi.warehouse import connect, migrate, transaction
@@ -52,7 +52,8 @@ def test_audit_query_pages_newest_first_with_the_total(logged: duckdb.DuckDBPyCo
 def test_audit_query_filters(logged: duckdb.DuckDBPyConnection) -> None:
     bob = q.audit_log(logged, q.AuditFilters(username="bob", action="sign_in"), limit=1000)
     assert bob.height == 75 and set(bob["username"]) == {"bob"} and set(bob["action"]) == {"sign_in"}
-    when = logged.execute("SELECT CAST(max(occurred_at) AS DATE) FROM audit_log").fetchone()[0]  # type: ignore[index]
+    moment = logged.execute("SELECT max(occurred_at) FROM audit_log").fetchone()[0]  # type: ignore[index]
+    when = clock.local(moment).date()  # the filter's days are Kazakhstan's
     day = when.isoformat()
     assert q.audit_log(logged, q.AuditFilters(date_from=day, date_to=day), limit=1000).height == 450
     day_before, day_after = (when - timedelta(days=1)).isoformat(), (when + timedelta(days=1)).isoformat()
@@ -61,6 +62,32 @@ def test_audit_query_filters(logged: duckdb.DuckDBPyConnection) -> None:
     assert q.audit_options(logged) == {"user": ["ann", "bob", "cat"], "action": ["export", "sign_in"]}
     with pytest.raises(ValueError):
         q.AuditFilters(date_from="27.11.2026")
+
+
+def test_audit_days_and_times_are_kazakhstans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the log stores UTC; 20:00 UTC on 27 November is 01:00 on the 28th in Astana (UTC+5), and a reviewer who picks
+    # the 28th must find it, shown at 01:00
+    monkeypatch.delenv("PILOT_ROI_TIMEZONE", raising=False)
+    con = connect(tmp_path / "wh.duckdb", create=True)
+    try:
+        migrate(con)
+        with transaction(con):
+            audit.record(con, "ann", "export", "late", {}, "10.0.0.1")
+            audit.record(con, "ann", "export", "evening", {}, "10.0.0.1")
+        con.execute("UPDATE audit_log SET occurred_at = TIMESTAMP '2026-11-27 20:00:00' WHERE target = 'late'")
+        con.execute("UPDATE audit_log SET occurred_at = TIMESTAMP '2026-11-27 18:59:59' WHERE target = 'evening'")
+
+        def targets(day: str) -> list[str]:
+            return q.audit_log(con, q.AuditFilters(date_from=day, date_to=day))["target"].to_list()
+
+        assert targets("2026-11-28") == ["late"]
+        assert targets("2026-11-27") == ["evening"]  # 23:59:59 in Astana
+        shown = q.audit_log(con).select(clock.local_text("occurred_at", "%Y-%m-%d %H:%M:%S"))  # as the page shows it
+        assert shown.to_series().to_list() == ["2026-11-28 01:00:00", "2026-11-27 23:59:59"]
+        monkeypatch.setenv("PILOT_ROI_TIMEZONE", "Europe/Moscow")  # another zone where it is set
+        assert targets("2026-11-27") == ["late", "evening"]
+    finally:
+        con.close()
 
 
 def _rows(response: Any) -> list[dict[str, Any]]:
@@ -95,6 +122,16 @@ def test_reviewer_and_admin_read_the_log_executive_and_engineer_are_refused(demo
     in_russian = _call(reviewer, table, {"audit-lang.data": "ru", "audit-filter-action.value": "estimate_run"},
                        "audit-filter-user.value")  # fmt: skip
     assert {r["action"] for r in _rows(in_russian)} == {"Пересчёт оценок"}
+    # times on Kazakhstan's clock, the header says so (the log stores UTC)
+    shown = in_russian.get_json()["response"]["audit-table"]["children"]["props"]
+    assert shown["columns"][0]["name"] == f"{t('dash.audit.col.occurred_at', 'ru')} ({clock.offset_label()})"
+    con = connect(demo_warehouse)
+    try:
+        stored = con.execute("SELECT occurred_at FROM audit_log WHERE action = 'estimate_run'").fetchall()
+    finally:
+        con.close()
+    expected = sorted(clock.local(m).strftime("%Y-%m-%d %H:%M:%S") for (m,) in stored)
+    assert sorted(r["occurred_at"] for r in shown["data"]) == expected
 
     download = _dependency(reviewer, "audit-download.data")
     got = _call(reviewer, download, {"audit-download-button.n_clicks": 1}, "audit-download-button.n_clicks")
@@ -103,6 +140,15 @@ def test_reviewer_and_admin_read_the_log_executive_and_engineer_are_refused(demo
     raw = base64.b64decode(data["content"]) if data.get("base64") else data["content"].encode("utf-8")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert {"sign_in", "export", "estimate_run", "upload"} <= {r["action"] for r in rows}
+    # the download's times carry their offset ("2026-11-28T01:00:00.123456+05:00"): the stored UTC moment, exactly
+    moments = [datetime.fromisoformat(r["occurred_at"]) for r in rows]
+    assert all(m.utcoffset() == timedelta(hours=5) for m in moments)  # the demo's events are all after March 2024
+    con = connect(demo_warehouse)
+    try:
+        stored = {m for (m,) in con.execute("SELECT occurred_at FROM audit_log").fetchall()}
+    finally:
+        con.close()
+    assert {m.astimezone(UTC).replace(tzinfo=None) for m in moments} <= stored
 
     for who in (EXECUTIVE, ENGINEER):
         client = sign_in(app.server.test_client(), *who)

@@ -13,6 +13,7 @@ from dashboard_helpers import dash_app as _app
 from dashboard_helpers import dependency as _dependency
 from dashboard_helpers import post_callback as _call
 
+from pilot_roi import clock
 from pilot_roi.warehouse import connect
 
 pytestmark = pytest.mark.slow
@@ -153,7 +154,26 @@ def test_reviewer_freezes_the_year_once_and_an_executive_may_not(demo_warehouse:
     try:
         rows = con.execute("SELECT year, frozen_by FROM report_freezes").fetchall()
         audited = con.execute("SELECT username FROM audit_log WHERE action = 'report_freeze'").fetchall()
+        frozen_at = con.execute("SELECT frozen_at FROM report_freezes").fetchone()[0]  # type: ignore[index]
     finally:
         con.close()
     assert rows == [(2025, "demo.reviewer")]
     assert audited == [("demo.reviewer",)]
+    # when, on Kazakhstan's clock and saying so (stored in UTC)
+    when = f"{clock.local_moment_text(frozen_at)} ({clock.offset_label()})"
+    assert when in json.dumps(first.get_json(), ensure_ascii=False)
+
+
+def test_the_quality_page_dates_the_last_upload_on_kazakhstans_clock(demo_warehouse: Path) -> None:
+    app = _app(demo_warehouse)
+    client = sign_in(app.server.test_client(), *EXECUTIVE)
+    quality = _dependency(client, "quality-body.children")
+    response = _call(client, quality, {"quality-subsidiary.value": None, "quality-lang.data": "ru"})
+    assert response.status_code == 200
+    con = connect(demo_warehouse)
+    try:
+        last = con.execute("SELECT uploaded_at FROM upload_log ORDER BY upload_id DESC LIMIT 1").fetchone()[0]  # type: ignore[index]
+    finally:
+        con.close()
+    when = f"{clock.local_moment_text(last)} ({clock.offset_label()})"
+    assert when in json.dumps(response.get_json(), ensure_ascii=False)

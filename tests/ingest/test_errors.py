@@ -142,3 +142,23 @@ def test_mixed_decimal_marks_flag_every_decimal_cell(reg_con: duckdb.DuckDBPyCon
     path.write_text(HEAD + GOOD + "KMG-ANPZ;energy_gj;03.03.2025;1.5;\nKMG-ANPZ;energy_gj;04.03.2025;7;\n")
     report = ingest_file(reg_con, path, uploaded_by="eng")
     assert [(e.line, e.code) for e in report.errors] == [(line, "ingest.number_mixed") for line in (4, 5, 6)]
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])  # UTC+14 and UTC−12: one of them is on another day
+def test_the_future_begins_after_today_in_the_products_zone(
+    reg_con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    # the server's clock (UTC here) must not decide: an engineer in Astana at 01:00 loads the day that has begun there
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("PILOT_ROI_TIMEZONE", zone)
+    local_today = datetime.now(ZoneInfo(zone)).date()
+
+    def load(day: date) -> list[str]:
+        text = HEAD + f"KMG-ANPZ;energy_gj;{day.strftime('%d.%m.%Y')};1,5;\n"
+        report = ingest_file(reg_con, text.encode("cp1251"), file_name="d.csv", uploaded_by="eng", dry_run=True)
+        return [e.code for e in report.errors]
+
+    assert load(local_today) == []
+    assert load(local_today + timedelta(days=1)) == ["ingest.period_future"]

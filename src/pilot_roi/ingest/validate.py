@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pilot_roi import clock
 from pilot_roi.ingest.model import empty_errors, error_rows, field_label, field_text
 from pilot_roi.resources import read_sql
 
@@ -93,7 +94,7 @@ def validate_observations(
     Registry attributes are looked up by position (one hash per row and code column), never by joining the
     whole frame, so a 10M-row file is checked without copying it.
     """
-    today = today or date.today()
+    today = today or clock.today()  # the day in Kazakhstan, not on the server's clock
     errors: list[pl.DataFrame] = []
     sites, metrics = registry.sites, registry.metrics
     frame, site_idx = _index(frame, "site_code", sites["site_code"])
