@@ -1,14 +1,8 @@
--- Report lineage: the uploads whose values were in force when the run started, for the sites and metrics of
--- the reported pilots (treated and control sites, default controls included). Grain: one row per upload.
--- $as_of is the run's start; $pilots the reported pilot codes.
+-- Report lineage: the uploads whose values were in force when the run started, for the sites the report lists for the
+-- reported pilots ($sites: the treated and control sites the run used, pipelines/reports/pilot_sites.sql) and the
+-- pilots' metrics. Grain: one row per upload. $as_of is the run's start; $pilots the reported pilot codes.
 WITH pilot_sites AS (
-    SELECT site_code FROM pilot_treated_sites WHERE list_contains($pilots, pilot_code)
-    UNION
-    SELECT site_code FROM pilot_control_sites WHERE list_contains($pilots, pilot_code)
-    UNION
-    SELECT s.code FROM sites AS s
-    WHERE s.subsidiary_code IN (SELECT subsidiary_code FROM pilot_registry WHERE list_contains($pilots, code))
-      AND s.code NOT IN (SELECT site_code FROM pilot_treated_sites)
+    SELECT unnest(CAST($sites AS VARCHAR[])) AS site_code
 ),
 pilot_metrics_used AS (
     SELECT DISTINCT metric_code FROM pilot_metrics WHERE list_contains($pilots, pilot_code)

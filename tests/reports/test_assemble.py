@@ -111,9 +111,12 @@ def test_design_and_lineage(report: YearReport, ro: duckdb.DuckDBPyConnection):
         "SELECT upload_id, sha256, file_name, uploaded_by FROM upload_log ORDER BY upload_id"
     ).fetchall()
     assert [(u.upload_id, u.sha256, u.file_name, u.uploaded_by) for u in report.lineage.uploads] == uploads
+    # the values behind the figures: those of the sites the report lists (KMG-CTRL2 is no pilot's control)
+    listed = sorted({s.site_code for p in report.pilots for s in (*p.treated_sites, *p.controls)})
+    assert "KMG-CTRL2" not in listed
     assert (
         sum(u.rows_current for u in report.lineage.uploads)
-        == ro.execute("SELECT count(*) FROM observations").fetchone()[0]
+        == ro.execute("SELECT count(*) FROM observations WHERE list_contains(?, site_code)", [listed]).fetchone()[0]
     )
     assert report.demo is True
     assert json.loads(report.reproducibility.parameters)["discount_rate"] == 0.15

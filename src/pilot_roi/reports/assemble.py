@@ -5,6 +5,9 @@ a few bulk queries (pipelines/reports/*.sql) -> pure functions turn rows into se
 
 Conventions (also stated in the report's methodology section):
 - a pilot is in the year's report when its first go-live is on or before 31 December of the year;
+- the sites are the run's own: each pilot-metric's treated sites with their go-lives and its control sites as the run
+  recorded them (estimate_results, migration 0010), and so the first go-live too; a pilot lists every site of its
+  metrics. Only rows stored before the run recorded them take the current registry's (`sites_recorded` false);
 - only `demonstrated` estimates count in totals; the 95% interval of a total combines the estimates'
   intervals in quadrature (independent, normal errors);
 - NPV of a total = (annual gain - opex) x annuity(discount_rate, horizon_years) - capex, ROI = NPV / (capex
@@ -23,6 +26,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -256,12 +260,19 @@ def assemble_report(
     horizon = int(params.get("horizon_years", DEFAULT_HORIZON_YEARS))
     annuity = economics.annuity_factor(discount_rate, horizon)
 
-    pilots = _query(con, "reports/year_pilots.sql", year_end=date(year, 12, 31))
+    sites_by_pilot: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in _query(con, "reports/pilot_sites.sql", run_id=rid):
+        sites_by_pilot[row["pilot_code"]].append(row)
+    designs = {code: _pilot_design(rows) for code, rows in sites_by_pilot.items()}
+    live = sorted(code for code, d in designs.items() if d.treated and d.first_go_live <= date(year, 12, 31))
+    pilots = _query(con, "reports/year_pilots.sql", pilots=live)
     if not pilots:
         raise InvalidInput([Problem("report.no_pilots", params={"year": year})])
     codes = [p["code"] for p in pilots]
-    sites = _query(con, "reports/pilot_sites.sql")
-    defaults = _query(con, "reports/default_controls.sql")
+    listed_sites = sorted(
+        {s.site_code for c in codes for s in designs[c].treated}
+        | {s.site_code for c in codes for s in designs[c].controls}
+    )
     results = _query(con, "reports/run_results.sql", run_id=rid)
     robustness = _group_by_pair(_query(con, "reports/run_robustness.sql", run_id=rid))
     series = _group_by_pair(_query(con, "reports/run_counterfactuals.sql", run_id=rid))
@@ -283,7 +294,7 @@ def assemble_report(
                 rows_updated=int(r["rows_updated"]),
                 rows_current=int(r["n_values"]),
             )
-            for r in _query(con, "reports/lineage_uploads.sql", as_of=as_of, pilots=codes)
+            for r in _query(con, "reports/lineage_uploads.sql", as_of=as_of, pilots=codes, sites=listed_sites)
         ),
         restatements=tuple(
             RestatementRow(
@@ -312,20 +323,13 @@ def assemble_report(
     results_by_pilot: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in results:
         results_by_pilot[row["pilot_code"]].append(row)
-    sites_by_pilot: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in sites:
-        sites_by_pilot[row["pilot_code"]].append(row)
-    defaults_by_sub: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in defaults:
-        defaults_by_sub[row["subsidiary_code"]].append(row)
 
     sections = tuple(
         _pilot_section(
             p,
             year,
             annuity,
-            sites_by_pilot[p["code"]],
-            defaults_by_sub[p["subsidiary_code"]],
+            designs[p["code"]],
             results_by_pilot[p["code"]],
             robustness,
             series,
@@ -362,10 +366,50 @@ def assemble_report(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Design:
+    """A pilot's sites as the report lists them: every treated site (with go-live) and control site the run used for
+    any of its metrics, and each metric's own (`by_metric`, by metric code)."""
+
+    treated: tuple[TreatedSiteRow, ...]
+    controls: tuple[SiteRef, ...]
+    controls_default: bool
+    recorded: bool
+    by_metric: dict[str, tuple[tuple[TreatedSiteRow, ...], tuple[SiteRef, ...]]]
+
+    @property
+    def first_go_live(self) -> date:
+        """The earliest go-live of the treated sites (there must be one)."""
+        return min(s.go_live for s in self.treated)
+
+
+def _site_lists(row: dict[str, Any]) -> tuple[tuple[TreatedSiteRow, ...], tuple[SiteRef, ...]]:
+    treated = tuple(TreatedSiteRow(str(s["site_code"]), _name(s), s["go_live"]) for s in row["treated"])
+    controls = tuple(SiteRef(str(s["site_code"]), _name(s)) for s in row["controls"])
+    return treated, controls
+
+
+def _pilot_design(rows: Sequence[dict[str, Any]]) -> _Design:
+    """A pilot's design from its rows of pipelines/reports/pilot_sites.sql (one per metric of the run, or one from the
+    registry when the run has none of the pilot): the union of its metrics' sites, treated by go-live then code."""
+    by_metric = {str(r["metric_code"]): _site_lists(r) for r in rows if r["metric_code"] is not None}
+    lists = [_site_lists(r) for r in rows]
+    treated = {(s.go_live, s.site_code): s for t, _ in lists for s in t}
+    controls = {s.site_code: s for _, c in lists for s in c}
+    return _Design(
+        treated=tuple(treated[k] for k in sorted(treated)),
+        controls=tuple(controls[k] for k in sorted(controls)),
+        controls_default=bool(rows) and all(r["controls_default"] for r in rows),
+        recorded=bool(rows) and all(r["recorded"] for r in rows),
+        by_metric=by_metric,
+    )
+
+
 def _metric_result(
     row: dict[str, Any],
     year: int,
     first_go_live: date,
+    sites: tuple[tuple[TreatedSiteRow, ...], tuple[SiteRef, ...]],
     robustness: list[dict[str, Any]],
     series_rows: list[dict[str, Any]],
     event_rows: list[dict[str, Any]],
@@ -446,6 +490,8 @@ def _metric_result(
             EventPoint(int(r["event_time"]), _f(r["att"]), _f(r["ci_low"]), _f(r["ci_high"])) for r in event_rows
         ),
         checks_in_words=_checks_in_words(row) if row["status"] == "ok" else (),
+        treated_sites=sites[0],
+        controls=sites[1],
     )
 
 
@@ -463,25 +509,20 @@ def _pilot_section(
     pilot: dict[str, Any],
     year: int,
     annuity: float,
-    site_rows: list[dict[str, Any]],
-    default_rows: list[dict[str, Any]],
+    design: _Design,
     result_rows: list[dict[str, Any]],
     robustness: dict[tuple[str, str], list[dict[str, Any]]],
     series: dict[tuple[str, str], list[dict[str, Any]]],
     events: dict[tuple[str, str], list[dict[str, Any]]],
 ) -> PilotSection:
     code = str(pilot["code"])
-    treated = tuple(TreatedSiteRow(r["site_code"], _name(r), r["go_live"]) for r in site_rows if r["role"] == "treated")
-    controls = tuple(SiteRef(r["site_code"], _name(r)) for r in site_rows if r["role"] == "control")
-    controls_default = not controls
-    if controls_default:
-        controls = tuple(SiteRef(r["site_code"], _name(r)) for r in default_rows)
-    first_go_live = min(s.go_live for s in treated)
+    first_go_live = design.first_go_live
     metrics = tuple(
         _metric_result(
             r,
             year,
             first_go_live,
+            design.by_metric.get(str(r["metric_code"]), (design.treated, design.controls)),
             robustness.get((code, r["metric_code"]), []),
             series.get((code, r["metric_code"]), []),
             events.get((code, r["metric_code"]), []),
@@ -498,9 +539,9 @@ def _pilot_section(
         subsidiary_code=str(pilot["subsidiary_code"]),
         subsidiary_name=_name(pilot, "sub_name_"),
         use_case=str(pilot["use_case"]),
-        treated_sites=treated,
-        controls=controls,
-        controls_default=controls_default,
+        treated_sites=design.treated,
+        controls=design.controls,
+        controls_default=design.controls_default,
         capex=capex,
         opex_per_year=opex,
         grade=pilot_grade([m.grade for m in metrics]),
@@ -511,6 +552,7 @@ def _pilot_section(
         roi=roi_of(npv, capex, opex, annuity),
         # nothing demonstrated: no gain to repay anything with, so not available (the metrics' own paybacks stand)
         payback_months=payback_of(gain.value, capex, opex) if demonstrated else None,
+        sites_recorded=design.recorded,
     )
 
 

@@ -218,11 +218,20 @@ class MetricResult:
     # The design and the checks a reviewer weighs it by, one sentence per line in each language (empty in
     # snapshots frozen before the sentences were kept; those show the raw diagnostics instead).
     checks_in_words: tuple[Name, ...] = ()
+    # The treated sites (with go-lives) and control sites the run estimated this metric with (as the pilot's, from the
+    # registry, when the run did not record them; empty in snapshots frozen before they were kept).
+    treated_sites: tuple[TreatedSiteRow, ...] = ()
+    controls: tuple[SiteRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class PilotSection:
-    """One pilot: design, per-metric results and the pilot's own economics (demonstrated gains only)."""
+    """One pilot: design, per-metric results and the pilot's own economics (demonstrated gains only).
+
+    `treated_sites` and `controls` are the sites the run estimated the pilot's metrics with (all of them, over its
+    metrics); when the run did not record them (`sites_recorded` false: estimated before runs recorded their sites,
+    or a snapshot frozen before), the registry's as the report was assembled.
+    """
 
     code: str
     name: Name
@@ -241,6 +250,7 @@ class PilotSection:
     npv: float
     roi: float | None
     payback_months: float | None  # of the demonstrated gains; math.inf: they never repay; None: none demonstrated
+    sites_recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import t
-from pilot_roi.reports.model import Amount, GroupRow, YearReport
+from pilot_roi.reports.model import Amount, GroupRow, TreatedSiteRow, YearReport
 
 Kind = Literal["text", "money", "number", "pct", "ratio", "p", "int", "date", "datetime"]
 Cell = str | float | int | date | datetime | None
@@ -135,6 +135,11 @@ def _at(index: int, *fields: Field) -> tuple[Field, ...]:
     return tuple(moved(f) for f in fields)
 
 
+def treated_sites_text(sites: Iterable[TreatedSiteRow]) -> str:
+    """Treated sites with their go-lives in one cell, the same in every language: "S01 (2024-04-01); S02 (...)"."""
+    return "; ".join(f"{s.site_code} ({s.go_live.isoformat()})" for s in sites)
+
+
 def _grade(s: Any, lang: str) -> Cell:
     return grade_label(s.grade, lang)
 
@@ -249,6 +254,10 @@ _METRIC_FIELDS = (
     _PAYBACK,
     Field("realized_gain_to_date", "report.col.realized_to_date", "money"),
     _REALIZED_YEAR,
+    Field("treated_sites", "report.col.treated_sites", "text", lambda m, _lang: treated_sites_text(m.treated_sites)),
+    Field(
+        "control_sites", "report.col.control_sites", "text", lambda m, _lang: "; ".join(s.site_code for s in m.controls)
+    ),
 )
 ESTIMATE_FIELDS = (*_at(0, *_PILOT_HEAD), *_at(1, *_METRIC_FIELDS))
 """Columns of the per pilot-metric table; a row's source is a (pilot, metric) pair."""
@@ -331,11 +340,18 @@ _DESIGN_FIELDS = (
         Field("site_name", _site_name_header, "text", _name("site_name")),
     ),
     Field("go_live", "report.col.go_live", "date", lambda s, _lang: s[2].go_live if s[1] == "treated" else None),
+    Field(
+        "sites_recorded",
+        "report.col.sites_recorded",
+        "text",
+        lambda s, lang: t("report.yes" if s[0].sites_recorded else "report.no", lang),
+    ),
 )
 
 
 def design_table(report: YearReport, lang: str) -> Table:
-    """Every pilot's treated and control sites (with go-lives) and metrics."""
+    """Every pilot's treated and control sites (with go-lives) as the run used them, and whether the run recorded them
+    (if not, they are the registry's as the report was assembled)."""
     sources: list[tuple[Any, str, Any]] = []
     for p in report.pilots:
         sources.extend((p, "treated", s) for s in p.treated_sites)

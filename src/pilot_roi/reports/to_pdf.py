@@ -14,7 +14,7 @@ from pathlib import Path
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t, unit_label
 from pilot_roi.reports.charts import bar_chart, series_chart
-from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, YearReport
+from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, TreatedSiteRow, YearReport
 from pilot_roi.reports.tables import grade_label, method_label
 
 _CSS = """
@@ -292,7 +292,9 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
             f"{_grade(m.grade, lang)}: {_e(describe_grade_reason(m.grade_reason, lang))}",
         ],
     ]
-    html.append(_table([t("report.col.item", lang), t("report.col.value", lang)], rows))
+    html.append(
+        _table([t("report.col.item", lang), t("report.col.value", lang)], rows + _metric_sites_rows(p, m, lang))
+    )
     html.append(_diagnostics_html(m, lang, f))
     if len(m.robustness) > 1:
         html.append(
@@ -322,6 +324,22 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
             )
         )
     return "".join(html)
+
+
+def _treated_html(sites: tuple[TreatedSiteRow, ...], lang: str) -> str:
+    return ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)}, {s.go_live.isoformat()})" for s in sites)
+
+
+def _metric_sites_rows(p: PilotSection, m: MetricResult, lang: str) -> list[list[str]]:
+    """The metric's own treated and control sites, where the run used others for it than the pilot's listing (which
+    spans every metric: e.g. a control another pilot touches within this metric's window only)."""
+    rows = []
+    if m.treated_sites and m.treated_sites != p.treated_sites:
+        rows.append([_e(t("report.pilot.treated", lang)), _treated_html(m.treated_sites, lang)])
+    if m.treated_sites and m.controls != p.controls:
+        listed = ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)})" for s in m.controls) or "—"
+        rows.append([_e(t("report.pilot.controls", lang)), listed])
+    return rows
 
 
 def _diagnostics_html(m: MetricResult, lang: str, f: _Fmt) -> str:
@@ -354,15 +372,13 @@ def _controls_html(p: PilotSection, lang: str) -> str:
     return _e(t(key, lang))
 
 
-def _pilot_html(p: PilotSection, lang: str, f: _Fmt) -> str:
+def _pilot_html(p: PilotSection, lang: str, f: _Fmt, run_id: int) -> str:
     html = [f'<h2 class="pilot" id="pilot-{_e(p.code)}">{_e(p.code)} — {_e(p.name.get(lang))}</h2>']
     html.append(
         f"<p>{_e(p.subsidiary_name.get(lang))} · {_e(t(f'report.use_case.{p.use_case}', lang))} · "
         f"{_e(t('report.col.grade', lang))}: {_grade(p.grade, lang)}</p>"
     )
-    treated = ", ".join(
-        f"{_e(s.site_name.get(lang))} ({_e(s.site_code)}, {s.go_live.isoformat()})" for s in p.treated_sites
-    )
+    treated = _treated_html(p.treated_sites, lang)
     controls = _controls_html(p, lang)
     metrics = ", ".join(f"{_e(m.metric_name.get(lang))} ({_e(unit_label(m.unit, lang))})" for m in p.metrics) or "—"
     html.append(f"<h3>{_e(t('report.pilot.design', lang))}</h3>")
@@ -380,6 +396,8 @@ def _pilot_html(p: PilotSection, lang: str, f: _Fmt) -> str:
             ],
         )
     )
+    if not p.sites_recorded:
+        html.append(f'<p class="small">{_e(t("report.pilot.sites_from_registry", lang, run=run_id))}</p>')
     html.append(f"<h3>{_e(t('report.pilot.economics', lang))}</h3>")
     html.append(
         _table(
@@ -599,7 +617,7 @@ def build_html(report: YearReport, lang: str) -> str:
     for anchor, key, html in sections:
         body.append(f'<h2 class="section" id="{anchor}">{_e(t(key, lang))}</h2>{html}')
     body.append(f'<h2 class="section" id="pilots">{_e(t("report.section.pilots", lang))}</h2>')
-    body.extend(_pilot_html(p, lang, f) for p in report.pilots)
+    body.extend(_pilot_html(p, lang, f, report.reproducibility.run_id) for p in report.pilots)
     for anchor, key, html in tail:
         body.append(f'<h2 class="section" id="{anchor}">{_e(t(key, lang))}</h2>{html}')
     css = _CSS % {"page": t("report.page", lang).replace('"', "")}

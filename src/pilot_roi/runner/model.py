@@ -150,6 +150,25 @@ class SiteRoles:
 
 
 @dataclass(frozen=True, slots=True)
+class RunSites:
+    """The sites one pilot-metric was estimated with, as a run records them beside its result (migration 0010).
+
+    `treated`: (site_code, go_live) by site code; `controls`: the control sites left after excluding those another
+    pilot touches; `control_rule`: "listed" (the pilot names its controls) or "subsidiary_never_treated" (default).
+    """
+
+    treated: tuple[tuple[str, date], ...]
+    controls: tuple[str, ...]
+    control_rule: str
+
+    @classmethod
+    def of(cls, roles: SiteRoles, n_listed_controls: int) -> RunSites:
+        """The sites of `roles`, with the rule the controls were chosen by."""
+        rule = "listed" if n_listed_controls else "subsidiary_never_treated"
+        return cls(tuple(roles.treated), tuple(roles.controls), rule)
+
+
+@dataclass(frozen=True, slots=True)
 class EstimateJob:
     """Everything a worker needs to estimate one pilot-metric (picklable).
 
@@ -164,6 +183,7 @@ class EstimateJob:
     method: str
     control_group: str
     context: dict[str, Any] = field(default_factory=dict)
+    sites: RunSites | None = None  # recorded with the result; the estimator reads the panel, not this
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +193,8 @@ class Estimate:
     Numbers as in `EffectResult`: effect, se and CI in metric units per treated site and period,
     `effect_pct` in percent of the counterfactual mean. Frames use the schemas of this module; when
     `frames_from_run` is set the frames are carried forward from that run in SQL and `robustness` and
-    `event_study` are None here (the counterfactual is still loaded, for the realized gain).
+    `event_study` are None here (the counterfactual is still loaded, for the realized gain). `sites`: the sites the
+    estimate was made with (None: not known, a result carried forward from a run that did not record them).
     """
 
     pilot_code: str
@@ -204,6 +225,7 @@ class Estimate:
     event_study: pl.DataFrame | None = None
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    sites: RunSites | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -11,7 +11,8 @@ Flow (one call of `run_portfolio`):
 3. estimate the rest (in a process pool of `workers` when there are many), each failure isolated;
 4. Benjamini–Hochberg q-values across every pilot-metric with a p-value, then grades, then economics
    (recomputed every run: they depend on the portfolio, the tenge values and the discount rate), each row
-   recording the tenge value, direction, frequency and costs it was priced with;
+   recording the tenge value, direction, frequency and costs it was priced with, and the treated sites (with
+   go-lives) and control sites it was estimated with (a carried-forward result keeps those of its estimate);
 5. write the run and all its rows in one transaction.
 
 Determinism: every random choice is seeded from the run's seed and the pilot-metric's codes, so the
@@ -29,7 +30,7 @@ import multiprocessing
 import time
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -43,7 +44,7 @@ from pilot_roi.economics import EffectEstimate, evaluate, realized_gain_kzt, rea
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.grading import GradeInput, benjamini_hochberg, grade
 from pilot_roi.runner import read
-from pilot_roi.runner.model import Estimate, EstimateJob, PilotMetric, RunOptions, derive_seed
+from pilot_roi.runner.model import Estimate, EstimateJob, PilotMetric, RunOptions, RunSites, derive_seed
 from pilot_roi.runner.store import store_run
 from pilot_roi.runner.worker import dumps, run_job
 
@@ -136,6 +137,19 @@ def _stored_estimate(row: dict[str, Any], from_run: int, counterfactual: Any) ->
         reused_from_run=int(row.get("reused_from_run") or from_run),
         frames_from_run=from_run,
         counterfactual=counterfactual,
+        sites=_recorded_sites(row),
+    )
+
+
+def _recorded_sites(row: dict[str, Any]) -> RunSites | None:
+    """The sites a stored result was estimated with (migration 0010), None when its run did not record them."""
+    treated = row.get("treated_sites")
+    if treated is None:
+        return None
+    return RunSites(
+        tuple((str(t["site_code"]), t["go_live"]) for t in treated),
+        tuple(str(c) for c in row.get("control_sites") or ()),
+        str(row.get("control_rule") or ""),
     )
 
 
@@ -143,9 +157,10 @@ def _prepare(
     con: duckdb.DuckDBPyConnection, item: PilotMetric, options: RunOptions, version: str
 ) -> EstimateJob | Estimate:
     """The job that estimates `item`, or at once the result that says why it cannot be estimated."""
-    if item.metric_value is None:
-        return Estimate(item.pilot_code, item.metric_code, "", status="error", reason="unknown_metric")
     roles = read.read_site_roles(con, item.pilot_code, item.metric_code, contamination=options.contamination)
+    sites = RunSites.of(roles, item.n_listed_controls)
+    if item.metric_value is None:
+        return Estimate(item.pilot_code, item.metric_code, "", status="error", reason="unknown_metric", sites=sites)
     panel = read.read_panel(con, item.metric_code, roles)
     digest = read.inputs_hash(item, roles, panel, estimation=_estimation_params(options), code_version=version)
     context: dict[str, Any] = {
@@ -166,11 +181,11 @@ def _prepare(
         context["controls_without_data"] = silent_controls
     if not roles.treated:
         return Estimate(item.pilot_code, item.metric_code, digest, "insufficient_data", "no_treated_sites",
-                        diagnostics=context)  # fmt: skip
+                        diagnostics=context, sites=sites)  # fmt: skip
     treated_sites = {site for site, _ in roles.treated}
     if panel.filter(panel["site_code"].is_in(list(treated_sites))).height == 0:
         return Estimate(item.pilot_code, item.metric_code, digest, "insufficient_data", "no_treated_data",
-                        diagnostics=context)  # fmt: skip
+                        diagnostics=context, sites=sites)  # fmt: skip
     return EstimateJob(
         pilot_code=item.pilot_code,
         metric_code=item.metric_code,
@@ -180,6 +195,7 @@ def _prepare(
         method=options.method,
         control_group=options.control_group,
         context=context,
+        sites=sites,
     )
 
 
@@ -340,6 +356,7 @@ def assemble_rows(
                 "diagnostics": dumps(diagnostics),
                 "summary": est.summary,
                 **_economic_inputs(item),
+                **_site_columns(est.sites),
             }
         )
     return rows
@@ -354,6 +371,18 @@ def _economic_inputs(item: PilotMetric) -> dict[str, Any]:
         "frequency": item.frequency,
         "capex_kzt": item.capex_kzt,
         "opex_kzt_per_year": item.opex_kzt_per_year,
+    }
+
+
+def _site_columns(sites: RunSites | None) -> dict[str, Any]:
+    """The sites the estimate of a row was made with, stored on the row (migration 0010) so that a report of the run
+    lists them, not a later registry's; NULL when not known (carried forward from a run that did not record them)."""
+    if sites is None:
+        return {"treated_sites": None, "control_sites": None, "control_rule": None}
+    return {
+        "treated_sites": [{"site_code": site, "go_live": go_live} for site, go_live in sites.treated],
+        "control_sites": list(sites.controls),
+        "control_rule": sites.control_rule,
     }
 
 
@@ -399,14 +428,17 @@ def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = N
             and old["inputs_hash"] == prepared.inputs_hash
             and old["status"] != "error"
         ):
-            estimates[item.key] = _stored_estimate(old, prev_run, prev_cf.get(item.key))
+            # the same inputs hash: the same sites, so this run's reading of them is the estimate's (and fills in
+            # the sites of a result from before runs recorded them)
+            estimates[item.key] = replace(_stored_estimate(old, prev_run, prev_cf.get(item.key)), sites=prepared.sites)
         else:
             jobs.append(prepared)
 
     # biggest panels first: the pool's last job is then a short one (results are keyed, order is free)
     jobs.sort(key=lambda job: (-job.panel.height, job.pilot_code, job.metric_code))
+    job_sites = {(job.pilot_code, job.metric_code): job.sites for job in jobs}
     for est in _estimate_all(iter(jobs), len(jobs), options):
-        estimates[est.key] = est
+        estimates[est.key] = replace(est, sites=job_sites[est.key])  # the worker does not carry them back
 
     rows = assemble_rows(items, estimates, options)
     data_version = hashlib.sha256(

@@ -60,6 +60,10 @@ RESULT_SCHEMA: dict[str, Any] = {
     "frequency": pl.String,
     "capex_kzt": pl.Float64,
     "opex_kzt_per_year": pl.Float64,
+    # the sites the row was estimated with (migration 0010): a report of this run lists them
+    "treated_sites": pl.List(pl.Struct({"site_code": pl.String, "go_live": pl.Date})),
+    "control_sites": pl.List(pl.String),
+    "control_rule": pl.String,
 }
 
 
