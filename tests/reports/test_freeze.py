@@ -35,7 +35,9 @@ def test_frozen_report_is_unchanged_after_new_data_and_re_estimation(fresh: Buil
         assert new_run > fresh.run_id
         after = load_report(con, 2025)
         assert snapshot_json(after) == before  # byte-identical numbers and texts
-        assert "Official result: frozen by reviewer.aigerim on 2026-01-31 12:00" in build_html(after, "en")
+        # frozen at 12:00 UTC: 17:00 on Kazakhstan's clock, which the report says it uses
+        frozen_text = "Official result: frozen by reviewer.aigerim on 2026-01-31 17:00 (UTC+5)"
+        assert frozen_text in build_html(after, "en")
         assert t("report.status_draft", "en") in build_html(assemble_report(con, 2025), "en")
         live = assemble_report(con, 2025)
         assert live.reproducibility.run_id == new_run and not live.reproducibility.frozen

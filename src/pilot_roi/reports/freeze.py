@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from pilot_roi import audit
+from pilot_roi import audit, clock
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.reports.assemble import assemble_report
 from pilot_roi.reports.model import YearReport, from_json, to_json
@@ -79,7 +79,7 @@ def _refuse_if_frozen(con: duckdb.DuckDBPyConnection, year: int) -> None:
             "year": year,
             "run": existing["run_id"],
             "user": existing["frozen_by"],
-            "when": str(existing["frozen_at"])[:19],
+            "when": f"{clock.local_moment_text(existing['frozen_at'], '%Y-%m-%d %H:%M:%S')} ({clock.offset_label()})",
         }
         raise InvalidInput([Problem("report.already_frozen", params=params)])
 

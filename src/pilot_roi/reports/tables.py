@@ -1,6 +1,7 @@
 """The report's sections as typed tables (columns with a kind, rows of raw values), shared by XLSX and CSV.
 
-Values stay raw (floats, ints, dates, text); each renderer formats them by the column's kind.
+Values stay raw (floats, ints, dates, text); each renderer formats them by the column's kind. Moments (kind
+"datetime") are stored in UTC and given here on the product's clock (`pilot_roi.clock`), the header saying which.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from pilot_roi import clock
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import t
 from pilot_roi.reports.model import Amount, GroupRow, TreatedSiteRow, YearReport
@@ -70,11 +72,22 @@ class Field:
     def column(self, lang: str) -> Column:
         """The column in the report's language."""
         header = self.header(lang) if callable(self.header) else t(self.header, lang)
-        return Column(self.id, header, self.kind)
+        return Column(self.id, zoned(header) if self.kind == "datetime" else header, self.kind)
 
     def value(self, source: Any, lang: str) -> Cell:
         """This column's cell for one row's source object."""
-        return getattr(source, self.id) if self.get is None else self.get(source, lang)
+        value = getattr(source, self.id) if self.get is None else self.get(source, lang)
+        return clock.local(value) if self.kind == "datetime" and isinstance(value, datetime) else value
+
+
+def zoned(header: str) -> str:
+    """A header of moments with the zone they are shown in: "When (UTC+5)"."""
+    return f"{header} ({clock.offset_label()})"
+
+
+def frozen_when(frozen_at: datetime | None) -> str:
+    """When the year was frozen, on the product's clock with its offset: "2026-11-28 09:10 (UTC+5)"."""
+    return f"{clock.local_moment_text(frozen_at)} ({clock.offset_label()})" if frozen_at is not None else ""
 
 
 def spec_table(key: str, title_key: str, fields: Sequence[Field], sources: Iterable[Any], lang: str) -> Table:
@@ -519,7 +532,10 @@ def reproducibility_table(report: YearReport, lang: str) -> Table:
         ("assembled_at", "report.repro.assembled_at", r.assembled_at),
         ("demo", "report.repro.demo", yes if report.demo else no),
     ]
-    rows = tuple((item, t(key, lang), value) for item, key, value in items)
+    rows = tuple(
+        (item, zoned(t(key, lang)), clock.local(value)) if isinstance(value, datetime) else (item, t(key, lang), value)
+        for item, key, value in items
+    )
     return Table(
         "reproducibility",
         t("report.section.reproducibility", lang),

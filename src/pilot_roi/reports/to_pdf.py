@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from pilot_roi import clock
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t, unit_label
 from pilot_roi.reports.charts import bar_chart, series_chart
 from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, TreatedSiteRow, YearReport
-from pilot_roi.reports.tables import grade_label, method_label
+from pilot_roi.reports.tables import frozen_when, grade_label, method_label, zoned
 
 _CSS = """
 @page {
@@ -434,7 +436,7 @@ def _lineage_html(report: YearReport, lang: str) -> str:
                 t("report.col.file", lang),
                 t("report.col.sha256", lang),
                 t("report.col.uploaded_by", lang),
-                t("report.col.uploaded_at", lang),
+                zoned(t("report.col.uploaded_at", lang)),
                 t("report.col.rows_read", lang),
                 t("report.col.rows_current", lang),
             ],
@@ -444,7 +446,7 @@ def _lineage_html(report: YearReport, lang: str) -> str:
                     _e(u.file_name),
                     f'<span class="mono">{_e(u.sha256)}</span>',
                     _e(u.uploaded_by),
-                    _e(u.uploaded_at.isoformat(sep=" ", timespec="seconds")),
+                    _e(_moment(u.uploaded_at)),
                     str(u.rows_read),
                     str(u.rows_current),
                 ]
@@ -463,7 +465,7 @@ def _lineage_html(report: YearReport, lang: str) -> str:
                     t("report.col.file", lang),
                     t("report.col.superseded_by", lang),
                     t("report.col.superseded_by_file", lang),
-                    t("report.col.restated_at", lang),
+                    zoned(t("report.col.restated_at", lang)),
                     t("report.col.n_values", lang),
                 ],
                 [
@@ -472,7 +474,7 @@ def _lineage_html(report: YearReport, lang: str) -> str:
                         _e(x.file_name),
                         str(x.superseded_by_upload_id),
                         _e(x.superseded_by_file),
-                        _e(x.restated_at.isoformat(sep=" ", timespec="seconds")),
+                        _e(_moment(x.restated_at)),
                         str(x.n_values),
                     ]
                     for x in report.lineage.restatements
@@ -492,7 +494,7 @@ def _audit_html(report: YearReport, lang: str) -> str:
         return f"<p>{_e(t('report.none', lang))}</p>"
     return _table(
         [
-            t("report.col.uploaded_at", lang),
+            zoned(t("report.col.uploaded_at", lang)),
             t("report.col.user", lang),
             t("report.col.event", lang),
             t("report.col.target", lang),
@@ -500,7 +502,7 @@ def _audit_html(report: YearReport, lang: str) -> str:
         ],
         [
             [
-                _e(a.occurred_at.isoformat(sep=" ", timespec="seconds")),
+                _e(_moment(a.occurred_at)),
                 _e(a.username),
                 _e(a.action),
                 _e((a.target or "")[:120]),
@@ -527,17 +529,29 @@ def _audit_details(details: str | None) -> str:
     )
 
 
+_ZONED = "zoned:"  # a row label of moments: its header says the zone
+
+
+def _label(key: str, lang: str) -> str:
+    return zoned(t(key.removeprefix(_ZONED), lang)) if key.startswith(_ZONED) else t(key, lang)
+
+
+def _moment(value: datetime) -> str:
+    """A stored moment (UTC) on the product's clock, to the second."""
+    return clock.local_moment_text(value, "%Y-%m-%d %H:%M:%S")
+
+
 def _repro_html(report: YearReport, lang: str) -> str:
     r = report.reproducibility
     yes, no = t("report.yes", lang), t("report.no", lang)
 
-    def ts(value: object) -> str:
-        return "—" if value is None else str(value)[:19]
+    def ts(value: datetime | None) -> str:
+        return "—" if value is None else _moment(value)
 
     rows = [
         ("report.repro.run_id", str(r.run_id)),
-        ("report.repro.run_started", ts(r.run_started_at)),
-        ("report.repro.run_finished", ts(r.run_finished_at)),
+        (_ZONED + "report.repro.run_started", ts(r.run_started_at)),
+        (_ZONED + "report.repro.run_finished", ts(r.run_finished_at)),
         ("report.repro.started_by", r.run_started_by),
         ("report.repro.data_version", r.data_version),
         ("report.repro.code_version", r.code_version),
@@ -547,13 +561,13 @@ def _repro_html(report: YearReport, lang: str) -> str:
         ("report.repro.horizon", str(r.horizon_years)),
         ("report.repro.frozen", yes if r.frozen else no),
         ("report.repro.frozen_by", r.frozen_by or "—"),
-        ("report.repro.frozen_at", ts(r.frozen_at)),
-        ("report.repro.assembled_at", ts(r.assembled_at)),
+        (_ZONED + "report.repro.frozen_at", ts(r.frozen_at)),
+        (_ZONED + "report.repro.assembled_at", ts(r.assembled_at)),
         ("report.repro.demo", yes if report.demo else no),
     ]
     table = _table(
         [t("report.col.item", lang), t("report.col.value", lang)],
-        [[_e(t(k, lang)), f'<span class="mono">{_e(v)}</span>' if len(v) > 40 else _e(v)] for k, v in rows],
+        [[_e(_label(k, lang)), f'<span class="mono">{_e(v)}</span>' if len(v) > 40 else _e(v)] for k, v in rows],
     )
     return table + f"<p>{_e(t('report.repro.how', lang, year=report.year, run=r.run_id))}</p>"
 
@@ -579,7 +593,7 @@ def build_html(report: YearReport, lang: str) -> str:
     r = report.reproducibility
     title = t("report.title", lang, year=report.year)
     if r.frozen:
-        status = t("report.status_frozen", lang, user=r.frozen_by or "", when=str(r.frozen_at or "")[:16], run=r.run_id)
+        status = t("report.status_frozen", lang, user=r.frozen_by or "", when=frozen_when(r.frozen_at), run=r.run_id)
     else:
         status = t("report.status_draft", lang)
     sections = [

@@ -14,7 +14,7 @@ from typing import Any
 from pilot_roi.i18n import format_percent, t
 from pilot_roi.reports.model import YearReport
 from pilot_roi.reports.neutralise import neutralise
-from pilot_roi.reports.tables import Table, all_tables
+from pilot_roi.reports.tables import Table, all_tables, frozen_when
 from pilot_roi.safe_export import safe_workbook
 
 _NUM_FORMATS = {
@@ -116,7 +116,7 @@ def _write_table(
             "report.status_frozen",
             lang,
             user=report.reproducibility.frozen_by or "",
-            when=str(report.reproducibility.frozen_at or "")[:16],
+            when=frozen_when(report.reproducibility.frozen_at),
             run=report.reproducibility.run_id,
         )
     else:
