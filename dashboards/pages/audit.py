@@ -22,6 +22,7 @@ from dashboards.context import cursor, lang_of
 from dashboards.security import audit_event, require
 from pilot_roi import clock
 from pilot_roi import dashboard_queries as q
+from pilot_roi.audit import action_words
 from pilot_roi.i18n import t
 from pilot_roi.safe_export import write_csv
 
@@ -126,13 +127,6 @@ def _filters(username: str | None, action: str | None, start: object, end: objec
         date_from=_date(start),
         date_to=_date(end),
     )
-
-
-def action_words(action: str, lang: str) -> str:
-    """An audit action in the reader's language; an action without words yet shows its code."""
-    key = f"dash.audit.action.{action}"
-    text = t(key, lang)
-    return action if text == key else text
 
 
 def column_header(column: str, lang: str) -> str:

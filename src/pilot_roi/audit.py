@@ -7,7 +7,15 @@ from typing import Any
 
 import duckdb
 
+from pilot_roi.i18n import t
 from pilot_roi.resources import read_sql
+
+
+def action_words(action: str, lang: str) -> str:
+    """An action in the reader's words ("upload" → "Загрузка"); an action without words yet shows its code."""
+    key = f"dash.audit.action.{action}"
+    text = t(key, lang)
+    return action if text == key else text
 
 
 def record(

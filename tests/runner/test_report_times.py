@@ -80,3 +80,21 @@ def test_the_pdf_gives_its_moments_on_kazakhstans_clock(warehouse: Path) -> None
     assert f"{t('report.repro.assembled_at', 'en')} ({zone})" in html
     assert isinstance(report.reproducibility.assembled_at, datetime)
     assert clock.local(report.reproducibility.assembled_at).strftime("%Y-%m-%d %H:%M:%S") in html
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_pdfs_audit_appendix_names_actions_in_the_readers_words(warehouse: Path, lang: str) -> None:
+    from pilot_roi.reports import load_report
+    from pilot_roi.warehouse import connect
+
+    con = connect(warehouse, read_only=True)
+    try:
+        report = load_report(con, 2024)
+    finally:
+        con.close()
+    actions = {a.action for a in report.lineage.audit_events}
+    assert "upload" in actions
+    html = build_html(report, lang)
+    for action in actions:
+        assert f"<td>{t(f'dash.audit.action.{action}', lang)}</td>" in html, action
+        assert f"<td>{action}</td>" not in html, action  # the code, not in the reader's language

@@ -13,6 +13,7 @@ from html import escape
 from pathlib import Path
 
 from pilot_roi import clock
+from pilot_roi.audit import action_words
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t, unit_label
 from pilot_roi.reports.charts import bar_chart, series_chart
@@ -504,7 +505,7 @@ def _audit_html(report: YearReport, lang: str) -> str:
             [
                 _e(_moment(a.occurred_at)),
                 _e(a.username),
-                _e(a.action),
+                _e(action_words(a.action, lang)),
                 _e((a.target or "")[:120]),
                 f'<span class="mono">{_e(_audit_details(a.details)[:300])}</span>',
             ]
