@@ -58,6 +58,17 @@ def test_pdf_in_kazakh_has_letters_key_figures_pages_and_contents(report: YearRe
         assert upload.sha256[:16] in flat.replace(" ", "")
 
 
+def test_no_pdf_page_holds_only_a_heading(report: YearReport, pdf_kk: str):
+    # the "Pilots" heading sat alone on a page, the first pilot starting on the next (every pilot opens a page);
+    # every page has its running header and footer, so a page of substance has more lines than those and a title
+    pages = pdf_kk.split("\f")[:-1]  # pdftotext ends every page with a form feed
+    thin = [i + 1 for i, page in enumerate(pages) if len([line for line in page.splitlines() if line.strip()]) <= 4]
+    assert not thin, thin
+    heading = t("report.section.pilots", "kk")
+    under = [page for page in pages if any(line.strip() == heading for line in page.splitlines())]
+    assert under and all(f"{report.pilots[0].code} — " in page for page in under[-1:])  # the first pilot right under it
+
+
 def test_pdf_in_russian_and_english(report: YearReport, tmp_path: Path):
     for lang in ("ru", "en"):
         out = tmp_path / f"r_{lang}.pdf"

@@ -35,6 +35,7 @@ h2 { font-size: 12.5pt; margin: 5mm 0 2mm 0; color: #1f4e79; break-after: avoid;
 h3 { font-size: 10pt; margin: 3mm 0 1.5mm 0; break-after: avoid; }
 h2.section { break-before: page; }
 h2.pilot { break-before: page; }
+h2.section + h2.pilot { break-before: avoid; }  /* the first pilot under the Pilots heading, not a page alone */
 .banner { color: #c00000; font-weight: bold; border: 1px solid #c00000; padding: 2mm; margin: 3mm 0;
           string-set: demo content(); }
 .status { string-set: status content(); color: #333; margin: 2mm 0; }
