@@ -150,10 +150,7 @@ def load_registry(
                 summary = load_registry_file(cur, path, username=user.username)
         except PilotRoiError as exc:
             return error_alert([t("dash.admin.refused", lang), *exc.render(lang)]), dash.no_update, dash.no_update
-    lines = [
-        t("registry.summary", lang, table=c.table, created=c.created, updated=c.updated, unchanged=c.unchanged)
-        for c in summary.changes
-    ]
+    lines = summary.lines(lang)
     next_version = (version if isinstance(version, int) and not isinstance(version, bool) else 0) + 1
     return (
         dbc.Alert(

@@ -42,8 +42,10 @@ SELECT
     r.roi,
     r.payback_months,
     r.realized_gain_kzt,
-    p.capex_kzt,
-    p.opex_kzt_per_year,
+    -- the costs the run priced with (recorded per row since migration 0009; earlier rows take the registry's), so
+    -- the invested total beside the run's NPV and ROI is the one they were computed from, as in the year report
+    CASE WHEN r.capex_kzt IS NULL THEN p.capex_kzt ELSE r.capex_kzt END AS capex_kzt,
+    CASE WHEN r.capex_kzt IS NULL THEN p.opex_kzt_per_year ELSE r.opex_kzt_per_year END AS opex_kzt_per_year,
     r.run_id
 FROM estimate_results AS r
 JOIN run ON r.run_id = run.run_id

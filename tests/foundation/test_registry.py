@@ -149,7 +149,9 @@ def test_a_changed_file_updates_in_place(tmp_path: Path, con) -> None:
 
 def test_a_partial_file_is_validated_against_the_warehouse(tmp_path: Path, con) -> None:
     load_registry_file(con, _write(tmp_path, BASE))
-    pilot_only = {"pilots": [dict(BASE["pilots"][0], code="KMG-APC-02")]}
+    # another deployment at the same site (a later go-live): the very same design would be a twin, refused
+    later = [{"site": "KMG-ANPZ", "go_live": "2025-06-01"}]
+    pilot_only = {"pilots": [dict(BASE["pilots"][0], code="KMG-APC-02", sites=later)]}
     summary = load_registry_file(con, _write(tmp_path, pilot_only, "p.yaml"))
     assert summary.as_dict()["pilots"] == {"created": 1, "updated": 0, "unchanged": 0}
 

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from pilot_roi.errors import InvalidInput
 from pilot_roi.ingest import load_observations
 from pilot_roi.registry import load_registry_file
 from pilot_roi.warehouse.quality_summary import refresh_quality_summary
@@ -104,7 +105,14 @@ def test_frequency_change_recounts_the_metric(
     text = original.replace("unit: t, frequency: monthly", "unit: t, frequency: quarterly")
     assert text != original
     registry.write_text(text, encoding="utf-8")
-    load_registry_file(reg_con, registry)
+    # a registry load refuses it now (the stored monthly values would be read as quarters) and changes nothing
+    with pytest.raises(InvalidInput):
+        load_registry_file(reg_con, registry)
+    row = reg_con.execute("SELECT frequency FROM quality_pair_summary WHERE metric_code = 'output_t'").fetchone()
+    assert row == ("monthly",)
+    # a warehouse changed before that rule (or by hand) is recounted by the stale-frequency refresh
+    reg_con.execute("UPDATE metrics SET frequency = 'quarterly' WHERE code = 'output_t'")
+    assert refresh_quality_summary(reg_con, "stale_frequency") >= 1
     row = reg_con.execute("SELECT frequency FROM quality_pair_summary WHERE metric_code = 'output_t'").fetchone()
     assert row == ("quarterly",)
     assert_summary_matches_scan(reg_con)

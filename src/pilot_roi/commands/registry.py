@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from pilot_roi.errors import InvalidInput, Problem
-from pilot_roi.i18n import t
 from pilot_roi.registry import load_registry_file
 from pilot_roi.settings import Settings
 from pilot_roi.warehouse import connect, migrate, require_writable
@@ -36,9 +35,9 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         con.close()
     if args.format == "json":
-        print(json.dumps({"status": "loaded", "changes": summary.as_dict()}, ensure_ascii=False))
+        document = {"status": "loaded", "changes": summary.as_dict(), "kept": summary.kept()}
+        print(json.dumps(document, ensure_ascii=False))
     else:
-        for change in summary.changes:
-            print(t("registry.summary", settings.lang, table=change.table, created=change.created,
-                    updated=change.updated, unchanged=change.unchanged))  # fmt: skip
+        for line in summary.lines(settings.lang):
+            print(line)
     return 0

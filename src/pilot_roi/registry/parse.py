@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.ingest.units import conversion_factor
 from pilot_roi.registry.model import (
     AGGREGATIONS,
     FREQUENCIES,
@@ -43,13 +44,40 @@ _FIELDS = {
 
 
 @dataclass(frozen=True, slots=True)
+class StoredValues:
+    """The current observations a registered metric already has: the unit and frequency they were stored in."""
+
+    unit: str
+    frequency: str
+    n_values: int
+    n_sites: int
+    first_period: date
+    last_period: date
+    pilots: tuple[str, ...] = ()  # pilots measured on the metric
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPilot:
+    """A registered pilot's design as far as its estimates go: treated sites with go-lives, and metrics."""
+
+    treated: frozenset[tuple[str, date]]
+    metrics: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class KnownCodes:
-    """What the warehouse already holds: subsidiary codes, each site's subsidiary, metric codes."""
+    """What the warehouse already holds: subsidiary codes, each site's subsidiary, metric codes.
+
+    `stored_values`: metrics with observations (a file may not reinterpret them); `pilots`: each pilot's design
+    (a file may not register the same deployment twice under two codes).
+    """
 
     subsidiaries: frozenset[str] = frozenset()
     site_subsidiary: dict[str, str] = field(default_factory=dict)
     metrics: frozenset[str] = frozenset()
     data_start: date = DEFAULT_DATA_START
+    stored_values: dict[str, StoredValues] = field(default_factory=dict)
+    pilots: dict[str, StoredPilot] = field(default_factory=dict)
 
 
 class _Collector:
@@ -229,6 +257,8 @@ def parse_registry(doc: Any, known: KnownCodes | None = None) -> Registry:
         high = check.number(item.get("max_value"), f"{where}.max_value", required=False)
         if low is not None and high is not None and low > high:
             check.add(f"{where}.min_value", "registry.bounds_order", min=low, max=high)
+        if code in known.stored_values:
+            _check_stored_values(check, where, code, unit, frequency, known.stored_values[code])
         if first_time("metric", code, f"{where}.code") and code:
             metrics.append(Metric(code, name, unit, frequency, aggregation, higher, value or 0.0, low, high))
     metric_codes = known.metrics | {m.code for m in metrics}
@@ -243,9 +273,55 @@ def parse_registry(doc: Any, known: KnownCodes | None = None) -> Registry:
         if first_time("pilot", pilot.code if pilot else None, f"{where}.code") and pilot:
             pilots.append(pilot)
 
+    _check_no_twin_pilots(check, pilots, known.pilots)
     if check.problems:
         raise InvalidInput(check.problems)
     return Registry(tuple(subsidiaries), tuple(sites), tuple(metrics), tuple(pilots))
+
+
+def _check_stored_values(
+    check: _Collector, where: str, code: str, unit: str, frequency: str, stored: StoredValues
+) -> None:
+    """Refuse a new unit or frequency for a metric whose stored values were uploaded in the old ones.
+
+    The values stay as stored, so a new unit (t -> kt) or frequency (daily -> monthly) would silently read every
+    one of them in it: gains 1,000 times too large, a year priced as 12 periods of daily effects. A unit spelled
+    another way (t -> т) is the same unit and passes.
+    """
+    common = {
+        "code": code, "n_values": stored.n_values, "n_sites": stored.n_sites,
+        "first": stored.first_period.isoformat(), "last": stored.last_period.isoformat(),
+        "pilots": ", ".join(stored.pilots) or "—",
+    }  # fmt: skip
+    if unit and conversion_factor(unit, stored.unit) != 1.0:
+        check.add(f"{where}.unit", "registry.unit_in_use", old=stored.unit, new=unit, **common)
+    if frequency in FREQUENCIES and frequency != stored.frequency:
+        check.add(f"{where}.frequency", "registry.frequency_in_use", old=stored.frequency, new=frequency, **common)
+
+
+def _check_no_twin_pilots(check: _Collector, pilots: list[Pilot], stored: dict[str, StoredPilot]) -> None:
+    """Refuse a pilot with the very treated sites and go-lives of another pilot and a metric in common.
+
+    Both would be estimated on the same data and both counted in the portfolio's totals: the same deployment twice.
+    This is what a renamed code in a file does (the registry never deletes: the old code stays), so the message
+    says to keep the old code and change the name.
+    """
+    designs = dict(stored) | {
+        p.code: StoredPilot(frozenset((s.site, s.go_live) for s in p.sites), frozenset(p.metrics)) for p in pilots
+    }
+    position = {p.code: i for i, p in enumerate(pilots)}
+    for i, pilot in enumerate(pilots):
+        mine = designs[pilot.code]
+        if not mine.treated:
+            continue
+        for other in sorted(designs):
+            if other == pilot.code or position.get(other, -1) > i:
+                continue  # of two twins in the file, the later one is named
+            shared = sorted(designs[other].metrics & mine.metrics)
+            if shared and designs[other].treated == mine.treated:
+                check.add(f"pilots[{i}].code", "registry.pilot_twin", value=pilot.code, other=other,
+                          metrics=", ".join(shared))  # fmt: skip
+                break
 
 
 def _parse_pilot(

@@ -10,11 +10,15 @@ from typing import Any
 import duckdb
 
 from pilot_roi import audit
+from pilot_roi.i18n import t
 from pilot_roi.registry.model import Metric, Pilot, Registry, Site, Subsidiary
-from pilot_roi.registry.parse import DEFAULT_DATA_START, KnownCodes
+from pilot_roi.registry.parse import DEFAULT_DATA_START, KnownCodes, StoredPilot, StoredValues
 from pilot_roi.resources import read_sql
 from pilot_roi.warehouse.connection import transaction
 from pilot_roi.warehouse.quality_summary import refresh_quality_summary
+
+KEPT_SHOWN = 10
+"""How many codes a summary line names of what a file left out (the count says how many there are)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,7 @@ class TableChange:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept: tuple[str, ...] = ()  # stored codes the file does not name (it names some of this kind): left as stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,27 @@ class LoadSummary:
         """{table: {created, updated, unchanged}} for JSON output."""
         return {c.table: {"created": c.created, "updated": c.updated, "unchanged": c.unchanged} for c in self.changes}
 
+    def kept(self) -> dict[str, list[str]]:
+        """{table: codes} of what is stored but not named in a file that names others of its kind.
+
+        A registry file creates and updates, it never deletes: a pilot, site or metric left out of the file stays,
+        with its observations and estimates. Saying so is how an admin who meant to remove one learns it is still
+        there.
+        """
+        return {c.table: list(c.kept) for c in self.changes if c.kept}
+
+    def lines(self, lang: str) -> list[str]:
+        """What the load did, one line per kind, then what the file left out and the warehouse keeps, in `lang`."""
+        out = [
+            t("registry.summary", lang, table=c.table, created=c.created, updated=c.updated, unchanged=c.unchanged)
+            for c in self.changes
+        ]
+        for table, codes in self.kept().items():
+            more = f" (+{len(codes) - KEPT_SHOWN})" if len(codes) > KEPT_SHOWN else ""
+            shown = ", ".join(codes[:KEPT_SHOWN]) + more
+            out.append(t("registry.kept", lang, table=table, n=len(codes), codes=shown))
+        return out
+
 
 def _rows(con: duckdb.DuckDBPyConnection, sql_file: str) -> dict[str, dict[str, Any]]:
     cursor = con.execute(read_sql(sql_file))
@@ -53,15 +79,31 @@ def _warehouse_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute(read_sql("registry/get_warehouse_info.sql")).fetchall())
 
 
+def _treated_site(text: str) -> tuple[str, date]:
+    """("S01", 2024-04-01) of current_pilots.sql's "S01@2024-04-01" (a code never holds "@")."""
+    site, _, day = text.partition("@")
+    return site, date.fromisoformat(day)
+
+
 def known_codes(con: duckdb.DuckDBPyConnection) -> KnownCodes:
     """The codes already in the warehouse, for validating a file that names only part of the registry."""
     info = _warehouse_info(con)
     sites = _rows(con, "registry/current_sites.sql")
+    stored_values = {
+        code: StoredValues(**{k: v for k, v in row.items() if k != "code"} | {"pilots": tuple(row["pilots"])})
+        for code, row in _rows(con, "registry/metrics_with_values.sql").items()
+    }
+    pilots = {
+        code: StoredPilot(frozenset(map(_treated_site, row["treated"])), frozenset(row["metrics"]))
+        for code, row in _rows(con, "registry/current_pilots.sql").items()
+    }
     return KnownCodes(
         subsidiaries=frozenset(_rows(con, "registry/current_subsidiaries.sql")),
         site_subsidiary={code: row["subsidiary_code"] for code, row in sites.items()},
         metrics=frozenset(_rows(con, "registry/current_metrics.sql")),
         data_start=date.fromisoformat(info["data_start"]) if "data_start" in info else DEFAULT_DATA_START,
+        stored_values=stored_values,
+        pilots=pilots,
     )
 
 
@@ -109,7 +151,9 @@ def _upsert(
 ) -> TableChange:
     stored = _rows(con, current_sql)
     created = updated = unchanged = 0
+    named: set[str] = set()
     for row in rows:
+        named.add(row["code"])
         before = stored.get(row["code"])
         if before is None:
             created += 1
@@ -119,7 +163,8 @@ def _upsert(
         else:
             updated += 1
         write(row)
-    return TableChange(table, created, updated, unchanged)
+    kept = tuple(sorted(set(stored) - named)) if named else ()
+    return TableChange(table, created, updated, unchanged, kept)
 
 
 def _write_pilot(con: duckdb.DuckDBPyConnection, pilot: Pilot) -> None:
