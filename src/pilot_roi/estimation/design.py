@@ -30,7 +30,10 @@ from pilot_roi.estimation.panel import PanelData
 from pilot_roi.estimation.randomization import MIN_ASSIGNMENTS, count_assignments, uses_randomization
 
 _FREQUENCIES = {1: "daily", 7: "weekly"}
-_THRESHOLDS = {"daily": (28, 7), "weekly": (8, 2), "monthly": (6, 1), "periods": (2, 1)}
+# quarters and years ask as little as any other coarse period (two before go-live, one after): they are named
+# only so that the method's reason counts them in their own words ("21 quarters", not "21 periods")
+_THRESHOLDS = {"daily": (28, 7), "weekly": (8, 2), "monthly": (6, 1), "quarterly": (2, 1), "yearly": (2, 1),
+               "periods": (2, 1)}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,10 @@ def _frequency(panel: PanelData) -> tuple[str, int | None]:
     step = int(values[np.argmax(counts)])
     if 28 <= step <= 31:
         return "monthly", step
+    if 89 <= step <= 92:
+        return "quarterly", step
+    if 365 <= step <= 366:
+        return "yearly", step
     return _FREQUENCIES.get(step, "periods"), step
 
 

@@ -455,25 +455,32 @@ def _span_days(panel: PanelData, go: int) -> int:
 
 
 def seasonal_terms(ordinal: np.ndarray, time_kind: str, n_pre_days: int) -> np.ndarray:
-    """Seasonal regressors for a daily/weekly/monthly date series: day-of-week dummies (when the data are daily
-    and the pre-period has two weeks) and two annual harmonics (when the pre-period covers a year).
+    """Seasonal regressors for a date series: day-of-week dummies (when the data are daily and the pre-period has
+    two weeks) and up to two annual harmonics (when the pre-period covers a year), as many as the periods of a
+    year can carry: two for daily, weekly and monthly data, for quarterly ones the first and the cosine of the
+    second (whose sine is zero on every quarter), none for yearly data (one period a year has no season).
 
-    Monthly data take their phase from the calendar month, not the day of the year: months labelled on the 1st
-    and on the last day are the same months, and day counts would give them phases that differ by a varying
-    month length (a different estimate for the same panel)."""
+    Monthly and coarser data take their phase from the calendar month, not the day of the year: months labelled
+    on the 1st and on the last day are the same months, and day counts would give them phases that differ by a
+    varying month length (a different estimate for the same panel); quarters and years would drift with the leap
+    years, a spurious regressor that moved a yearly estimate's interval with the calendar position of the panel."""
     cols: list[np.ndarray] = []
     if time_kind == "date" and ordinal.size > 1:
         step = int(np.median(np.diff(ordinal)))
         if step == 1 and n_pre_days >= 14:
             dow = (ordinal + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
             cols.extend((dow == k).astype(float) for k in range(1, 7))
-        if n_pre_days >= 365:
-            if 28 <= step <= 31:
+        per_year = round(365.25 / step)
+        if n_pre_days >= 365 and per_year >= 2:
+            if step >= 28:
                 month = np.asarray(ordinal, np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
                 angle = 2 * np.pi * (month % 12) / 12.0
             else:
                 angle = 2 * np.pi * (ordinal % 365.25) / 365.25
-            cols.extend([np.sin(angle), np.cos(angle), np.sin(2 * angle), np.cos(2 * angle)])
+            for k in range(1, min(2, per_year // 2) + 1):
+                if 2 * k != per_year:  # at the Nyquist harmonic the sine is zero on every period
+                    cols.append(np.sin(k * angle))
+                cols.append(np.cos(k * angle))
     return np.column_stack(cols) if cols else np.zeros((ordinal.size, 0))
 
 

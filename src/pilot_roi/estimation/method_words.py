@@ -15,7 +15,7 @@ from pilot_roi.i18n import t
 
 CASES = ("no_treated", "no_controls", "staggered", "same_date", "all_treated_staggered")
 INFERENCE = ("placebo_variance", "har", "influence_function", "wild_bootstrap", "own_forecast", "randomization")
-_FREQUENCIES = ("daily", "weekly", "monthly", "periods")
+_FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "yearly", "periods")
 
 
 def describe_method_choice(facts: Mapping[str, Any], lang: str) -> str:

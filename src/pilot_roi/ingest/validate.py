@@ -2,8 +2,9 @@
 
 Checks: unknown site or metric, a site of a subsidiary the uploader may not write, a period that does not fit
 the metric's frequency (monthly and coarser: the first day of the period; weekly: the Monday of the ISO week),
-a period in the future, a value outside the metric's bounds, and conflicting duplicates (exact duplicates
-collapse into one observation, with a note).
+a period written as a whole year or month for a metric with shorter periods, a period in the future, a value
+outside the metric's bounds, and conflicting duplicates (exact duplicates collapse into one observation, with a
+note).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ _FREQ_OK: dict[str, pl.Expr] = {
     "yearly": (pl.col("period").dt.day() == 1) & (pl.col("period").dt.month() == 1),
 }
 _FREQ_START: dict[str, str] = {"daily": "1d", "weekly": "1w", "monthly": "1mo", "quarterly": "1q", "yearly": "1y"}
+# A period written as a whole year ("2024") or month ("2024-03", "03.2024") reads as its first day. For a metric
+# whose periods are shorter, that day is a valid label, so the year's or the month's total would be stored silently
+# as the value of its first day, week, month or quarter: such labels are refused for these frequencies.
+_SPAN_LABELS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "year": (r"^\s*\d{4}\s*$", ("daily", "weekly", "monthly", "quarterly")),
+    "month": (r"^\s*(\d{4}-\d{1,2}|\d{1,2}\.\d{4})\s*$", ("daily", "weekly")),
+}
+_SPAN_LABEL_MAX_BYTES = 9  # "2024-01-01" and "01.01.2024" are longer: a file of full dates skips the patterns
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,16 +132,35 @@ def validate_observations(
 
     frequencies = metrics["frequency"].to_list()
     period = frame["period"]
-    for frequency, fits in _FREQ_OK.items():
+
+    def of_frequency(frequency: str) -> pl.Series | None:
         positions = [i for i, f in enumerate(frequencies) if f == frequency]
-        if frequency == "daily" or not positions:
+        if not positions:
+            return None
+        return metric_idx.is_in(pl.Series(positions, dtype=pl.UInt32).implode()) & period.is_not_null()
+
+    spanning = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    raw = frame["_period_raw"] if "_period_raw" in frame.columns else None
+    short = raw.str.len_bytes() <= _SPAN_LABEL_MAX_BYTES if raw is not None else None
+    if raw is not None and short is not None and bool(short.any()):
+        for span, (pattern, shorter) in _SPAN_LABELS.items():
+            names_span = (short & raw.str.contains(pattern)).fill_null(False)
+            if not bool(names_span.any()):
+                continue
+            for frequency in shorter:
+                mask = of_frequency(frequency)
+                if mask is not None:
+                    report(mask & names_span, "period", f"ingest.period_{span}_for_{frequency}")
+                    spanning = spanning | (mask & names_span).fill_null(False)
+    for frequency, fits in _FREQ_OK.items():
+        if frequency == "daily":
             continue
-        of_freq = metric_idx.is_in(pl.Series(positions, dtype=pl.UInt32).implode()) & period.is_not_null()
-        if not bool(of_freq.any()):
+        of_freq = of_frequency(frequency)
+        if of_freq is None or not bool(of_freq.any()):
             continue
         ok = frame.select(fits.alias("ok"))["ok"]
         suggestion = period.dt.truncate(_FREQ_START[frequency]).dt.to_string("%Y-%m-%d")
-        report(of_freq & ~ok, "period", f"ingest.period_not_{frequency}", suggestion)
+        report(of_freq & ~ok & ~spanning, "period", f"ingest.period_not_{frequency}", suggestion)
     report(period > today, "period", "ingest.period_future", pl.lit(today.isoformat()))
 
     value = frame["value"]
