@@ -10,6 +10,7 @@ import pytest
 from ingest_helpers import current
 
 from pilot_roi.cli import main
+from pilot_roi.i18n import t
 from pilot_roi.warehouse import connect
 
 GOOD = "site_code;metric_code;period;value\nKMG-ANPZ;energy_gj;2025-03-01;1,5\nKMG-PNHZ;output_t;2025-03-01;7\n"
@@ -80,6 +81,9 @@ def test_template_filled_in_loads(
     site_codes = [c.value for c in codes["A"][1:] if c.value]
     assert site_codes == ["KMG-ANPZ", "KMG-PNHZ"]
     assert {"energy_gj", "output_t"} <= {c.value for c in codes["D"][1:]}
+    frequency = {row[0].value: row[3].value for row in codes.iter_rows(min_row=2, min_col=4, max_col=7) if row[0].value}
+    assert frequency["energy_gj"] == t("dash.admin.form.frequency.daily", lang)  # in words: "ежедневно", not "daily"
+    assert frequency["output_t"] == t("dash.admin.form.frequency.monthly", lang)
     instructions = " ".join(str(c.value) for c in book.worksheets[2]["A"] if c.value)
     assert "Как заполнить" in instructions and "Қалай толтыру" in instructions and "How to fill in" in instructions
     data.append(["KMG-ANPZ", "energy_gj", "01.03.2025", 1.5, "ГДж", "из шаблона"])

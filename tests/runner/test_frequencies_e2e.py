@@ -27,6 +27,7 @@ import io
 import json
 import math
 import shutil
+import subprocess
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -483,6 +484,17 @@ def test_the_year_report_in_csv_xlsx_and_pdf_agrees_with_the_estimates_view_and_
         assert float(realized_year) == pytest.approx(expected, rel=1e-9), code
         assert from_xlsx[code][headers["realized_gain_year"]] == pytest.approx(expected, rel=1e-9), code
         assert float(from_csv[code][headers["realized_gain_to_date"]]) == row["realized_gain_kzt"]
+    # a reviewer can redo every annual gain from the report's own columns: effect × value × periods × sites
+    for code in live:
+        got = from_csv[code]
+        metric = BY_CODE[code].metric
+        assert got[headers["frequency"]] == t(f"dash.admin.form.frequency.{FREQUENCY_OF[metric]}", "en")
+        sign = 1.0 if HIGHER_IS_BETTER[metric] else -1.0
+        redone = (sign * float(got[headers["effect"]]) * float(got[headers["value_kzt_per_unit"]])
+                  * float(got[headers["periods_per_year"]]) * float(got[headers["n_treated"]]))  # fmt: skip
+        assert redone == pytest.approx(float(got[headers["annual_gain_kzt"]]), rel=1e-12), code
+    pdf_text = subprocess.run(["pdftotext", "-layout", str(files["pdf"]), "-"], capture_output=True, text=True).stdout
+    assert " ".join(t("report.col.gain_terms", "en").split()) in " ".join(pdf_text.split())
     # the yearly pilot counts one period a year, the quarterly one the year's quarters from its go-live's
     if year == 2024:
         assert _counterfactual(warehouse, "P-Y").filter(pl.col("period").dt.year() == 2024).height == 1

@@ -68,6 +68,13 @@ def unit_label(unit: str, lang: str) -> str:
     return t(key, lang)
 
 
+def frequency_word(frequency: str, lang: str) -> str:
+    """A metric's frequency in words ("monthly" → "ежемесячно"); an unknown one as its code."""
+    key = f"dash.admin.form.frequency.{frequency}"
+    word = t(key, lang)
+    return frequency if word == key else word
+
+
 _DECIMAL = {"ru": ",", "kk": ",", "en": "."}
 _GROUP = {"ru": "\u00a0", "kk": "\u00a0", "en": ","}
 _SCALES = {

@@ -8,6 +8,7 @@ import duckdb
 import xlsxwriter
 
 from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.i18n import frequency_word
 from pilot_roi.resources import read_sql
 
 #: Header of the data sheet per language (each is an alias the reader recognises).
@@ -101,7 +102,8 @@ def write_template(con: duckdb.DuckDBPyConnection, subsidiary: str, out: str | P
             codes.write_row(row, 0, (code, {"ru": name_ru, "kk": name_kk, "en": name_en}[lang]))
         codes.write_row(0, 3, metric_head, bold)
         for row, (code, name_ru, name_kk, name_en, unit, frequency) in enumerate(metrics, start=1):
-            codes.write_row(row, 3, (code, {"ru": name_ru, "kk": name_kk, "en": name_en}[lang], unit, frequency))
+            name = {"ru": name_ru, "kk": name_kk, "en": name_en}[lang]
+            codes.write_row(row, 3, (code, name, unit, frequency_word(frequency, lang)))
         codes.set_column(0, 6, 22)
         if sites:
             data.data_validation(

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pilot_roi import clock
+from pilot_roi.economics import PERIODS_PER_YEAR
 from pilot_roi.grading import describe_grade_reason
-from pilot_roi.i18n import t
+from pilot_roi.i18n import frequency_word, t
 from pilot_roi.reports.model import Amount, GroupRow, TreatedSiteRow, YearReport
 
 Kind = Literal["text", "money", "number", "pct", "ratio", "p", "int", "date", "datetime"]
@@ -270,6 +271,13 @@ _METRIC_FIELDS = (
     Field("treated_sites", "report.col.treated_sites", "text", lambda m, _lang: treated_sites_text(m.treated_sites)),
     Field(
         "control_sites", "report.col.control_sites", "text", lambda m, _lang: "; ".join(s.site_code for s in m.controls)
+    ),
+    # the terms of the annual gain (PRODUCT.md: effect × value per unit × periods per year × treated sites), last so
+    # that the columns before keep their places
+    Field("frequency", "report.col.frequency", "text", lambda m, lang: frequency_word(m.frequency, lang)),
+    Field("value_kzt_per_unit", "report.col.value_kzt", "money"),
+    Field(
+        "periods_per_year", "report.col.periods_per_year", "number", lambda m, _lang: PERIODS_PER_YEAR.get(m.frequency)
     ),
 )
 ESTIMATE_FIELDS = (*_at(0, *_PILOT_HEAD), *_at(1, *_METRIC_FIELDS))

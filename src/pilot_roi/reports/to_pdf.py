@@ -14,8 +14,9 @@ from pathlib import Path
 
 from pilot_roi import clock
 from pilot_roi.audit import action_words
+from pilot_roi.economics import PERIODS_PER_YEAR
 from pilot_roi.grading import describe_grade_reason
-from pilot_roi.i18n import format_money, format_number, format_percent, t, unit_label
+from pilot_roi.i18n import format_money, format_number, format_percent, frequency_word, t, unit_label
 from pilot_roi.reports.charts import bar_chart, series_chart
 from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, TreatedSiteRow, YearReport
 from pilot_roi.reports.tables import frozen_when, grade_label, method_label, zoned
@@ -286,6 +287,7 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
             f"{_e(f.p(m.p_value))} / {_e(f.p(m.q_value))}",
         ],
         [_e(t("report.col.annual_gain", lang)), _e(f.amount(m.annual_gain))],
+        *_gain_terms_rows(m, unit, lang, f),
         [_e(t("report.col.npv", lang)), _e(f.amount(m.npv))],
         [_e(t("report.col.roi", lang)), _e(f.ratio(m.roi))],
         [_e(t("report.col.payback", lang)), _e(f.months(m.payback_months))],
@@ -328,6 +330,23 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
             )
         )
     return "".join(html)
+
+
+def _gain_terms_rows(m: MetricResult, unit: str, lang: str, f: _Fmt) -> list[list[str]]:
+    """The annual gain's terms, so that a reader can redo it: effect × tenge per unit × periods a year × sites."""
+    periods = PERIODS_PER_YEAR.get(m.frequency)
+    if m.effect is None or periods is None or not m.n_treated:
+        return []
+    terms = t(
+        "report.pilot.gain_terms",
+        lang,
+        effect=f"{f.num(m.effect)} {unit}",
+        value=f.money(m.value_kzt_per_unit),
+        periods=f.num(periods, 2 if periods != round(periods) else 0),
+        frequency=frequency_word(m.frequency, lang),
+        sites=f.num(m.n_treated, 0),
+    )
+    return [[_e(t("report.col.gain_terms", lang)), _e(terms)]]
 
 
 def _treated_html(sites: tuple[TreatedSiteRow, ...], lang: str) -> str:
