@@ -162,3 +162,13 @@ def test_the_future_begins_after_today_in_the_products_zone(
 
     assert load(local_today) == []
     assert load(local_today + timedelta(days=1)) == ["ingest.period_future"]
+
+
+def test_an_unreadable_table_names_its_line_in_the_message(reg_con: duckdb.DuckDBPyConnection) -> None:
+    # a quoted cell longer than the csv module's field limit: the file cannot be read as a table at that line
+    text = HEAD + GOOD + 'KMG-ANPZ;energy_gj;03.03.2025;"' + "9" * 200_000 + '";\n'
+    for lang in ("ru", "kk", "en"):
+        report = ingest_file(reg_con, text.encode("utf-8"), file_name="big.csv", uploaded_by="eng", lang=lang)
+        assert report.status == "rejected" and [e.code for e in report.errors] == ["ingest.csv_unreadable"]
+        assert report.errors[0].line == BAD_LINE
+        assert "{line}" not in report.errors[0].message and str(BAD_LINE) in report.errors[0].message

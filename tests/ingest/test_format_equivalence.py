@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 import pytest
 import xlsxwriter
-from ingest_helpers import warehouse_with_registry
+from ingest_helpers import WarehouseCopies, warehouse_with_registry
 
 from pilot_roi.i18n import t
 from pilot_roi.ingest import IngestReport, ingest_file
@@ -109,23 +109,11 @@ def eq_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return warehouse_with_registry(tmp_path_factory.mktemp("equivalence"), REGISTRY_YAML)
 
 
-class Warehouse:
-    """Fresh copies of the registry warehouse, one per ingestion sequence."""
+class Warehouse(WarehouseCopies):
+    """Fresh copies of the registry warehouse, one per ingestion sequence; values read exactly (`current`)."""
 
-    def __init__(self, template: Path, folder: Path) -> None:
-        self.template, self.folder, self.count = template, folder, 0
-
-    def load(self, files: list[tuple[bytes, str]], **kwargs: Any) -> tuple[list[IngestReport], Current]:
-        self.count += 1
-        path = self.folder / f"w{self.count}.duckdb"
-        shutil.copy(self.template, path)
-        con = connect(path)
-        try:
-            reports = [ingest_file(con, data, file_name=name, uploaded_by="eng", **kwargs) for data, name in files]
-            return reports, current(con)
-        finally:
-            con.close()
-            path.unlink()
+    def read(self, con: duckdb.DuckDBPyConnection) -> Current:
+        return current(con)
 
 
 def current(con: duckdb.DuckDBPyConnection) -> Current:

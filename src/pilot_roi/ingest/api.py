@@ -45,9 +45,9 @@ def _file_level_error(exc: InvalidInput, lang: str, file_name: str) -> ParsedFil
         {
             "_rec": None,
             "sheet": None,
-            "line": None,
+            "line": p.params["line"] if isinstance(p.params.get("line"), int) else None,
             "column": None,
-            "value": None,
+            "value": None if p.params.get("value") is None else str(p.params["value"]),
             "code": p.key,
             "detail": p.params.get("detail"),
         }

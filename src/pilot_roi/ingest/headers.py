@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pilot_roi.ingest.periods import read_label
+
 #: Field -> spellings accepted in a header cell (compared after `normalize_header`).
 ALIASES: dict[str, tuple[str, ...]] = {
     "site_code": ("site_code", "site", "site code", "код объекта", "объект", "код площадки", "нысан коды", "нысан"),
@@ -84,36 +86,60 @@ _PERIOD_HEADER = re.compile(
 )
 
 
-def match_header(row: Sequence[object]) -> HeaderMatch | None:
-    """The meaning of a row's cells if it is a header (it names site and metric, and either period and value,
-    or has period columns); None otherwise."""
+def is_period_header(text: str) -> bool:
+    """Whether a header cell names a period: a date, a month (2024-03, 03.2024), a year, or a quarter, ISO week or
+    month-name label (`periods.read_label`: 2024-Q1, 1 кв. 2024, 2024-W05, янв. 2024, ...)."""
+    return bool(_PERIOD_HEADER.match(text)) or read_label(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _RowCells:
+    fields: dict[str, int]
+    labels: dict[str, str]
+    duplicates: tuple[str, ...]
+    periods: tuple[tuple[int, str], ...]
+    unknown: tuple[str, ...]
+
+
+def _read_row(row: Sequence[object]) -> _RowCells:
     fields: dict[str, int] = {}
     labels: dict[str, str] = {}
     duplicates: list[str] = []
     periods: list[tuple[int, str]] = []
+    unknown: list[str] = []
     for position, cell in enumerate(row):
         field = _LOOKUP.get(normalize_header(cell))
         if field is None:
             text = "" if cell is None else str(cell).strip()
-            if text and _PERIOD_HEADER.match(text):
+            if text and is_period_header(text):
                 periods.append((position, text))
+            elif text:
+                unknown.append(text)
             continue
         if field in fields:
             duplicates.append(str(cell))
             continue
         fields[field] = position
         labels[field] = str(cell).strip()
+    return _RowCells(fields, labels, tuple(duplicates), tuple(periods), tuple(unknown))
+
+
+def match_header(row: Sequence[object]) -> HeaderMatch | None:
+    """The meaning of a row's cells if it is a header (it names site and metric, and either period and value,
+    or has period columns); None otherwise."""
+    cells = _read_row(row)
+    fields = cells.fields
     if "site_code" not in fields or "metric_code" not in fields:
         return None
     long_form = "period" in fields and "value" in fields
-    if not long_form and not periods:
+    if not long_form and not cells.periods:
         return None
     return HeaderMatch(
         index=-1,
         fields=fields,
-        labels=labels,
-        period_columns=() if long_form else tuple(periods),
-        duplicates=tuple(duplicates),
+        labels=cells.labels,
+        period_columns=() if long_form else cells.periods,
+        duplicates=cells.duplicates,
     )
 
 
@@ -123,4 +149,27 @@ def find_header(rows: Sequence[Sequence[object]], limit: int = 50) -> HeaderMatc
         found = match_header(row)
         if found is not None:
             return HeaderMatch(index, found.fields, found.labels, found.period_columns, found.duplicates)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class NearHeader:
+    """A row that names the site and metric columns yet is no header: no value column, and no cell read as a period.
+
+    `index` is its 0-based row among the rows searched; `fields` how many fields its cells name; `not_understood`
+    its other non-empty cells, as written.
+    """
+
+    index: int
+    fields: int
+    not_understood: tuple[str, ...]
+
+
+def find_near_header(rows: Sequence[Sequence[object]], limit: int = 50) -> NearHeader | None:
+    """The first of the first `limit` rows that names the site and metric columns (called when `find_header` found
+    no header, to tell the user which of that row's headers were not understood)."""
+    for index, row in enumerate(rows[:limit]):
+        cells = _read_row(row)
+        if "site_code" in cells.fields and "metric_code" in cells.fields:
+            return NearHeader(index, len(cells.fields), cells.unknown)
     return None

@@ -166,8 +166,9 @@ def _render_errors(errors: pl.DataFrame, lang: str, limit: int) -> pl.DataFrame:
             value=value if value is not None else "",
             detail=detail if detail is not None else "",
             column=column or "",
+            line=line if line is not None else "?",
         )
-        for code, value, detail, column in head.select("code", "value", "detail", "column").iter_rows()
+        for code, value, detail, column, line in head.select("code", "value", "detail", "column", "line").iter_rows()
     ]
     return head.with_columns(pl.Series("message", messages, dtype=pl.String))
 

@@ -147,8 +147,9 @@ class ParsedFile:
 
     `frame` columns: site_code, metric_code (String), period (Date), value (Float64), _rec (Int64, unique per
     observation), _line (Int64); optionally _period_raw, _value_raw (the cells as written) and, in the wide
-    layout, _period_col, _value_col (the header of each value's column). A null typed field means the reader
-    could not parse it and `errors` says why. `sheet` names the XLSX sheet of every row.
+    layout, _period_col, _value_col (the header of each value's column); _period_span when some period is written
+    as a quarter, ISO week or month-name label (what each label spans, for the validator). A null typed field means
+    the reader could not parse it and `errors` says why. `sheet` names the XLSX sheet of every row.
     `columns` maps each field to the file's own header text (for messages).
     """
 

@@ -14,7 +14,9 @@ engineer sees: it loads into a metric kept in %, and into any other metric it is
 convert, like a unit column's "%". A unit column that names another unit beside a percentage is refused too.
 
 Dates: yyyy-mm-dd (with an optional zero time), dd.mm.yyyy (and dd.mm.yy, with an optional zero time),
-yyyy-mm and mm.yyyy (the first of the month), yyyy (1 January), and Excel serial day numbers in XLSX files.
+yyyy-mm and mm.yyyy (the first of the month), yyyy (1 January), and Excel serial day numbers in XLSX files; quarters,
+ISO weeks and months by name in ru, kk and en (2024-Q1, 1 кв. 2024, 2024 ж. 1 тоқсан, 2024-W05, 5 нед. 2024,
+янв. 2024, Jan 2024, қаң. 2024: see `periods`) as the first day of the quarter, the week's Monday, the 1st.
 
 Wide layout: an empty cell under a period column means "no observation", not an error.
 """
@@ -29,6 +31,7 @@ import polars as pl
 
 from pilot_roi.ingest.headers import is_total_label
 from pilot_roi.ingest.model import ParsedFile, empty_errors, error_rows, field_label, field_text
+from pilot_roi.ingest.periods import read_labels
 from pilot_roi.ingest.readers import RawSheet
 from pilot_roi.ingest.units import conversion_factor
 from pilot_roi.ingest.validate import RegistryView
@@ -159,13 +162,18 @@ def parse_numbers(raw: pl.Series, *, numeric: pl.Series | None = None) -> tuple[
     return values, result["code"]
 
 
-def parse_dates(raw: pl.Series, *, excel_serials: bool = False) -> tuple[pl.Series, pl.Series]:
-    """(Date values, error codes) for text cells."""
+def parse_dates(raw: pl.Series, *, excel_serials: bool = False) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+    """(Date values, error codes, spans) for text cells.
+
+    `spans` (String) names what a quarter, ISO week or month-name label spans ("quarter", "week", "month";
+    `periods.read_label`), null for every other cell; it is None when no cell is such a label. Labels are looked for
+    only among the cells that no date pattern reads, so a file of plain dates never pays for them.
+    """
     raw = raw.fill_null("")
     fast = raw.str.to_date("%Y-%m-%d", strict=False, exact=True)
     frame = pl.DataFrame({"raw": raw, "d": fast})
     if fast.null_count() == 0:
-        return _date_range_check(frame)
+        return (*_date_range_check(frame), None)
     s = pl.col("raw").str.strip_chars()
     zero_time = r"( 0?0:00(:00(\.0+)?)?|T00:00(:00)?)?$"
     candidates = [
@@ -191,7 +199,17 @@ def parse_dates(raw: pl.Series, *, excel_serials: bool = False) -> tuple[pl.Seri
             )
         )
     frame = frame.with_columns(pl.coalesce(pl.col("d"), *candidates).alias("d"))
-    return _date_range_check(frame)
+    unread = frame.filter(pl.col("d").is_null())["raw"]
+    labels = read_labels(unread) if not unread.is_empty() else None
+    if labels is None or labels.is_empty():
+        return (*_date_range_check(frame), None)
+    frame = frame.join(labels, left_on="raw", right_on="text", how="left", maintain_order="left")
+    frame = frame.with_columns(pl.coalesce("d", "first_day").alias("d"))
+    dates, codes = _date_range_check(frame)
+    # a label of the right shape that names no real period ("2021-W53", "5 кв. 2024") says so, not "not a date"
+    no_such = frame["span"].is_not_null() & frame["first_day"].is_null()
+    codes = pl.select(pl.when(no_such).then(pl.lit("ingest.period_label_invalid")).otherwise(codes)).to_series()
+    return dates, codes.alias("code"), frame["span"]
 
 
 def _date_range_check(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
@@ -309,7 +327,9 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
     labels = dict(raw.header.labels)
     records = _wide_records(raw) if raw.header.layout == "wide" else _long_records(raw)
     xlsx = raw.source_format == "xlsx"
-    periods, period_codes = parse_dates(records["_period_raw"], excel_serials=xlsx)
+    periods, period_codes, spans = parse_dates(records["_period_raw"], excel_serials=xlsx)
+    if spans is not None:  # what each quarter, week or month-name label spans, for the validator's frequency rules
+        records = records.with_columns(spans.alias("_period_span"))
     totals = _totals_lines(raw, records, periods.alias("period"))
     if totals:
         notes.append(("ingest.note.totals_dropped", {"lines": ", ".join(map(str, totals[:20]))}))
@@ -383,7 +403,7 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
         errors.append(unit_errors)
         notes.extend(unit_notes)
     keep_cols = ["site_code", "metric_code", "period", "value", "_rec", "_line", "_period_raw", "_value_raw"]
-    keep_cols += [c for c in ("_period_col", "_value_col") if c in records.columns]
+    keep_cols += [c for c in ("_period_col", "_value_col", "_period_span") if c in records.columns]
     found = pl.concat(errors) if errors else empty_errors()
     return ParsedFile(
         frame=records.select(keep_cols),

@@ -26,7 +26,7 @@ from typing import Any
 import polars as pl
 
 from pilot_roi.errors import InvalidInput, Problem
-from pilot_roi.ingest.headers import HeaderMatch, find_header
+from pilot_roi.ingest.headers import HeaderMatch, NearHeader, find_header, find_near_header
 from pilot_roi.ingest.xlsx_formats import percent_cells
 
 #: Files at least this big, without quotes or blank lines, are split by polars rather than the csv module.
@@ -54,7 +54,13 @@ def _refuse(key: str, **params: Any) -> InvalidInput:
     return InvalidInput([Problem(key, params=params)])
 
 
-def _no_header(considered: str = "") -> InvalidInput:
+def _no_header(considered: str = "", near: tuple[NearHeader, str] | None = None) -> InvalidInput:
+    """No header row: in words, which headers were not understood when a row names the site and metric columns
+    (`near`: that row and where it is, "3" or "3 (Sheet)"); else which columns are needed."""
+    if near is not None:
+        row, where = near
+        shown = ", ".join(row.not_understood[:12]) + (", …" if len(row.not_understood) > 12 else "")
+        return _refuse("ingest.header_not_understood", value=shown or "—", detail=where)
     return _refuse("ingest.no_header", detail=considered)
 
 
@@ -100,13 +106,18 @@ def _rows_with_lines(text: str, delimiter: str, limit: int | None = None) -> tup
 def _sniff(text: str) -> tuple[str, HeaderMatch, list[list[str]], list[int]]:
     sample = text[:_SAMPLE_CHARS]
     best: tuple[str, HeaderMatch, list[list[str]], list[int]] | None = None
+    near: tuple[NearHeader, str] | None = None
     for delimiter in _DELIMITERS:
         rows, starts = _rows_with_lines(sample, delimiter, limit=_HEADER_ROWS + 5)
         found = find_header(rows, _HEADER_ROWS)
         if found is not None and (best is None or len(found.fields) > len(best[1].fields)):
             best = (delimiter, found, rows, starts)
+        if best is None:
+            almost = find_near_header(rows, _HEADER_ROWS)
+            if almost is not None and (near is None or almost.fields > near[0].fields):
+                near = (almost, str(starts[almost.index]))
     if best is None:
-        raise _no_header()
+        raise _no_header(near=near)
     return best
 
 
@@ -316,6 +327,7 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
     except Exception as exc:  # fastexcel raises its own hierarchy and plain errors alike for broken files
         raise _refuse("ingest.xlsx_unreadable", detail=str(exc).splitlines()[0][:200] if str(exc) else "") from exc
     considered: list[str] = []
+    near: tuple[NearHeader, str] | None = None
     for name in names:
         considered.append(name)
         try:
@@ -326,6 +338,9 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
         rows = frame.head(_HEADER_ROWS).rows()
         header = find_header(rows, _HEADER_ROWS)
         if header is None:
+            almost = find_near_header(rows, _HEADER_ROWS) if near is None else None
+            if almost is not None:
+                near = (almost, f"{almost.index + 1} ({name})")
             continue
         width = len(rows[header.index])
         frame = _exact_numbers(workbook, name, frame)
@@ -353,7 +368,7 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
             "xlsx",
             tuple(notes),
         )
-    raise _no_header(f" ({', '.join(names)})" if names else "")
+    raise _no_header(f" ({', '.join(names)})" if names else "", near=near)
 
 
 def _other_data_sheets(workbook: Any, names: list[str]) -> list[str]:

@@ -2,9 +2,9 @@
 
 Checks: unknown site or metric, a site of a subsidiary the uploader may not write, a period that does not fit
 the metric's frequency (monthly and coarser: the first day of the period; weekly: the Monday of the ISO week),
-a period written as a whole year or month for a metric with shorter periods, a period in the future, a value
-outside the metric's bounds, and conflicting duplicates (exact duplicates collapse into one observation, with a
-note).
+a period written as a whole year, quarter, month or week for a metric with shorter periods (and as a quarter or a
+week for a metric of another frequency), a period in the future, a value outside the metric's bounds, and
+conflicting duplicates (exact duplicates collapse into one observation, with a note).
 """
 
 from __future__ import annotations
@@ -29,14 +29,40 @@ _FREQ_OK: dict[str, pl.Expr] = {
     "yearly": (pl.col("period").dt.day() == 1) & (pl.col("period").dt.month() == 1),
 }
 _FREQ_START: dict[str, str] = {"daily": "1d", "weekly": "1w", "monthly": "1mo", "quarterly": "1q", "yearly": "1y"}
-# A period written as a whole year ("2024") or month ("2024-03", "03.2024") reads as its first day. For a metric
-# whose periods are shorter, that day is a valid label, so the year's or the month's total would be stored silently
-# as the value of its first day, week, month or quarter: such labels are refused for these frequencies.
-_SPAN_LABELS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "year": (r"^\s*\d{4}\s*$", ("daily", "weekly", "monthly", "quarterly")),
-    "month": (r"^\s*(\d{4}-\d{1,2}|\d{1,2}\.\d{4})\s*$", ("daily", "weekly")),
+# A period written as a whole year ("2024") or month ("2024-03", "03.2024", "янв. 2024"), a quarter ("2024-Q1",
+# "1 кв. 2024") or an ISO week ("2024-W05") reads as its first day. For a metric whose periods are shorter, that day is
+# a valid label, so the year's (quarter's, month's, week's) total would be stored silently as the value of its first
+# day, week, month or quarter; a quarter or a week is also never a whole year (month): such labels are refused, in
+# words, for these frequencies. A month label stays the label of its quarter or year ("2024-07" for the quarter of
+# 1 July), as a date would be.
+_SPAN_REFUSED_FOR: dict[str, tuple[str, ...]] = {
+    "year": ("daily", "weekly", "monthly", "quarterly"),
+    "quarter": ("daily", "weekly", "monthly", "yearly"),
+    "month": ("daily", "weekly"),
+    "week": ("daily", "monthly", "quarterly", "yearly"),
+}
+# Numeric labels are recognised here; quarter, week and month-name labels by the reader, which marks them in
+# `_period_span` (`parse.parse_dates`).
+_SPAN_LABELS: dict[str, str] = {
+    "year": r"^\s*\d{4}\s*$",
+    "month": r"^\s*(\d{4}-\d{1,2}|\d{1,2}\.\d{4})\s*$",
 }
 _SPAN_LABEL_MAX_BYTES = 9  # "2024-01-01" and "01.01.2024" are longer: a file of full dates skips the patterns
+
+
+def _period_spans(frame: pl.DataFrame) -> pl.Series | None:
+    """What each period label spans ("year", "quarter", "month", "week"; null for a day), or None when no row has a
+    span label. A file of full dates costs one length check per row (and nothing when the reader kept no text)."""
+    spans = frame["_period_span"] if "_period_span" in frame.columns else None
+    raw = frame["_period_raw"] if "_period_raw" in frame.columns else None
+    short = raw.str.len_bytes() <= _SPAN_LABEL_MAX_BYTES if raw is not None else None
+    if raw is not None and short is not None and bool(short.any()):
+        for span, pattern in _SPAN_LABELS.items():
+            names_span = (short & raw.str.contains(pattern)).fill_null(False)
+            if bool(names_span.any()):
+                numeric = pl.select(pl.when(names_span).then(pl.lit(span))).to_series()
+                spans = numeric if spans is None else spans.fill_null(numeric)
+    return spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +166,13 @@ def validate_observations(
         return metric_idx.is_in(pl.Series(positions, dtype=pl.UInt32).implode()) & period.is_not_null()
 
     spanning = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
-    raw = frame["_period_raw"] if "_period_raw" in frame.columns else None
-    short = raw.str.len_bytes() <= _SPAN_LABEL_MAX_BYTES if raw is not None else None
-    if raw is not None and short is not None and bool(short.any()):
-        for span, (pattern, shorter) in _SPAN_LABELS.items():
-            names_span = (short & raw.str.contains(pattern)).fill_null(False)
+    spans = _period_spans(frame)
+    if spans is not None:
+        for span, refused_for in _SPAN_REFUSED_FOR.items():
+            names_span = (spans == span).fill_null(False)
             if not bool(names_span.any()):
                 continue
-            for frequency in shorter:
+            for frequency in refused_for:
                 mask = of_frequency(frequency)
                 if mask is not None:
                     report(mask & names_span, "period", f"ingest.period_{span}_for_{frequency}")
