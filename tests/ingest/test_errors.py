@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from ingest_helpers import current
 
+from pilot_roi.i18n import t
 from pilot_roi.ingest import ingest_file
 
 HEAD = "Отчёт за март\nПредприятие КМГ\nКод объекта;Код показателя;Дата;Значение;Ед. изм.\n"
@@ -172,3 +173,25 @@ def test_an_unreadable_table_names_its_line_in_the_message(reg_con: duckdb.DuckD
         assert report.status == "rejected" and [e.code for e in report.errors] == ["ingest.csv_unreadable"]
         assert report.errors[0].line == BAD_LINE
         assert "{line}" not in report.errors[0].message and str(BAD_LINE) in report.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("row", "noted"),
+    [
+        ("KMG-ANPZ;output_t;01.11.2026;5;", True),  # November is not over on the 28th
+        ("KMG-ANPZ;output_t;01.10.2026;5;", False),
+        ("KMG-ANPZ;energy_gj;28.11.2026;5;", True),  # today's day is not over either
+        ("KMG-ANPZ;energy_gj;27.11.2026;5;", False),
+    ],
+)
+def test_a_period_that_has_not_ended_loads_with_a_note(
+    reg_con: duckdb.DuckDBPyConnection, row: str, noted: bool
+) -> None:
+    # a month-to-date total reads as a drop; it loads (restating it later is what restatements are for) and says so
+    text = HEAD + row + "\n"
+    for lang in ("ru", "kk", "en"):
+        report = ingest_file(reg_con, text.encode("cp1251"), file_name="now.csv", uploaded_by="eng", lang=lang,
+                             dry_run=True, today=date(2026, 11, 28))  # fmt: skip
+        assert report.status == "loaded", report.errors
+        prefix = t("ingest.note.periods_not_ended", lang, count=1, example="\x00", today="").split("\x00")[0]
+        assert any(note.startswith(prefix) for note in report.notes) == noted, report.notes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -63,6 +63,24 @@ def _period_spans(frame: pl.DataFrame) -> pl.Series | None:
                 numeric = pl.select(pl.when(names_span).then(pl.lit(span))).to_series()
                 spans = numeric if spans is None else spans.fill_null(numeric)
     return spans
+
+
+def _not_ended(frame: pl.DataFrame, frequency: pl.Series, today: date) -> list[tuple[str, dict[str, Any]]]:
+    """A note when values are for periods that have begun but not ended (this month, this quarter, today): a sum
+    over part of a period reads as a drop and would count in realized gain until it is restated. Loaded all the
+    same: month-to-date figures are a real need, and restating them later is what restatements are for."""
+    period = frame["period"]
+    begun = (period <= today) & (period > today - timedelta(days=366))  # no period is longer than a year
+    if not bool(begun.fill_null(False).any()):
+        return []
+    recent = pl.DataFrame({"period": period, "frequency": frequency, "metric": frame["metric_code"]}).filter(begun)
+    step = pl.col("frequency").replace_strict(_FREQ_START, default=None, return_dtype=pl.String)
+    open_ = recent.filter(pl.col("period").dt.offset_by(step) > today)
+    if open_.height == 0:
+        return []
+    first = open_.sort("period", "metric").row(0, named=True)
+    example = f"{first['metric']} {first['period'].isoformat()}"
+    return [("ingest.note.periods_not_ended", {"count": open_.height, "example": example, "today": today.isoformat()})]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +212,9 @@ def validate_observations(
     report((value < minimum).fill_null(False), "value", "ingest.value_below_min", minimum)
     report((value > maximum).fill_null(False), "value", "ingest.value_above_max", maximum)
 
+    open_periods = _not_ended(frame, metrics["frequency"].gather(metric_idx), today)
     frame, dup_errors, notes = _duplicates(frame, site_idx, metric_idx, sheet, columns)
+    notes.extend(open_periods)
     errors.append(dup_errors)
     found = pl.concat(errors, how="vertical") if errors else empty_errors()
     return frame, found, notes
