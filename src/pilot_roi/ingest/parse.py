@@ -427,15 +427,16 @@ def _percent_points(value: float | None) -> float | None:
 
 def _as_shown_in_percent(records: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, dict[str, Any]]]:
     """XLSX cells formatted as percentages, as Excel shows them (×100, written "95.5%"), and the note that says so."""
-    cells = pl.col("_value_percent_cell") & pl.col("_value_numeric")
-    shown = pl.col("value").map_elements(_percent_points, return_dtype=pl.Float64)
-    records = records.with_columns(pl.when(cells).then(shown).otherwise(pl.col("value")).alias("value"))
-    records = records.with_columns(
-        pl.when(cells & pl.col("value").is_not_null())
-        .then(pl.col("value").map_elements(lambda v: f"{v:.15g}%", return_dtype=pl.String))
-        .otherwise(pl.col("_value_raw"))
-        .alias("_value_raw")
-    )
+    # only the percent cells go through Python (a when/then would run it over every row of the file)
+    at = records.select(pl.arg_where(pl.col("_value_percent_cell") & pl.col("_value_numeric"))).to_series()
+    if at.len():
+        shown = [_percent_points(v) for v in records["value"].gather(at).to_list()]
+        texts = [None if v is None else f"{v:.15g}%" for v in shown]
+        raw = records["_value_raw"].gather(at).to_list()
+        records = records.with_columns(
+            records["value"].scatter(at, pl.Series(shown, dtype=pl.Float64)),
+            records["_value_raw"].scatter(at, pl.Series([t or r for t, r in zip(texts, raw, strict=True)])),
+        )
     lines = records.filter(pl.col("_percent"))["_line"].unique().sort()
     shown_lines = ", ".join(map(str, lines.head(20).to_list())) + (" …" if lines.len() > 20 else "")
     return records, ("ingest.note.percent_values", {"count": int(records["_percent"].sum()), "lines": shown_lines})
