@@ -132,7 +132,7 @@ def _filters(username: str | None, action: str | None, start: object, end: objec
 def column_header(column: str, lang: str) -> str:
     """A column's header in `lang`; the time says its zone ("Time (UTC+5)"): the log stores UTC."""
     header = t(f"dash.audit.col.{column}", lang)
-    return f"{header} ({clock.offset_label()})" if column == "occurred_at" else header
+    return clock.zoned(header) if column == "occurred_at" else header
 
 
 def events_view(frame: pl.DataFrame, lang: str) -> Any:

@@ -68,7 +68,7 @@ def update_quality(subsidiary: str | None, lang: str | None) -> Any:
         t(
             "dash.quality.last_upload",
             lang,
-            when=f"{clock.local_moment_text(last['uploaded_at'])} ({clock.offset_label()})",
+            when=clock.stamp(last["uploaded_at"]),
             who=last["uploaded_by"],
             file=last["file_name"],
             status=t(f"dash.status.{last['status']}", lang),

@@ -141,7 +141,7 @@ def _freeze_words(freeze: dict[str, Any] | None, year: int, lang: str) -> str:
     if freeze is None:
         return t("dash.reports.not_frozen", lang, year=year)
     return t("dash.reports.frozen", lang, year=year, run=freeze["run_id"], user=freeze["frozen_by"],
-             when=f"{clock.local_moment_text(freeze['frozen_at'])} ({clock.offset_label()})")  # fmt: skip
+             when=clock.stamp(freeze["frozen_at"]))  # fmt: skip
 
 
 @callback(

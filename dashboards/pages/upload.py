@@ -166,7 +166,7 @@ def history_table(lang: str, username: str | None) -> Any:
         "rows_rejected",
     ]
     headers = [(c, t(f"dash.upload.col.{c}", lang)) for c in cols]
-    headers[0] = ("uploaded_at", f"{headers[0][1]} ({clock.offset_label()})")
+    headers[0] = ("uploaded_at", clock.zoned(headers[0][1]))
     return table(frame, headers, "upload-history-table", page_size=10)
 
 

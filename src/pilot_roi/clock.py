@@ -78,3 +78,14 @@ def local_text(column: str | pl.Expr, fmt: str = "%Y-%m-%d %H:%M") -> pl.Expr:
 def local_moment_text(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """One stored moment (naive UTC) as text on the product's clock; "" for None."""
     return local(moment).strftime(fmt) if moment is not None else ""
+
+
+def zoned(text: str) -> str:
+    """A header or a time with the zone it is read in: "When (UTC+5)"."""
+    return f"{text} ({offset_label()})"
+
+
+def stamp(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """One stored moment on the product's clock with its zone, for a sentence: "2026-11-28 09:10 (UTC+5)"; "" for
+    None."""
+    return zoned(local_moment_text(moment, fmt)) if moment is not None else ""

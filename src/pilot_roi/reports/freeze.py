@@ -79,7 +79,7 @@ def _refuse_if_frozen(con: duckdb.DuckDBPyConnection, year: int) -> None:
             "year": year,
             "run": existing["run_id"],
             "user": existing["frozen_by"],
-            "when": f"{clock.local_moment_text(existing['frozen_at'], '%Y-%m-%d %H:%M:%S')} ({clock.offset_label()})",
+            "when": clock.stamp(existing["frozen_at"], "%Y-%m-%d %H:%M:%S"),
         }
         raise InvalidInput([Problem("report.already_frozen", params=params)])
 

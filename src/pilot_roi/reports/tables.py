@@ -73,22 +73,12 @@ class Field:
     def column(self, lang: str) -> Column:
         """The column in the report's language."""
         header = self.header(lang) if callable(self.header) else t(self.header, lang)
-        return Column(self.id, zoned(header) if self.kind == "datetime" else header, self.kind)
+        return Column(self.id, clock.zoned(header) if self.kind == "datetime" else header, self.kind)
 
     def value(self, source: Any, lang: str) -> Cell:
         """This column's cell for one row's source object."""
         value = getattr(source, self.id) if self.get is None else self.get(source, lang)
         return clock.local(value) if self.kind == "datetime" and isinstance(value, datetime) else value
-
-
-def zoned(header: str) -> str:
-    """A header of moments with the zone they are shown in: "When (UTC+5)"."""
-    return f"{header} ({clock.offset_label()})"
-
-
-def frozen_when(frozen_at: datetime | None) -> str:
-    """When the year was frozen, on the product's clock with its offset: "2026-11-28 09:10 (UTC+5)"."""
-    return f"{clock.local_moment_text(frozen_at)} ({clock.offset_label()})" if frozen_at is not None else ""
 
 
 def spec_table(key: str, title_key: str, fields: Sequence[Field], sources: Iterable[Any], lang: str) -> Table:
@@ -541,7 +531,9 @@ def reproducibility_table(report: YearReport, lang: str) -> Table:
         ("demo", "report.repro.demo", yes if report.demo else no),
     ]
     rows = tuple(
-        (item, zoned(t(key, lang)), clock.local(value)) if isinstance(value, datetime) else (item, t(key, lang), value)
+        (item, clock.zoned(t(key, lang)), clock.local(value))
+        if isinstance(value, datetime)
+        else (item, t(key, lang), value)
         for item, key, value in items
     )
     return Table(

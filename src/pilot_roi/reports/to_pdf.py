@@ -19,7 +19,7 @@ from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, frequency_word, t, unit_label
 from pilot_roi.reports.charts import bar_chart, series_chart
 from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, TreatedSiteRow, YearReport
-from pilot_roi.reports.tables import frozen_when, grade_label, method_label, zoned
+from pilot_roi.reports.tables import grade_label, method_label, reproducibility_table
 
 _CSS = """
 @page {
@@ -457,7 +457,7 @@ def _lineage_html(report: YearReport, lang: str) -> str:
                 t("report.col.file", lang),
                 t("report.col.sha256", lang),
                 t("report.col.uploaded_by", lang),
-                zoned(t("report.col.uploaded_at", lang)),
+                clock.zoned(t("report.col.uploaded_at", lang)),
                 t("report.col.rows_read", lang),
                 t("report.col.rows_current", lang),
             ],
@@ -486,7 +486,7 @@ def _lineage_html(report: YearReport, lang: str) -> str:
                     t("report.col.file", lang),
                     t("report.col.superseded_by", lang),
                     t("report.col.superseded_by_file", lang),
-                    zoned(t("report.col.restated_at", lang)),
+                    clock.zoned(t("report.col.restated_at", lang)),
                     t("report.col.n_values", lang),
                 ],
                 [
@@ -515,7 +515,7 @@ def _audit_html(report: YearReport, lang: str) -> str:
         return f"<p>{_e(t('report.none', lang))}</p>"
     return _table(
         [
-            zoned(t("report.col.uploaded_at", lang)),
+            clock.zoned(t("report.col.uploaded_at", lang)),
             t("report.col.user", lang),
             t("report.col.event", lang),
             t("report.col.target", lang),
@@ -550,47 +550,33 @@ def _audit_details(details: str | None) -> str:
     )
 
 
-_ZONED = "zoned:"  # a row label of moments: its header says the zone
-
-
-def _label(key: str, lang: str) -> str:
-    return zoned(t(key.removeprefix(_ZONED), lang)) if key.startswith(_ZONED) else t(key, lang)
-
-
 def _moment(value: datetime) -> str:
     """A stored moment (UTC) on the product's clock, to the second."""
     return clock.local_moment_text(value, "%Y-%m-%d %H:%M:%S")
 
 
+def _repro_value(item: str, value: object, lang: str) -> str:
+    """One value of the reproducibility table (already on the product's clock) as the PDF prints it."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if item == "discount_rate" and isinstance(value, float):
+        return format_percent(100 * value, lang)
+    return str(value)
+
+
 def _repro_html(report: YearReport, lang: str) -> str:
-    r = report.reproducibility
-    yes, no = t("report.yes", lang), t("report.no", lang)
-
-    def ts(value: datetime | None) -> str:
-        return "—" if value is None else _moment(value)
-
+    """The XLSX's reproducibility table (one list of items for both), as text."""
     rows = [
-        ("report.repro.run_id", str(r.run_id)),
-        (_ZONED + "report.repro.run_started", ts(r.run_started_at)),
-        (_ZONED + "report.repro.run_finished", ts(r.run_finished_at)),
-        ("report.repro.started_by", r.run_started_by),
-        ("report.repro.data_version", r.data_version),
-        ("report.repro.code_version", r.code_version),
-        ("report.repro.report_code_version", r.report_code_version),
-        ("report.repro.parameters", r.parameters),
-        ("report.repro.discount_rate", format_percent(100 * r.discount_rate, lang)),
-        ("report.repro.horizon", str(r.horizon_years)),
-        ("report.repro.frozen", yes if r.frozen else no),
-        ("report.repro.frozen_by", r.frozen_by or "—"),
-        (_ZONED + "report.repro.frozen_at", ts(r.frozen_at)),
-        (_ZONED + "report.repro.assembled_at", ts(r.assembled_at)),
-        ("report.repro.demo", yes if report.demo else no),
+        (label, _repro_value(str(item), value, lang)) for item, label, value in reproducibility_table(report, lang).rows
     ]
     table = _table(
         [t("report.col.item", lang), t("report.col.value", lang)],
-        [[_e(_label(k, lang)), f'<span class="mono">{_e(v)}</span>' if len(v) > 40 else _e(v)] for k, v in rows],
+        [[_e(str(k)), f'<span class="mono">{_e(v)}</span>' if len(v) > 40 else _e(v)] for k, v in rows],
     )
-    return table + f"<p>{_e(t('report.repro.how', lang, year=report.year, run=r.run_id))}</p>"
+    run = report.reproducibility.run_id
+    return table + f"<p>{_e(t('report.repro.how', lang, year=report.year, run=run))}</p>"
 
 
 def _methodology_html(report: YearReport, lang: str) -> str:
@@ -614,7 +600,7 @@ def build_html(report: YearReport, lang: str) -> str:
     r = report.reproducibility
     title = t("report.title", lang, year=report.year)
     if r.frozen:
-        status = t("report.status_frozen", lang, user=r.frozen_by or "", when=frozen_when(r.frozen_at), run=r.run_id)
+        status = t("report.status_frozen", lang, user=r.frozen_by or "", when=clock.stamp(r.frozen_at), run=r.run_id)
     else:
         status = t("report.status_draft", lang)
     sections = [

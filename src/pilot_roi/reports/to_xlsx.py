@@ -11,10 +11,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pilot_roi import clock
 from pilot_roi.i18n import format_percent, t
 from pilot_roi.reports.model import YearReport
 from pilot_roi.reports.neutralise import neutralise
-from pilot_roi.reports.tables import Table, all_tables, frozen_when
+from pilot_roi.reports.tables import Table, all_tables
 from pilot_roi.safe_export import safe_workbook
 
 _NUM_FORMATS = {
@@ -116,7 +117,7 @@ def _write_table(
             "report.status_frozen",
             lang,
             user=report.reproducibility.frozen_by or "",
-            when=frozen_when(report.reproducibility.frozen_at),
+            when=clock.stamp(report.reproducibility.frozen_at),
             run=report.reproducibility.run_id,
         )
     else:
