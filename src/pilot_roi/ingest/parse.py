@@ -33,7 +33,7 @@ from pilot_roi.ingest.headers import is_total_label
 from pilot_roi.ingest.model import ParsedFile, empty_errors, error_rows, field_label, field_text
 from pilot_roi.ingest.periods import read_labels
 from pilot_roi.ingest.readers import RawSheet
-from pilot_roi.ingest.units import conversion_factor
+from pilot_roi.ingest.units import canonical_unit, conversion_factor
 from pilot_roi.ingest.validate import RegistryView
 
 _SPACES = r"[ \u00a0\u202f\u2009'\u2019]"  # group separators: never a decimal mark
@@ -450,7 +450,9 @@ def _percent_unit(
     if "_unit_raw" not in records.columns:
         records = records.with_columns(pl.lit("", pl.String).alias("_unit_raw"))
     unit = pl.col("_unit_raw").fill_null("").str.strip_chars()
-    other = pl.col("_percent") & (unit != "") & ~unit.map_elements(_is_percent_unit, return_dtype=pl.Boolean)
+    # each distinct spelling is judged once, not once per row
+    percent_spellings = [u for u in records.select(unit.unique()).to_series().to_list() if _is_percent_unit(u)]
+    other = pl.col("_percent") & (unit != "") & ~unit.is_in(pl.Series(percent_spellings, dtype=pl.String).implode())
     conflicts = error_rows(
         records.filter(other),
         sheet=sheet,
@@ -467,8 +469,6 @@ def _percent_unit(
 
 
 def _is_percent_unit(unit: str) -> bool:
-    from pilot_roi.ingest.units import canonical_unit
-
     return canonical_unit(unit) == "%"
 
 
