@@ -269,9 +269,9 @@ class QualityViews:
         metrics; only months inside a metric's first..last observed period count).
     missing: site-metrics with gaps between their first and last value, most gaps first (at most `limit`):
         site_code, metric_code, first_period, last_period, n_present, n_missing.
-    outliers: values flagged by their robust z (|robust z| > QUALITY_PAGE_Z; values outside a metric's bounds never
-        reach the warehouse), at most `limit`: site_code, metric_code, period, value, median, robust_z,
-        reason ("robust_z").
+    outliers: values flagged by their robust z (|robust z| > QUALITY_PAGE_Z; values outside a metric's bounds are
+        refused at upload, and a registry load that tightens them names those already stored), at most `limit`:
+        site_code, metric_code, period, value, median, robust_z, reason ("robust_z").
     """
 
     coverage: pl.DataFrame

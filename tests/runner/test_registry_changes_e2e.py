@@ -421,3 +421,76 @@ def test_a_site_with_values_and_pilots_does_not_move_to_another_subsidiary(basel
     assert (code, out) == (1, "")
     assert err.splitlines() == ["sites[5].subsidiary: " + t("registry.site_moved", "en", value="S06", existing="MTA")]
     assert state(warehouse) == before
+
+
+# --- 6. bounds tightened under stored values -----------------------------------------------------------------
+
+ENERGY_BOUNDS = "aggregation: sum, higher_is_better: false, value_kzt_per_unit: 4200.0, min_value: 0}"
+
+
+def _energy_bounds(low: float, high: float | None = None) -> str:
+    upper = "" if high is None else f", max_value: {high}"
+    return registry_yaml().replace(ENERGY_BOUNDS, ENERGY_BOUNDS.replace("min_value: 0}", f"min_value: {low}{upper}}}"))
+
+
+def _outside(warehouse: Path, low: float, high: float) -> pl.DataFrame:
+    return query(
+        warehouse,
+        f"SELECT site_code, period, value FROM observation_current WHERE metric_code = 'energy_gj' "
+        f"AND (value < {low} OR value > {high}) ORDER BY value",
+    )
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_tightened_bounds_load_and_name_the_stored_values_they_leave_outside(
+    lang: str, baseline: Baseline, warehouse: Path
+) -> None:
+    low, high = 990.0, 1_080.0  # energy is ~1,000 + 15 per site: some values fall on each side
+    assert ENERGY_BOUNDS in registry_yaml()
+    outside = _outside(warehouse, low, high)
+    below, above = outside.filter(pl.col("value") < low), outside.filter(pl.col("value") > high)
+    assert below.height and above.height
+    furthest = below.row(0) if low - below["value"].min() >= above["value"].max() - high else above.row(-1)
+    observations_before = state(warehouse)["observations"]
+    code, out, err = load(warehouse, _energy_bounds(low, high), lang=lang)
+    assert (code, err) == (0, "")
+    expected = t(
+        "registry.values_outside_bounds", lang, code="energy_gj", n=outside.height,
+        n_sites=outside["site_code"].n_unique(), low="990", high="1080", lowest=f"{outside['value'].min():g}",
+        highest=f"{outside['value'].max():g}", site=furthest[0], period=furthest[1].isoformat(),
+        value=f"{furthest[2]:g}",
+    )  # fmt: skip
+    assert out.splitlines()[-1] == expected
+    assert state(warehouse)["observations"] == observations_before  # a registry file never edits observations
+    again = estimate(warehouse)  # the bounds are among the energy pilots' inputs: estimated again, same values
+    assert (again["n_estimated"], again["n_reused"]) == (2, 1)
+    after = view(warehouse)
+    for key in KEYS:  # the values stay and count, as the line says
+        assert (after[key]["effect"], after[key]["ci_low"]) == (baseline.estimates[key]["effect"],
+                                                                baseline.estimates[key]["ci_low"])  # fmt: skip
+
+
+def test_tightened_bounds_are_in_the_json_document_and_refuse_the_next_upload_of_such_a_value(
+    baseline: Baseline, warehouse: Path
+) -> None:
+    code, out, _ = load(warehouse, _energy_bounds(1_000.0), "--format", "json")
+    document = json.loads(out)
+    assert code == 0 and document["status"] == "loaded"
+    [entry] = document["outside_bounds"]
+    outside = _outside(warehouse, 1_000.0, 1e300)
+    assert (entry["metric"], entry["n_values"], entry["lowest"]) == ("energy_gj", outside.height, outside["value"][0])
+    assert (entry["min_value"], entry["max_value"]) == (1_000.0, None)
+    assert entry["example"] == {"site": outside["site_code"][0], "period": outside["period"][0].isoformat(),
+                                "value": outside["value"][0]}  # fmt: skip
+    june = warehouse.with_name("june.csv")
+    pl.DataFrame({"site_code": ["S01"], "metric_code": ["energy_gj"], "period": ["2024-06-01"],
+                  "value": [999.0]}).write_csv(june)  # fmt: skip
+    refused, ingest_out = run(warehouse, "ingest", str(june), "--format", "json")[:2]
+    assert refused == 1 and json.loads(ingest_out)["status"] == "rejected"
+
+
+def test_bounds_loosened_or_unchanged_say_nothing_of_stored_values(baseline: Baseline, warehouse: Path) -> None:
+    code, out, _ = load(warehouse, _energy_bounds(-1e6, 1e9))
+    assert code == 0 and "outside" not in out and "energy_gj" not in out
+    code, out, _ = load(warehouse, registry_yaml(), "--format", "json")
+    assert code == 0 and json.loads(out)["outside_bounds"] == []

@@ -35,7 +35,12 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         con.close()
     if args.format == "json":
-        document = {"status": "loaded", "changes": summary.as_dict(), "kept": summary.kept()}
+        document = {
+            "status": "loaded",
+            "changes": summary.as_dict(),
+            "kept": summary.kept(),
+            "outside_bounds": summary.outside_bounds_dict(),
+        }
         print(json.dumps(document, ensure_ascii=False))
     else:
         for line in summary.lines(settings.lang):

@@ -33,10 +33,27 @@ class TableChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ValuesOutsideBounds:
+    """Stored values of a metric that its new bounds (min_value/max_value) would refuse in an upload."""
+
+    metric: str
+    n_values: int
+    n_sites: int
+    lowest: float
+    highest: float
+    min_value: float | None
+    max_value: float | None
+    example_site: str
+    example_period: date
+    example_value: float
+
+
+@dataclass(frozen=True, slots=True)
 class LoadSummary:
     """The outcome of one registry load, per kind of row."""
 
     changes: tuple[TableChange, ...] = field(default_factory=tuple)
+    outside_bounds: tuple[ValuesOutsideBounds, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -66,7 +83,26 @@ class LoadSummary:
             more = f" (+{len(codes) - KEPT_SHOWN})" if len(codes) > KEPT_SHOWN else ""
             shown = ", ".join(codes[:KEPT_SHOWN]) + more
             out.append(t("registry.kept", lang, table=table, n=len(codes), codes=shown))
+        for o in self.outside_bounds:
+            out.append(
+                t("registry.values_outside_bounds", lang, code=o.metric, n=o.n_values, n_sites=o.n_sites,
+                  low=_bound(o.min_value), high=_bound(o.max_value), lowest=f"{o.lowest:g}", highest=f"{o.highest:g}",
+                  site=o.example_site, period=o.example_period.isoformat(), value=f"{o.example_value:g}")
+            )  # fmt: skip
         return out
+
+    def outside_bounds_dict(self) -> list[dict[str, Any]]:
+        """The stored values the new bounds leave behind, per metric, for JSON output."""
+        return [
+            {"metric": o.metric, "n_values": o.n_values, "n_sites": o.n_sites, "lowest": o.lowest,
+             "highest": o.highest, "min_value": o.min_value, "max_value": o.max_value,
+             "example": {"site": o.example_site, "period": o.example_period.isoformat(), "value": o.example_value}}
+            for o in self.outside_bounds
+        ]  # fmt: skip
+
+
+def _bound(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql_file: str) -> dict[str, dict[str, Any]]:
@@ -185,6 +221,26 @@ def _write_pilot(con: duckdb.DuckDBPyConnection, pilot: Pilot) -> None:
         con.execute(read_sql("registry/insert_pilot_metric.sql"), key | {"metric_code": metric})
 
 
+def _bounds(row: dict[str, Any]) -> tuple[Any, Any]:
+    return row["min_value"], row["max_value"]
+
+
+def _values_outside_bounds(con: duckdb.DuckDBPyConnection, codes: list[str]) -> tuple[ValuesOutsideBounds, ...]:
+    """Stored values of `codes` outside their metrics' bounds as stored now.
+
+    Bounds are checked at upload, so only a load that tightens them can leave values outside: they stay (a registry
+    file does not edit observations) and keep counting in estimates until a corrected file restates them, so the
+    load says how many there are and where to look.
+    """
+    if not codes:
+        return ()
+    rows = con.execute(read_sql("registry/values_outside_bounds.sql"), {"codes": codes}).fetchall()
+    return tuple(
+        ValuesOutsideBounds(code, n, n_sites, lowest, highest, low, high, ex["site"], ex["period"], ex["value"])
+        for code, n, n_sites, lowest, highest, low, high, ex in rows
+    )
+
+
 def store_registry(
     con: duckdb.DuckDBPyConnection,
     registry: Registry,
@@ -197,6 +253,12 @@ def store_registry(
     with transaction(con):
         if data_start is not None:
             con.execute(read_sql("registry/set_warehouse_info.sql"), {"key": "data_start", "value": str(data_start)})
+        stored_bounds = {code: _bounds(row) for code, row in _rows(con, "registry/current_metrics.sql").items()}
+        rebounded = sorted(
+            m.code
+            for m in registry.metrics
+            if m.code in stored_bounds and stored_bounds[m.code] != (m.min_value, m.max_value)
+        )
         changes = (
             _upsert(con, "subsidiaries", "registry/current_subsidiaries.sql",
                     map(_subsidiary_row, registry.subsidiaries),
@@ -216,7 +278,7 @@ def store_registry(
             map(_pilot_row, registry.pilots),
             lambda r: _write_pilot(con, pilots_by_code[r["code"]]),
         )
-        summary = LoadSummary((*changes, pilot_change))
+        summary = LoadSummary((*changes, pilot_change), _values_outside_bounds(con, rebounded))
         if summary.changed:
             audit.record(con, username, "registry_load", source, summary.as_dict())
     return summary
