@@ -1,7 +1,7 @@
 -- Report lineage: values restated before the run started, per (earlier upload, restating upload), for the
--- reported pilots' metrics. Grain: one row per pair of uploads.
+-- metrics run $run_id estimated for the reported pilots $pilots. Grain: one row per pair of uploads.
 WITH pilot_metrics_used AS (
-    SELECT DISTINCT metric_code FROM pilot_metrics WHERE list_contains($pilots, pilot_code)
+    SELECT DISTINCT metric_code FROM estimate_results WHERE run_id = $run_id AND list_contains($pilots, pilot_code)
 )
 SELECT o.upload_id, coalesce(a.file_name, '') AS file_name, o.superseded_by_upload_id,
        coalesce(b.file_name, '') AS superseded_by_file, max(o.valid_to) AS restated_at, count(*) AS n_values

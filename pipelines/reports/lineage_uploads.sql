@@ -1,11 +1,12 @@
 -- Report lineage: the uploads whose values were in force when the run started, for the sites the report lists for the
 -- reported pilots ($sites: the treated and control sites the run used, pipelines/reports/pilot_sites.sql) and the
--- pilots' metrics. Grain: one row per upload. $as_of is the run's start; $pilots the reported pilot codes.
+-- metrics the run estimated for those pilots (not the registry's today: a metric dropped since still backs the run's
+-- figures). Grain: one row per upload. $as_of is the run's start; $pilots the reported pilot codes; $run_id the run.
 WITH pilot_sites AS (
     SELECT unnest(CAST($sites AS VARCHAR[])) AS site_code
 ),
 pilot_metrics_used AS (
-    SELECT DISTINCT metric_code FROM pilot_metrics WHERE list_contains($pilots, pilot_code)
+    SELECT DISTINCT metric_code FROM estimate_results WHERE run_id = $run_id AND list_contains($pilots, pilot_code)
 ),
 in_force AS (
     SELECT site_code, metric_code, upload_id FROM observation_current

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runner"))
@@ -257,6 +258,27 @@ def test_the_lineage_of_an_earlier_run_lists_the_uploads_of_the_sites_it_used(
     assert [r[file_column] for r in new] == ["all.csv"]
     rows = t("report.col.rows_current", "en")
     assert new[0][rows] < old[0][rows]
+
+
+def test_the_lineage_of_an_earlier_run_lists_the_uploads_of_a_metric_dropped_since(tmp_path: Path) -> None:
+    # energy and output come in two files; after run 1 the admin drops output_t from P-A (and no pilot measures it)
+    warehouse = new_warehouse(tmp_path / "wh")
+    for metric in ("energy_gj", "output_t"):
+        observations().filter(pl.col("metric_code") == metric).write_csv(tmp_path / f"{metric}.csv")
+        ingest(warehouse, tmp_path / f"{metric}.csv")
+    first = int(estimate(warehouse)["run_id"])
+    load_registry(warehouse, registry_yaml().replace("metrics: [energy_gj, output_t]", "metrics: [energy_gj]"))
+    assert query(warehouse, "SELECT count(*) AS n FROM pilot_metrics WHERE metric_code = 'output_t'")["n"][0] == 0
+    second = int(estimate(warehouse)["run_id"])
+    sheet, file_column = t("report.section.lineage", "en"), t("report.col.file", "en")
+
+    def lineage(run_id: int) -> list[str]:
+        report = report_files(warehouse, tmp_path / f"run{run_id}", run_id)
+        return [r[file_column] for r in _xlsx_table(report["xlsx"], sheet).to_dicts()]
+
+    assert csv_sites(report_files(warehouse, tmp_path / "csv", first)["csv"]).keys() == set(KEYS)
+    assert lineage(first) == ["energy_gj.csv", "output_t.csv"]  # before: energy_gj.csv alone, by today's registry
+    assert lineage(second) == ["energy_gj.csv"]  # run 2 estimated no output figure
 
 
 def test_a_result_carried_forward_keeps_the_sites_of_the_estimate_it_carries(

@@ -294,7 +294,9 @@ def assemble_report(
                 rows_updated=int(r["rows_updated"]),
                 rows_current=int(r["n_values"]),
             )
-            for r in _query(con, "reports/lineage_uploads.sql", as_of=as_of, pilots=codes, sites=listed_sites)
+            for r in _query(
+                con, "reports/lineage_uploads.sql", as_of=as_of, pilots=codes, sites=listed_sites, run_id=rid
+            )
         ),
         restatements=tuple(
             RestatementRow(
@@ -305,7 +307,7 @@ def assemble_report(
                 restated_at=r["restated_at"],
                 n_values=int(r["n_values"]),
             )
-            for r in _query(con, "reports/lineage_restatements.sql", as_of=as_of, pilots=codes)
+            for r in _query(con, "reports/lineage_restatements.sql", as_of=as_of, pilots=codes, run_id=rid)
         ),
         audit_events=tuple(
             AuditRow(
