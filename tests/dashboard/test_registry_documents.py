@@ -24,12 +24,14 @@ from dashboards.components.registry_documents import (
 from pilot_roi.errors import InvalidInput
 from pilot_roi.registry import KnownCodes, parse_registry
 from pilot_roi.registry.model import Metric, Name, Pilot, Site, TreatedSite
+from pilot_roi.registry.parse import SiteInUse
 
 KNOWN = KnownCodes(
     subsidiaries=frozenset({"KMG", "KAP"}),
     site_subsidiary={"KMG-ANPZ": "KMG", "KMG-PNHZ": "KMG", "KMG-PKOP": "KMG", "KAP-IRK": "KAP"},
     metrics=frozenset({"energy_gj", "steam_t"}),
     data_start=date(2023, 1, 1),
+    sites_in_use={"KMG-PNHZ": SiteInUse(730, ("KMG-PM-01",))},
 )
 
 

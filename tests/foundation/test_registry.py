@@ -9,7 +9,7 @@ import yaml
 
 from pilot_roi.errors import InvalidInput
 from pilot_roi.registry import load_registry_file, parse_registry
-from pilot_roi.registry.parse import KnownCodes
+from pilot_roi.registry.parse import KnownCodes, SiteInUse
 from registry_sample import sample_registry
 
 BASE: dict[str, Any] = {
@@ -99,9 +99,18 @@ def test_unknown_sections_and_fields_are_named() -> None:
     assert problems["sites[0].regoin"] == "registry.unknown_field"
 
 
-def test_a_site_cannot_move_to_another_subsidiary() -> None:
-    known = KnownCodes(subsidiaries=frozenset({"KMG", "KTZ"}), site_subsidiary={"KMG-ANPZ": "KTZ"})
-    assert _problems(BASE, known)["sites[0].subsidiary"] == "registry.site_moved"
+def test_a_site_with_values_or_pilots_cannot_move_to_another_subsidiary() -> None:
+    for in_use in (SiteInUse(12), SiteInUse(0, ("P-1",))):
+        known = KnownCodes(subsidiaries=frozenset({"KMG", "KTZ"}), site_subsidiary={"KMG-ANPZ": "KTZ"},
+                           sites_in_use={"KMG-ANPZ": in_use})  # fmt: skip
+        assert _problems(BASE, known)["sites[0].subsidiary"] == "registry.site_moved"
+
+
+def test_a_site_nothing_refers_to_yet_moves_to_another_subsidiary() -> None:
+    known = KnownCodes(subsidiaries=frozenset({"KMG", "KTZ"}), site_subsidiary={"KMG-ANPZ": "KTZ"},
+                       sites_in_use={"KTZ-OTHER": SiteInUse(5)})  # fmt: skip
+    moved = parse_registry(BASE, known)
+    assert moved.sites[0].code == "KMG-ANPZ" and moved.sites[0].subsidiary == "KMG"
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk", "en"])

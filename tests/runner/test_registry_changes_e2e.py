@@ -408,19 +408,50 @@ def test_a_flipped_direction_regrades_and_resigns_the_gains_without_estimating_a
 # --- 5. a site's subsidiary ----------------------------------------------------------------------------------
 
 
-def test_a_site_with_values_and_pilots_does_not_move_to_another_subsidiary(baseline: Baseline, warehouse: Path) -> None:
-    moved = (
+def _moved(site: str) -> str:
+    return (
         registry_yaml()
         .replace(
             "subsidiaries:\n", 'subsidiaries:\n  - {code: MTB, name: {ru: "Б", kk: "Б", en: "B"}, sector: energy}\n'
         )
-        .replace("{code: S06, subsidiary: MTA", "{code: S06, subsidiary: MTB")
+        .replace(f"{{code: {site}, subsidiary: MTA", f"{{code: {site}, subsidiary: MTB")
     )
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_a_site_with_values_and_pilots_does_not_move_to_another_subsidiary(
+    lang: str, baseline: Baseline, warehouse: Path
+) -> None:
     before = state(warehouse)
-    code, out, err = load(warehouse, moved)
+    code, out, err = load(warehouse, _moved("S06"), lang=lang)
     assert (code, out) == (1, "")
-    assert err.splitlines() == ["sites[5].subsidiary: " + t("registry.site_moved", "en", value="S06", existing="MTA")]
+    message = t("registry.site_moved", lang, value="S06", existing="MTA", new="MTB", n_values=2 * 152, pilots="P-B")
+    assert err.splitlines() == ["sites[5].subsidiary: " + message]  # S06: P-B's listed control, two daily metrics
     assert state(warehouse) == before
+
+
+def _with_s07(subsidiary: str) -> str:
+    """The registry with a seventh site, S07, in `subsidiary` (MTB is added)."""
+    line = f'  - {{code: S07, subsidiary: {subsidiary}, name: {{ru: "О7", kk: "Н7", en: "S7"}}}}\n'
+    return _moved("none").replace("metrics:\n", line + "metrics:\n", 1)
+
+
+def test_a_site_registered_in_the_wrong_subsidiary_moves_while_nothing_refers_to_it(
+    baseline: Baseline, warehouse: Path
+) -> None:
+    assert load(warehouse, _with_s07("MTA"))[0] == 0
+    code, out, err = load(warehouse, _with_s07("MTB"))
+    assert (code, err) == (0, "")
+    assert "sites: 0 created, 1 updated, 6 unchanged" in out
+    assert query(warehouse, "SELECT code FROM sites WHERE subsidiary_code = 'MTB'")["code"].to_list() == ["S07"]
+    # once it has a value, it stays where it is
+    value = warehouse.with_name("s07.csv")
+    pl.DataFrame({"site_code": ["S07"], "metric_code": ["energy_gj"], "period": ["2024-05-01"],
+                  "value": [1000.0]}).write_csv(value)  # fmt: skip
+    assert ingest(warehouse, value)["rows_inserted"] == 1
+    code, out, err = load(warehouse, _with_s07("MTA"))
+    message = t("registry.site_moved", "en", value="S07", existing="MTB", new="MTA", n_values=1, pilots="—")
+    assert (code, out, err.splitlines()) == (1, "", ["sites[6].subsidiary: " + message])
 
 
 # --- 6. bounds tightened under stored values -----------------------------------------------------------------

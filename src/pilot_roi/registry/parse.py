@@ -57,6 +57,14 @@ class StoredValues:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteInUse:
+    """What already refers to a registered site: its current values and the pilots that name it."""
+
+    n_values: int
+    pilots: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class StoredPilot:
     """A registered pilot's design as far as its estimates go: treated sites with go-lives, and metrics."""
 
@@ -69,7 +77,8 @@ class KnownCodes:
     """What the warehouse already holds: subsidiary codes, each site's subsidiary, metric codes.
 
     `stored_values`: metrics with observations (a file may not reinterpret them); `pilots`: each pilot's design
-    (a file may not register the same deployment twice under two codes).
+    (a file may not register the same deployment twice under two codes); `sites_in_use`: sites with values or
+    pilots (a file may move only another site to a new subsidiary).
     """
 
     subsidiaries: frozenset[str] = frozenset()
@@ -78,6 +87,7 @@ class KnownCodes:
     data_start: date = DEFAULT_DATA_START
     stored_values: dict[str, StoredValues] = field(default_factory=dict)
     pilots: dict[str, StoredPilot] = field(default_factory=dict)
+    sites_in_use: dict[str, SiteInUse] = field(default_factory=dict)
 
 
 class _Collector:
@@ -231,8 +241,12 @@ def parse_registry(doc: Any, known: KnownCodes | None = None) -> Registry:
         if owner and owner not in subsidiary_codes:
             check.add(f"{where}.subsidiary", "registry.unknown_subsidiary", value=owner)
         existing_owner = known.site_subsidiary.get(code or "")
-        if code and owner and existing_owner and existing_owner != owner:
-            check.add(f"{where}.subsidiary", "registry.site_moved", value=code, existing=existing_owner)
+        in_use = known.sites_in_use.get(code or "")
+        if code and owner and existing_owner and existing_owner != owner and in_use:
+            # its values were uploaded by, and are shown to, the old subsidiary, and its pilots belong to it; a site
+            # nothing refers to yet was only registered in the wrong place, and moves
+            check.add(f"{where}.subsidiary", "registry.site_moved", value=code, existing=existing_owner,
+                      new=owner, n_values=in_use.n_values, pilots=", ".join(in_use.pilots) or "—")  # fmt: skip
         if first_time("site", code, f"{where}.code") and code and owner:
             region = item.get("region")
             sites.append(Site(code, owner, name, str(region) if region else None))

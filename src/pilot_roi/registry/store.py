@@ -12,7 +12,7 @@ import duckdb
 from pilot_roi import audit
 from pilot_roi.i18n import t
 from pilot_roi.registry.model import Metric, Pilot, Registry, Site, Subsidiary
-from pilot_roi.registry.parse import DEFAULT_DATA_START, KnownCodes, StoredPilot, StoredValues
+from pilot_roi.registry.parse import DEFAULT_DATA_START, KnownCodes, SiteInUse, StoredPilot, StoredValues
 from pilot_roi.resources import read_sql
 from pilot_roi.warehouse.connection import transaction
 from pilot_roi.warehouse.quality_summary import refresh_quality_summary
@@ -140,6 +140,10 @@ def known_codes(con: duckdb.DuckDBPyConnection) -> KnownCodes:
         data_start=date.fromisoformat(info["data_start"]) if "data_start" in info else DEFAULT_DATA_START,
         stored_values=stored_values,
         pilots=pilots,
+        sites_in_use={
+            code: SiteInUse(int(row["n_values"]), tuple(row["pilots"]))
+            for code, row in _rows(con, "registry/sites_in_use.sql").items()
+        },
     )
 
 
