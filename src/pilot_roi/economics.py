@@ -351,12 +351,14 @@ def realized_gain_kzt(
     go_live: date | np.datetime64,
     metric: MetricValue,
     n_treated: int,
+    shares: Sequence[float] | np.ndarray | None = None,
 ) -> float:
     """Σ over periods at or after `go_live` of (observed − counterfactual) × value × treated sites (KZT, signed).
 
     `observed` and `counterfactual` are the mean treated site's series (as in `EffectResult.counterfactual`);
     periods where either is missing are skipped. For staggered pilots pass the earliest go-live.
-    NaN when no post-go-live period has both values.
+    `shares`: the part of each period to count (a week that straddles New Year counts 2/7 in one year's
+    report and 5/7 in the next); None counts every period whole. NaN when no post-go-live period has both values.
     """
     t = np.asarray(times, dtype="datetime64[D]")
     obs = np.asarray(observed, dtype=np.float64)
@@ -367,5 +369,6 @@ def realized_gain_kzt(
     post = (t >= start) & np.isfinite(obs) & np.isfinite(cf)
     if not post.any():
         return math.nan
-    gap = float(np.sum(obs[post] - cf[post]))
+    share = np.ones_like(obs) if shares is None else np.asarray(shares, dtype=np.float64)
+    gap = float(np.sum((obs[post] - cf[post]) * share[post]))
     return gap * direction(metric.higher_is_better) * metric.value_kzt_per_unit * float(n_treated)

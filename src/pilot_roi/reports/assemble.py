@@ -17,7 +17,8 @@ Conventions (also stated in the report's methodology section):
   capex and opex as the run recorded them (estimate_results, migration 0009), the discount rate and horizon from
   its parameters; only rows stored before the run recorded them take the current registry's;
 - realized gain in the year = sum over the year's post-go-live periods of (observed - counterfactual) x
-  direction x value per unit x treated sites, from the run's counterfactual series (mean per treated site).
+  direction x value per unit x treated sites, from the run's counterfactual series (mean per treated site); a week
+  across New Year counts its days in each year.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import duckdb
@@ -133,12 +134,17 @@ def realized_in_year(
 ) -> float | None:
     """Realized gain (KZT) over the year's post-go-live periods (economics.realized_gain_kzt on the year's
     part of the series); None when the year has no such period.
+
+    Periods are stored at their first day, and only weeks cross a year's end: a week from Monday 30 December counts
+    2/7 in that year and 5/7 in the next (its days in each), so the years of a report add up to the gain to date.
     """
     start, end = date(year, 1, 1), date(year, 12, 31)
-    points = [p for p in series if start <= p.period <= end]
+    days = 7 if metric.frequency == "weekly" else 1
+    points = [p for p in series if start - timedelta(days=days - 1) <= p.period <= end]
     if not points:
         return None
     nan = math.nan
+    shares = [_days_inside(p.period, days, start, end) / days for p in points]
     value = economics.realized_gain_kzt(
         [p.period for p in points],
         [nan if p.observed is None else p.observed for p in points],
@@ -146,8 +152,14 @@ def realized_in_year(
         first_go_live,
         metric,
         n_treated,
+        shares,
     )
     return _f(value)
+
+
+def _days_inside(first: date, days: int, start: date, end: date) -> int:
+    """How many of the `days` days from `first` fall in [start, end]."""
+    return max(0, (min(first + timedelta(days=days - 1), end) - max(first, start)).days + 1)
 
 
 def _name(row: dict[str, Any], prefix: str = "name_") -> Name:
