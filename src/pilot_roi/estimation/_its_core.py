@@ -41,6 +41,8 @@ _FINE_POINTS = 96  # level variances over the support, geometrically spaced, for
 _MOMENT_NODES = 12  # level variances where the forecast sums' moments are computed
 _NEGLIGIBLE_MASS = 1e-6
 SHORT_CYCLE = 31.0  # seasonal cycles shorter than this many grid steps are fitted outside the state model
+# the frequency a date grid's smallest step (days) suggests when none is stated
+_BY_SMALLEST_STEP = ((1.5, "daily"), (8.5, "weekly"), (45.0, "monthly"), (120.0, "quarterly"), (math.inf, "yearly"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +60,13 @@ class Grid:
     seasonal_periods: tuple[float, ...]
 
 
-def detect_grid(time_ordinal: np.ndarray, time_kind: str) -> Grid:
-    """Frequency and regular grid from a panel's `time_ordinal` (days since 1970-01-01 for dates)."""
+def detect_grid(time_ordinal: np.ndarray, time_kind: str, frequency: str | None = None) -> Grid:
+    """Frequency and regular grid from a panel's `time_ordinal` (days since 1970-01-01 for dates).
+
+    `frequency`: a stated one ("daily", "weekly", "monthly", "quarterly", "yearly"; dates at their periods' first
+    days) instead of the one the smallest step suggests: a daily series reported on Mondays is a daily grid with
+    six days in seven missing, not a weekly one.
+    """
     ordinal = np.asarray(time_ordinal, np.int64)
     if ordinal.shape[0] < 2:
         return Grid("integer", np.zeros(ordinal.shape[0], np.int64), int(ordinal.shape[0]), ())
@@ -68,20 +75,26 @@ def detect_grid(time_ordinal: np.ndarray, time_kind: str) -> Grid:
         step = int(np.gcd.reduce(diffs)) or 1
         pos = (ordinal - ordinal[0]) // step
         return Grid("integer", pos.astype(np.int64), int(pos[-1]) + 1, ())
-    # the smallest step is the frequency: gaps only lengthen some steps
-    med = float(np.min(diffs))
-    dates = (ordinal.astype("datetime64[D]")).astype(object)
-    if med <= 1.5:
+    if frequency is None:
+        # the smallest step is the frequency: gaps only lengthen some steps
+        smallest = float(np.min(diffs))
+        frequency = next(name for limit, name in _BY_SMALLEST_STEP if smallest <= limit)
+    return _date_grid(ordinal, frequency)
+
+
+def _date_grid(ordinal: np.ndarray, frequency: str) -> Grid:
+    if frequency == "daily":
         pos = ordinal - ordinal[0]
         return Grid("daily", pos, int(pos[-1]) + 1, (7.0, 365.25))
-    if med <= 8.5:
+    if frequency == "weekly":
         pos = np.rint((ordinal - ordinal[0]) / 7.0).astype(np.int64)
         return Grid("weekly", pos, int(pos[-1]) + 1, (365.25 / 7.0,))
+    dates = (ordinal.astype("datetime64[D]")).astype(object)
     months = np.asarray([(d.year - _EPOCH_YEAR) * 12 + d.month - 1 for d in dates], np.int64)
-    if med <= 45:
+    if frequency == "monthly":
         pos = months - months[0]
         return Grid("monthly", pos, int(pos[-1]) + 1, (12.0,))
-    if med <= 120:
+    if frequency == "quarterly":
         quarters = months // 3
         pos = quarters - quarters[0]
         return Grid("quarterly", pos, int(pos[-1]) + 1, (4.0,))

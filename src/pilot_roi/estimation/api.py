@@ -35,6 +35,7 @@ from pilot_roi.estimation.options import (
     METHOD_CHOICES,
     EstimationOptions,
     check_choice,
+    check_frequency,
 )
 from pilot_roi.estimation.panel import PanelData, prepare_panel
 from pilot_roi.estimation.result import EffectResult, insufficient
@@ -171,6 +172,8 @@ def estimate_panel(
         "excluded_late": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.late)],
         "excluded_idle_controls": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.idle_controls)],
     }
+    if design.frequency_stated:  # absent: read from the labels' spacing, as every estimate before the keyword
+        diagnostics["design"]["frequency_source"] = "stated"
     if primary.ok:
         diagnostics["design"]["first_go_live_used"] = _first_go_live_used(panel, design, primary, choice.primary)
     if opts.diagnostics and primary.ok:
@@ -301,6 +304,7 @@ def estimate_effect(
     *,
     never_treated_value: int | float | str | dt.date | None = None,
     method_options: dict[str, dict[str, Any]] | None = None,
+    frequency: str | None = None,
     **options: Any,
 ) -> EffectResult:
     """The effect of a go-live on an outcome, from a long panel (polars or pandas).
@@ -315,16 +319,30 @@ def estimate_effect(
     - `options`: further `EstimationOptions` (inference, few_treated, n_boot, min_pre_periods,
       min_post_periods, max_gap_share, event_bin, base_period, diagnostics, robustness).
     - `method_options`: per-method extra options, e.g. {"its": {"model": "segmented"}}.
+    - `frequency`: the outcome's frequency when it is known ("daily", "weekly", "monthly", "quarterly" or
+      "yearly", as the registry states a metric's), used wherever the frequency matters: which period a
+      go-live first treats ("daily": the first period on or after the go-live day; the others: the period
+      that holds it), the data-sufficiency thresholds, the calendar grid behind the gap share, the ITS
+      seasonal cycles and the words of `res.method_reason` (`res.diagnostics["design"]["frequency_source"]`
+      is then "stated"). Dates are then required, each the first day of its period as the warehouse
+      stores them (a Monday for weeks, the 1st for months, quarters and years); a panel that contradicts
+      the frequency is refused (`InvalidPanel`), never estimated with another. None (the default) reads the
+      frequency from the spacing of the dates, as before: a daily metric reported only on Mondays then
+      reads as weekly.
 
     Returns an `EffectResult` (see `pilot_roi.estimation.result`): `att` is the average effect on the
     treated sites over the post-period in the outcome's units; `att_pct` is relative to the treated
     sites' counterfactual mean over the post-period. A design that cannot support an estimate returns
     `status="insufficient_data"` with a reason code, never a number. Raises `InvalidInput` for
-    unusable input (missing columns, duplicate rows; `InvalidPanel`, also a ValueError), ValueError for
-    an option value or `method_options` that is not allowed, and TypeError for an unknown option name.
+    unusable input (missing columns, duplicate rows, times that contradict `frequency`; `InvalidPanel`, also a
+    ValueError), ValueError for an option value, `frequency` or `method_options` that is not allowed, and
+    TypeError for an unknown option name.
     """
     check_choice("method", method, METHOD_CHOICES)
+    frequency = check_frequency(frequency)
     opts = EstimationOptions.build(control_group=control_group, seed=seed, alpha=alpha, **options)
     method_options = _checked_method_options(method_options, opts)
-    prepared = prepare_panel(panel, unit, time, outcome, first_treated, never_treated_value=never_treated_value)
+    prepared = prepare_panel(
+        panel, unit, time, outcome, first_treated, never_treated_value=never_treated_value, frequency=frequency
+    )
     return estimate_panel(prepared, method, opts, method_options)

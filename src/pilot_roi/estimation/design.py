@@ -30,6 +30,9 @@ from pilot_roi.estimation.panel import PanelData
 from pilot_roi.estimation.randomization import MIN_ASSIGNMENTS, count_assignments, uses_randomization
 
 _FREQUENCIES = {1: "daily", 7: "weekly"}
+# a stated frequency's period: days for daily and weekly, months for the coarser ones (calendar months vary)
+_STEP_DAYS = {"daily": 1, "weekly": 7}
+_STEP_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 # quarters and years ask as little as any other coarse period (two before go-live, one after): they are named
 # only so that the method's reason counts them in their own words ("21 quarters", not "21 periods")
 _THRESHOLDS = {"daily": (28, 7), "weekly": (8, 2), "monthly": (6, 1), "quarterly": (2, 1), "yearly": (2, 1),
@@ -49,6 +52,12 @@ class Design:
     (per cohort in `cohort_pre`/`cohort_post`). `missing_periods` counts calendar periods absent for every
     site (a date panel with a gap in its days); `gap_share` is the share of site-period cells missing
     among the sites used, over the calendar grid.
+
+    `frequency` is the panel's stated one (`PanelData.frequency`, `frequency_stated` True) or, when none was
+    stated, the one read from the most common spacing of the labels (`step_days` that spacing; "periods" for
+    integer times or a spacing no frequency has). With a stated frequency `step_days` is the period's length
+    in days (1 or 7; None for months, quarters and years) and the calendar grid is that frequency's: a daily
+    metric reported only on Mondays misses six days in seven, a monthly one without March misses March.
     """
 
     n_units: int
@@ -70,6 +79,7 @@ class Design:
     gap_share: float
     min_pre: int
     min_post: int
+    frequency_stated: bool = False
 
     @property
     def n_treated(self) -> int:
@@ -94,6 +104,8 @@ class Design:
 
 
 def _frequency(panel: PanelData) -> tuple[str, int | None]:
+    if panel.frequency is not None:  # the registry knows it: the labels' spacing only shows what was reported
+        return panel.frequency, _STEP_DAYS.get(panel.frequency)
     if panel.time_kind != "date" or panel.n_times < 2:
         return "periods", None
     diffs = np.diff(panel.time_ordinal)
@@ -128,6 +140,9 @@ def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
     never &= ~idle
     if panel.time_kind == "date" and step is not None and frequency in ("daily", "weekly"):
         expected = int((panel.time_ordinal[-1] - panel.time_ordinal[0]) // step) + 1
+    elif panel.frequency in _STEP_MONTHS:  # labels at period starts (prepare_panel checked): whole periods apart
+        months = panel.time_labels[[0, -1]].astype("datetime64[M]").astype(np.int64)
+        expected = int(months[1] - months[0]) // _STEP_MONTHS[panel.frequency] + 1
     else:
         expected = panel.n_times
     missing_periods = max(expected - panel.n_times, 0)
@@ -156,6 +171,7 @@ def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
         gap_share=float(gap_share),
         min_pre=opts.min_pre_periods if opts.min_pre_periods is not None else default_pre,
         min_post=opts.min_post_periods if opts.min_post_periods is not None else default_post,
+        frequency_stated=panel.frequency is not None,
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -298,20 +299,14 @@ def placebo_in_time(panel: PanelData, estimator: Estimator, opts: EstimationOpti
 
 
 def _restrict_periods(panel: PanelData, rows: np.ndarray, n_times: int) -> PanelData:
-    return PanelData(
+    # `replace` keeps every other field, the stated frequency too: the placebo reads the periods as the estimate did
+    return replace(
+        panel,
         unit_idx=panel.unit_idx[rows],
         time_idx=panel.time_idx[rows],
         y=panel.y[rows],
-        first_treated=panel.first_treated,
-        unit_labels=panel.unit_labels,
         time_labels=panel.time_labels[:n_times],
         time_ordinal=panel.time_ordinal[:n_times],
-        time_kind=panel.time_kind,
-        unit=panel.unit,
-        time=panel.time,
-        outcome=panel.outcome,
-        first_treated_col=panel.first_treated_col,
-        n_missing_outcome=panel.n_missing_outcome,
     )
 
 

@@ -1,8 +1,9 @@
 """Interrupted time series: a counterfactual for treated sites from their own history.
 
-`estimate_its(panel, seed=..., alpha=..., **options)` puts each treated unit's series on a regular grid
-(frequency detected from the time index: daily, weekly, monthly, quarterly, annual or plain integers),
-fits the counterfactual model chosen by `model` and averages the gaps over the treated units.
+`estimate_its(panel, seed=..., alpha=..., **options)` puts each treated unit's series on a regular grid (the
+panel's stated frequency, `PanelData.frequency`, or one detected from the time index: daily, weekly, monthly,
+quarterly, annual or plain integers), fits the counterfactual model chosen by `model` and averages the gaps over
+the treated units.
 
 - `model="structural"`: statsmodels `UnobservedComponents` (local level + deterministic slope, AR(1),
   weekly and annual Fourier seasonality when the pre-period covers a cycle, optional control series as
@@ -157,7 +158,7 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
     in_window = (ft >= 0) & (ft < n_times)
     if not in_window.any():
         return insufficient(METHOD, "insufficient_post_periods")
-    grid = core.detect_grid(panel.time_ordinal, panel.time_kind)
+    grid = core.detect_grid(panel.time_ordinal, panel.time_kind, panel.frequency)
     if grid.n_grid > 20 * max(n_times, 1) + 100:
         return insufficient(METHOD, "irregular_time_index", frequency=grid.frequency)
     periods = grid.seasonal_periods if opts.seasonal_periods is None else opts.seasonal_periods

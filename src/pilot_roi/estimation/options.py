@@ -13,16 +13,32 @@ Method = Literal["did", "staggered_did", "synthetic_control", "its"]
 MethodChoice = Literal["auto", "did", "staggered_did", "synthetic_control", "its"]
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 Status = Literal["ok", "insufficient_data", "error"]
+# A metric's frequency as the registry states it (PRODUCT.md); the warehouse labels each period by its first day.
+Frequency = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
 
 METHODS: tuple[str, ...] = get_args(Method)
 METHOD_CHOICES: tuple[str, ...] = get_args(MethodChoice)
 CONTROL_GROUPS: tuple[str, ...] = get_args(ControlGroup)
+FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 
 
 def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     """`value` if it is one of `allowed`, else a ValueError that lists the allowed values."""
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is not allowed; choose one of: {', '.join(allowed)}")
+    return str(value)
+
+
+def check_frequency(value: object) -> str | None:
+    """`value` when it is None (read the frequency from the dates) or one of `FREQUENCIES`, else a ValueError
+    that lists them."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in FREQUENCIES:
+        raise ValueError(
+            f"frequency={value!r} is not allowed; choose one of: {', '.join(FREQUENCIES)}, "
+            "or None to read it from the spacing of the dates"
+        )
     return str(value)
 
 

@@ -5,7 +5,7 @@ Every estimator in `pilot_roi.estimation` takes a `PanelData`, never a DataFrame
 
 Interface (stable; the synthetic-control and ITS modules rely on it):
 
-- `prepare_panel(df, unit, time, outcome, first_treated, *, never_treated_value=None) -> PanelData`
+- `prepare_panel(df, unit, time, outcome, first_treated, *, never_treated_value=None, frequency=None) -> PanelData`
 - `PanelData` fields (all numpy arrays are read-only):
     `unit_idx`      int64 (n_obs,)   index into `unit_labels`
     `time_idx`      int64 (n_obs,)   index into `time_labels`
@@ -19,6 +19,8 @@ Interface (stable; the synthetic-control and ITS modules rely on it):
     `time_kind`     "date" | "int"
     `unit`, `time`, `outcome`, `first_treated_col`: the original column names
     `n_missing_outcome`: rows whose outcome was null/NaN/inf (kept out of the arrays, counted here)
+    `frequency`     the caller's stated frequency ("daily" ... "yearly"; the labels checked to start their
+                    periods), or None: the design reads it from the spacing of the labels
   Observations are sorted by (unit_idx, time_idx); (unit, time) pairs are unique.
 - Helpers: `n_units`, `n_times`, `n_obs`, `treated` (bool per unit), `never_treated` (bool per unit),
   `post` (bool per observation: the unit is treated and the period is at or after its go-live),
@@ -29,13 +31,14 @@ Interface (stable; the synthetic-control and ITS modules rely on it):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
 import numpy as np
 import polars as pl
 
 from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.estimation.options import FREQUENCIES, check_choice, check_frequency
 
 TimeKind = Literal["date", "int"]
 
@@ -60,6 +63,7 @@ class PanelData:
     outcome: str = "outcome"
     first_treated_col: str = "first_treated"
     n_missing_outcome: int = 0
+    frequency: str | None = None
 
     @property
     def n_units(self) -> int:
@@ -123,60 +127,25 @@ class PanelData:
         keep = np.asarray(keep, bool)
         new_index = np.cumsum(keep) - 1
         rows = keep[self.unit_idx]
-        return PanelData(
+        return replace(
+            self,
             unit_idx=_ro(new_index[self.unit_idx[rows]].astype(np.int64)),
             time_idx=_ro(self.time_idx[rows]),
             y=_ro(self.y[rows]),
             first_treated=_ro(self.first_treated[keep]),
             unit_labels=_ro(self.unit_labels[keep]),
-            time_labels=self.time_labels,
-            time_ordinal=self.time_ordinal,
-            time_kind=self.time_kind,
-            unit=self.unit,
-            time=self.time,
-            outcome=self.outcome,
-            first_treated_col=self.first_treated_col,
-            n_missing_outcome=self.n_missing_outcome,
         )
 
     def with_first_treated(self, first_treated: np.ndarray) -> PanelData:
         """The same observations with another go-live per unit (placebo tests, simulations)."""
-        return PanelData(
-            unit_idx=self.unit_idx,
-            time_idx=self.time_idx,
-            y=self.y,
-            first_treated=_ro(np.asarray(first_treated, np.int64)),
-            unit_labels=self.unit_labels,
-            time_labels=self.time_labels,
-            time_ordinal=self.time_ordinal,
-            time_kind=self.time_kind,
-            unit=self.unit,
-            time=self.time,
-            outcome=self.outcome,
-            first_treated_col=self.first_treated_col,
-            n_missing_outcome=self.n_missing_outcome,
-        )
+        return replace(self, first_treated=_ro(np.asarray(first_treated, np.int64)))
 
     def with_outcome(self, y: np.ndarray) -> PanelData:
         """The same design with another outcome vector (n_obs,), e.g. a simulated one."""
         y = np.asarray(y, np.float64)
         if y.shape != self.y.shape:
             raise ValueError(f"outcome has shape {y.shape}, expected {self.y.shape}")
-        return PanelData(
-            unit_idx=self.unit_idx,
-            time_idx=self.time_idx,
-            y=_ro(y.copy()),
-            first_treated=self.first_treated,
-            unit_labels=self.unit_labels,
-            time_labels=self.time_labels,
-            time_ordinal=self.time_ordinal,
-            time_kind=self.time_kind,
-            unit=self.unit,
-            time=self.time,
-            outcome=self.outcome,
-            first_treated_col=self.first_treated_col,
-            n_missing_outcome=self.n_missing_outcome,
-        )
+        return replace(self, y=_ro(y.copy()))
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
@@ -439,7 +408,31 @@ def period_days(labels: np.ndarray) -> int | None:
     return 7
 
 
-def first_treated_period(labels: np.ndarray, go_live: np.ndarray) -> np.ndarray:
+# A stated frequency's period length: (months, days); daily periods are single days, so no go-live falls inside one.
+_SPANS: dict[str, tuple[int | None, int | None]] = {
+    "daily": (None, None),
+    "weekly": (None, 7),
+    "monthly": (1, None),
+    "quarterly": (3, None),
+    "yearly": (12, None),
+}
+
+
+def off_period_start(labels: np.ndarray, frequency: str) -> np.ndarray:
+    """Bool (n,): the date `labels` that are not the first day of a `frequency` period as the warehouse labels
+    periods (PRODUCT.md): a Monday for weeks, the 1st for months, 1 January/April/July/October for quarters,
+    1 January for years. Every day starts a daily period."""
+    days = np.asarray(labels, dtype="datetime64[D]")
+    months, week = _SPANS[check_choice("frequency", frequency, FREQUENCIES)]
+    if week is not None:
+        return np.asarray(((days - _EPOCH).astype(np.int64) - _MONDAY) % week != 0)
+    if months is None:
+        return np.zeros(days.shape, dtype=bool)
+    month = days.astype("datetime64[M]")
+    return np.asarray((month.astype("datetime64[D]") != days) | (month.astype(np.int64) % 12 % months != 0))
+
+
+def first_treated_period(labels: np.ndarray, go_live: np.ndarray, frequency: str | None = None) -> np.ndarray:
     """The index in the sorted date `labels` (datetime64[D]) of each go-live's first treated period.
 
     Where the labels are the first days of the periods they stand for (`period_months`, `period_days`), the
@@ -448,12 +441,20 @@ def first_treated_period(labels: np.ndarray, go_live: np.ndarray) -> np.ndarray:
     as untreated would put half a month of effect into the pre-period that the counterfactual is fitted on.
     Elsewhere (daily data, labels at the end or the middle of their periods), the first period at or after the
     go-live. `go_live` is in days since 1970-01-01; an index of len(labels) means after the last period.
+
+    `frequency` (a stated one, with `labels` at its period starts: `off_period_start`) replaces the reading of
+    the labels: "daily" is the first label on or after the go-live day (a daily metric reported only on Mondays
+    is not weekly: the Monday before a Wednesday go-live is that Monday's untreated value); the coarser ones
+    the period that holds the go-live, by the calendar length of that frequency's period.
     """
     days = np.asarray(labels, dtype="datetime64[D]")
     ordinal = (days - _EPOCH).astype(np.int64)
     go = np.asarray(go_live, dtype=np.int64)
     after = np.searchsorted(ordinal, go, side="left")
-    months, week = period_months(days), period_days(days)
+    if frequency is None:
+        months, week = period_months(days), period_days(days)
+    else:
+        months, week = _SPANS[check_choice("frequency", frequency, FREQUENCIES)]
     if months is None and week is None:
         return after
     holder = np.searchsorted(ordinal, go, side="right") - 1  # the last period starting on or before the go-live
@@ -464,6 +465,19 @@ def first_treated_period(labels: np.ndarray, go_live: np.ndarray) -> np.ndarray:
         end = start + np.timedelta64(week or 0, "D")
     inside = (holder >= 0) & ((_EPOCH + go.astype("timedelta64[D]")) < end)
     return np.where(inside, holder, after).astype(np.int64)
+
+
+def _check_frequency(labels: np.ndarray, kind: TimeKind, column: str, frequency: str) -> None:
+    """Refuse (InvalidPanel) times that contradict a stated `frequency`, rather than estimate with a frequency the
+    data does not have: integer times have no calendar to hold it, and a label that does not start a period (a
+    Tuesday with "weekly", the 15th or labels days apart with "monthly") leaves open which period holds a go-live."""
+    if kind != "date":
+        raise InvalidPanel([Problem("estimation.frequency_needs_dates", where=column, params={"frequency": frequency})])
+    off = off_period_start(labels, frequency)
+    if off.any():
+        first = str(labels[np.flatnonzero(off)[0]])
+        params = {"value": first, "count": int(off.sum()), "frequency": frequency}
+        raise InvalidPanel([Problem(f"estimation.period_not_at_start.{frequency}", where=column, params=params)])
 
 
 def _null_where(series: pl.Series, mask: pl.Series) -> pl.Series:
@@ -478,6 +492,7 @@ def prepare_panel(
     first_treated: str,
     *,
     never_treated_value: int | float | str | dt.date | None = None,
+    frequency: str | None = None,
 ) -> PanelData:
     """Validate a long panel (polars or pandas) and convert it to a `PanelData`.
 
@@ -496,11 +511,18 @@ def prepare_panel(
       a month, or every label a Monday a week or more apart, as the warehouse stores monthly, quarterly, yearly
       and weekly data) a go-live on 15 June makes the June period the first treated one; otherwise, and with
       integer times, the first period at or after the go-live.
+    - `frequency`: the outcome's frequency when it is known ("daily", "weekly", "monthly", "quarterly",
+      "yearly"), instead of reading it from the labels: a daily metric reported only on Mondays stays daily (a
+      Wednesday go-live is first treated on the next Monday). It needs date times, each the first day of its
+      period as the warehouse stores them (`off_period_start`); a panel that contradicts it is refused, never
+      read by another frequency. None (the default) reads the labels as above.
 
     Raises `InvalidPanel` (an `InvalidInput` with every problem found, and a ValueError) on a missing
-    column, wrong types, null units or times, duplicate (unit, time) rows, or a go-live that varies within
-    a unit; ValueError on a `never_treated_value` of another kind than the column. Nothing is dropped silently.
+    column, wrong types, null units or times, duplicate (unit, time) rows, a go-live that varies within
+    a unit, or times that contradict `frequency`; ValueError on a `never_treated_value` of another kind than
+    the column or a `frequency` that is not one of the five. Nothing is dropped silently.
     """
+    frequency = check_frequency(frequency)
     roles = {"unit": unit, "time": time, "outcome": outcome, "first_treated": first_treated}
     for role, name in roles.items():
         if not isinstance(name, (str, int)) or isinstance(name, bool):  # int: a pandas column label
@@ -603,6 +625,8 @@ def prepare_panel(
     else:
         t_np = time_labels.to_numpy().astype(np.int64)
         ordinal = t_np.copy()
+    if frequency is not None:
+        _check_frequency(t_np, kind, time, frequency)
 
     per_unit = work.group_by("_unit").agg(pl.col("_ft").first()).join(unit_map, on="_unit").sort("_u")
     ft_vals = per_unit["_ft"]
@@ -611,7 +635,7 @@ def prepare_panel(
     if has.any():
         if kind == "date":
             ft_ord = (ft_vals.drop_nulls().to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
-            ft_idx[has] = first_treated_period(t_np, ft_ord)
+            ft_idx[has] = first_treated_period(t_np, ft_ord, frequency)
         else:
             ft_ord = ft_vals.drop_nulls().to_numpy().astype(np.int64)
             ft_idx[has] = np.searchsorted(ordinal, ft_ord, side="left")
@@ -630,4 +654,5 @@ def prepare_panel(
         outcome=outcome,
         first_treated_col=first_treated,
         n_missing_outcome=n_missing,
+        frequency=frequency,
     )

@@ -173,6 +173,8 @@ class EstimateJob:
     """Everything a worker needs to estimate one pilot-metric (picklable).
 
     `panel`: polars frame site_code (str), period (date), value (float), go_live (date, null for controls).
+    `frequency`: the registry metric's ("daily" ... "yearly"): the estimator reads the periods by it, not by the
+    spacing of the dates reported (a daily metric reported only on Mondays is not weekly); None: guessed.
     """
 
     pilot_code: str
@@ -184,6 +186,7 @@ class EstimateJob:
     control_group: str
     context: dict[str, Any] = field(default_factory=dict)
     sites: RunSites | None = None  # recorded with the result; the estimator reads the panel, not this
+    frequency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,6 +196,7 @@ def _prepare(
         control_group=options.control_group,
         context=context,
         sites=sites,
+        frequency=item.frequency,
     )
 
 

@@ -81,6 +81,7 @@ def _estimate(job: EstimateJob) -> Estimate:
         method=job.method,
         control_group=job.control_group,
         seed=job.seed,
+        frequency=job.frequency,  # the registry's: a daily metric reported only on Mondays stays daily
     )
     return estimate_from_result(job, result)
 
