@@ -6,7 +6,8 @@ the go-live, wholly untreated) the first treated period; a monthly metric report
 and October reads as quarterly, so a go-live on 15 February treats January. Stated, the frequency decides the
 first treated period, the data-sufficiency thresholds, the calendar grid behind the gap share, the ITS seasonal
 cycles and the words of the method's reason; dates that contradict it are refused, never read another way.
-frequency=None keeps every earlier result bit for bit (golden numbers recorded with the code before the keyword).
+frequency=None keeps every earlier result bit for bit (golden numbers recorded with the code before the keyword),
+except where dates merged on the guessed ITS grid (`test_dates_a_guessed_grid_would_merge_stay_apart`).
 """
 
 from __future__ import annotations
@@ -173,9 +174,7 @@ def test_a_weekly_metric_with_every_other_week_missing_stays_weekly() -> None:
 
 def test_its_reads_its_grid_and_seasonal_cycles_from_the_stated_frequency() -> None:
     panel = prepare_panel(weekly_every_other(), **COLUMNS, frequency="weekly")
-    guessed = core.detect_grid(panel.time_ordinal, panel.time_kind)
     stated = core.detect_grid(panel.time_ordinal, panel.time_kind, "weekly")
-    assert guessed.frequency == "monthly"  # 14 days apart: two Mondays can fall in one "month" of its grid
     assert (stated.frequency, stated.n_grid, stated.seasonal_periods) == ("weekly", 103, (365.25 / 7.0,))
     assert stated.position.tolist() == list(range(0, 103, 2))
     res = estimate_its(panel, max_missing_share=0.6, model="segmented")
@@ -208,6 +207,27 @@ def test_first_treated_period_follows_the_stated_frequency(
     days = np.array(labels, dtype="datetime64[D]")
     go = (np.array([go_live], dtype="datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(np.int64)
     assert first_treated_period(days, go, frequency).tolist() == [expected]
+
+
+def test_dates_a_guessed_grid_would_merge_stay_apart() -> None:
+    # Mondays 14 days apart: the smallest step (14 days) reads as months, and two Mondays of one month would take one
+    # position of a monthly grid, one value silently overwriting the other; they go on a weekly grid instead
+    panel = prepare_panel(weekly_every_other(), **COLUMNS)
+    months = core._date_grid(np.asarray(panel.time_ordinal), "monthly").position
+    assert (np.diff(months) == 0).sum() > 0  # what the guess alone would do
+    guessed = core.detect_grid(panel.time_ordinal, panel.time_kind)
+    assert (guessed.frequency, guessed.n_grid) == ("weekly", 103)
+    assert guessed.position.tolist() == list(range(0, 103, 2))
+    stated = prepare_panel(weekly_every_other(), **COLUMNS, frequency="weekly")
+    for model in ("segmented", "structural"):
+        a = estimate_its(panel, max_missing_share=0.6, model=model)
+        b = estimate_its(stated, max_missing_share=0.6, model=model)
+        assert a.ok and (a.att, a.se, a.ci_low, a.ci_high) == (b.att, b.se, b.ci_low, b.ci_high), model
+    # dates that are not whole weeks apart (the 1st and the 16th of each month) go on a daily grid
+    tens = [dt.date(2023, m, d) for m in range(1, 13) for d in (1, 16)]
+    ordinal = (np.array(tens, dtype="datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(np.int64)
+    grid = core.detect_grid(ordinal, "date")
+    assert grid.frequency == "daily" and (np.diff(grid.position) > 0).all()
 
 
 # --- frequency=None: the results of the code before the keyword, bit for bit -----------------------------------
@@ -307,7 +327,10 @@ GOLDEN: dict[str, dict[str, Any]] = {
         "robustness": [
             ("staggered_did", "ok", -10.292172493156418, 0.5688343952798247),
             ("synthetic_control", "ok", -14.535079723761978, 5.398484045576055),
-            ("its", "ok", -10.452924539923773, 2.5072903999309717),
+            # before the grid kept dates apart: ("its", "ok", -10.45, 2.51) from a monthly grid on which two Mondays of
+            # one month shared a position (test_dates_a_guessed_grid_would_merge_stay_apart); now half the weeks are
+            # gaps, as with frequency="weekly"
+            ("its", "insufficient_data", math.nan, math.nan),
         ],
     },
 }  # fmt: skip
@@ -319,7 +342,9 @@ def test_frequency_none_gives_the_earlier_results_bit_for_bit(name: str) -> None
 
 
 def _assert_same(actual: Any, expected: Any) -> None:
-    if isinstance(expected, float):
+    if isinstance(expected, float) and math.isnan(expected):
+        assert math.isnan(actual)
+    elif isinstance(expected, float):
         assert actual == pytest.approx(expected, rel=1e-9, abs=1e-15)
     elif isinstance(expected, (list, tuple)):
         assert len(actual) == len(expected)

@@ -75,11 +75,16 @@ def detect_grid(time_ordinal: np.ndarray, time_kind: str, frequency: str | None 
         step = int(np.gcd.reduce(diffs)) or 1
         pos = (ordinal - ordinal[0]) // step
         return Grid("integer", pos.astype(np.int64), int(pos[-1]) + 1, ())
-    if frequency is None:
-        # the smallest step is the frequency: gaps only lengthen some steps
-        smallest = float(np.min(diffs))
-        frequency = next(name for limit, name in _BY_SMALLEST_STEP if smallest <= limit)
-    return _date_grid(ordinal, frequency)
+    if frequency is not None:
+        return _date_grid(ordinal, frequency)
+    # the smallest step is the frequency: gaps only lengthen some steps
+    smallest = float(np.min(diffs))
+    grid = _date_grid(ordinal, next(name for limit, name in _BY_SMALLEST_STEP if smallest <= limit))
+    if np.any(np.diff(grid.position) == 0):
+        # two dates in one period of the guess (every other Monday read as months): one value would overwrite the
+        # other, so the dates go on the finest grid that keeps them apart, the missing steps as gaps
+        grid = _date_grid(ordinal, "weekly" if not np.any(diffs % 7) else "daily")
+    return grid
 
 
 def _date_grid(ordinal: np.ndarray, frequency: str) -> Grid:
