@@ -118,6 +118,26 @@ def test_reasons_without_a_number_are_words_in_the_users_language(
         assert line.endswith(t("estimate.no_number", lang, reason=describe_grade_reason(reason, lang)))
 
 
+def test_the_json_document_gives_the_words_beside_the_codes_in_the_users_language(
+    portfolio_copy: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = portfolio_copy()
+    for lang in ("ru", "kk", "en"):
+        assert main(["estimate", "--warehouse", str(path), "--format", "json", "--lang", lang]) == 0
+        document = json.loads(capsys.readouterr().out)
+        assert document["lang"] == lang
+        rows = {e["pilot_code"]: e for e in document["estimates"]}
+        broken = rows["P-BROKEN"]
+        assert broken["reason_text"] == describe_grade_reason(broken["reason"], lang) != broken["reason"]
+        for row in rows.values():
+            assert row["grade_text"] == t(f"estimate.grade.{row['grade']}", lang)
+            assert row["grade_reason_text"] == describe_grade_reason(row["grade_reason"], lang)
+            assert "_" not in row["grade_reason_text"]  # every code the portfolio gives has its words
+            if row["status"] == "ok":
+                assert row["reason_text"] is None and row["method_reason_text"]
+                assert (lang == "en") == (row["method_reason_text"] == row["method_reason"])
+
+
 def test_a_pilot_code_in_another_case_means_the_registrys_pilot(
     portfolio_copy: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, t
 from pilot_roi.runner import RunOptions, run_portfolio
@@ -70,6 +71,16 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _words(r: dict[str, Any], lang: str) -> dict[str, str | None]:
+    """The row's codes in words of `lang`, beside the codes (scripts key on codes, people read the words)."""
+    return {
+        "reason_text": describe_grade_reason(r["reason"], lang) if r.get("reason") else None,
+        "method_reason_text": method_reason_in(r.get("diagnostics"), r.get("method_reason"), lang) or None,
+        "grade_text": t(f"estimate.grade.{r['grade']}", lang) if r.get("grade") else None,
+        "grade_reason_text": describe_grade_reason(r["grade_reason"], lang) if r.get("grade_reason") else None,
+    }
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the portfolio, then print the results (text table or one JSON object)."""
     options = _options(args, settings)
@@ -99,9 +110,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "n_errors": summary.n_errors,
             "n_insufficient_data": summary.n_insufficient,
             "seconds": round(summary.seconds, 3),
+            "lang": settings.lang,
             "estimates": [
                 {k: _json_value(r.get(k)) for k in _JSON_FIELDS}
                 | {"pays_back": bool(r.get("payback_months") is not None and math.isfinite(r["payback_months"]))}
+                | _words(r, settings.lang)
                 for r in rows
             ],
         }
