@@ -393,8 +393,8 @@ def test_a_month_name_labels_its_quarter_as_2024_04_does(wh: Warehouse, label: s
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_header_whose_period_columns_are_not_understood_names_them(wh: Warehouse, fmt: str) -> None:
-    # two-digit years are not read ("Jan-24" is 24 January to Excel itself): the user is told which headers were not
-    # understood, not that the site and metric columns are missing
+    # quarters with two-digit years are not read (months are: "Mar-24", tests/ingest/test_two_digit_years.py): the user
+    # is told which headers were not understood, not that the site and metric columns are missing
     unknown = ["1Q24", "Кв.2 24", "Итого"]
     messages = set()
     for lang in LANGS:

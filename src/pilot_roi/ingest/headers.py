@@ -54,6 +54,11 @@ _LOOKUP: dict[str, str] = {normalize_header(a): f for f, aliases in ALIASES.item
 _TOTALS = tuple(normalize_header(w) for w in TOTAL_WORDS)
 
 
+def field_of(text: object) -> str | None:
+    """The field a header cell names ("Ед. изм." → "unit"), or None."""
+    return _LOOKUP.get(normalize_header(text))
+
+
 def is_total_label(text: object) -> bool:
     """Whether a cell starts a totals row ("Итого", "Барлығы", "Total", ...)."""
     norm = normalize_header(text)
@@ -66,7 +71,8 @@ class HeaderMatch:
 
     `index` is the 0-based row of the header among the rows searched; `fields` maps a field to its column
     position; `labels` maps a field to the header text as written; `period_columns` (wide layout only) lists
-    (position, header text) of the columns whose header is a period.
+    (position, header text) of the columns whose header is a period; `cells` is the whole header row as written
+    (stripped; "" for a blank cell), for naming the columns no observation is read from (`columns`).
     """
 
     index: int
@@ -74,6 +80,7 @@ class HeaderMatch:
     labels: dict[str, str]
     period_columns: tuple[tuple[int, str], ...]
     duplicates: tuple[str, ...]
+    cells: tuple[str, ...] = ()
 
     @property
     def layout(self) -> str:
@@ -82,13 +89,15 @@ class HeaderMatch:
 
 
 _PERIOD_HEADER = re.compile(
-    r"^\s*(\d{4}-\d{1,2}(-\d{1,2})?([ T]00:00(:00(\.0+)?)?)?|\d{1,2}\.\d{1,2}\.\d{4}|\d{1,2}\.\d{4}|\d{4})\s*$"
+    r"^\s*(\d{4}-\d{1,2}(-\d{1,2})?([ T]00:00(:00(\.0+)?)?)?"  # 2024-03-01, 2024-03
+    r"|\d{1,2}\.\d{1,2}\.(\d{4}|\d{2})|\d{1,2}\.\d{4}|\d{4})\s*$"  # 01.03.2024, 01.03.24, 03.2024, 2024
 )
 
 
 def is_period_header(text: str) -> bool:
-    """Whether a header cell names a period: a date, a month (2024-03, 03.2024), a year, or a quarter, ISO week or
-    month-name label (`periods.read_label`: 2024-Q1, 1 кв. 2024, 2024-W05, янв. 2024, ...)."""
+    """Whether a header cell names a period: a date (01.03.2024, 2024-03-01, and 01.03.24 as 1C writes it: 20yy), a
+    month (2024-03, 03.2024), a year, or a quarter, ISO week or month-name label (`periods.read_label`: 2024-Q1,
+    1 кв. 2024, 2024-W05, янв. 2024, мар.24, ...)."""
     return bool(_PERIOD_HEADER.match(text)) or read_label(text) is not None
 
 
@@ -140,6 +149,7 @@ def match_header(row: Sequence[object]) -> HeaderMatch | None:
         labels=cells.labels,
         period_columns=() if long_form else cells.periods,
         duplicates=cells.duplicates,
+        cells=tuple("" if cell is None else str(cell).strip() for cell in row),
     )
 
 
@@ -148,7 +158,7 @@ def find_header(rows: Sequence[Sequence[object]], limit: int = 50) -> HeaderMatc
     for index, row in enumerate(rows[:limit]):
         found = match_header(row)
         if found is not None:
-            return HeaderMatch(index, found.fields, found.labels, found.period_columns, found.duplicates)
+            return HeaderMatch(index, found.fields, found.labels, found.period_columns, found.duplicates, found.cells)
     return None
 
 

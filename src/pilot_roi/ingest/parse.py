@@ -16,19 +16,25 @@ convert, like a unit column's "%". A unit column that names another unit beside 
 Dates: yyyy-mm-dd (with an optional zero time), dd.mm.yyyy (and dd.mm.yy, with an optional zero time),
 yyyy-mm and mm.yyyy (the first of the month), yyyy (1 January), and Excel serial day numbers in XLSX files; quarters,
 ISO weeks and months by name in ru, kk and en (2024-Q1, 1 кв. 2024, 2024 ж. 1 тоқсан, 2024-W05, 5 нед. 2024,
-янв. 2024, Jan 2024, қаң. 2024: see `periods`) as the first day of the quarter, the week's Monday, the 1st.
+янв. 2024, Jan 2024, қаң. 2024, мар.24, Mar-24: see `periods`) as the first day of the quarter, the week's Monday, the
+1st. A two-digit year is 20yy (`01.03.24`, `1.3.24` as 1C and Excel write them: 1 March 2024), never a guess at the
+century: `01.03.85` is 2085, refused as in the future; a note names how such dates were read. Dots mean day first, as
+in ru and kk; slashes are never read (`01/03/24` is 1 March in Astana and 3 January in an American Excel), and are
+refused with a message that says why.
 
 Wide layout: an empty cell under a period column means "no observation", not an error.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
+from pilot_roi.ingest.columns import review_columns
 from pilot_roi.ingest.headers import is_total_label
 from pilot_roi.ingest.model import ParsedFile, empty_errors, error_rows, field_label, field_text
 from pilot_roi.ingest.periods import read_labels
@@ -162,20 +168,40 @@ def parse_numbers(raw: pl.Series, *, numeric: pl.Series | None = None) -> tuple[
     return values, result["code"]
 
 
-def parse_dates(raw: pl.Series, *, excel_serials: bool = False) -> tuple[pl.Series, pl.Series, pl.Series | None]:
-    """(Date values, error codes, spans) for text cells.
+@dataclass(frozen=True, slots=True)
+class ReadPeriods:
+    """Period cells read: `dates` (Date, null where unread), `codes` (String error codes, null where read), `spans`
+    (String: what a quarter, ISO week or month-name label spans, "quarter", "week" or "month", null for every other
+    cell; None when no cell is such a label) and `short_year` (Boolean: the date was read from a two-digit year,
+    `01.03.24` or `мар.24`; None when no cell was)."""
 
-    `spans` (String) names what a quarter, ISO week or month-name label spans ("quarter", "week", "month";
-    `periods.read_label`), null for every other cell; it is None when no cell is such a label. Labels are looked for
-    only among the cells that no date pattern reads, so a file of plain dates never pays for them.
+    dates: pl.Series
+    codes: pl.Series
+    spans: pl.Series | None
+    short_year: pl.Series | None
+
+
+def parse_dates(raw: pl.Series, *, excel_serials: bool = False) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+    """(Date values, error codes, spans) for text cells: `read_periods` without the two-digit-year marks."""
+    read = read_periods(raw, excel_serials=excel_serials)
+    return read.dates, read.codes, read.spans
+
+
+def read_periods(raw: pl.Series, *, excel_serials: bool = False) -> ReadPeriods:
+    """Dates, error codes, label spans and two-digit-year marks for text cells (see `ReadPeriods`).
+
+    A file of ISO dates costs one strict parse; the other patterns, and the labels (`periods.read_label`), only run
+    when some cell is not an ISO date, and labels only among the cells no date pattern reads.
     """
     raw = raw.fill_null("")
     fast = raw.str.to_date("%Y-%m-%d", strict=False, exact=True)
     frame = pl.DataFrame({"raw": raw, "d": fast})
     if fast.null_count() == 0:
-        return (*_date_range_check(frame), None)
+        return ReadPeriods(*_date_range_check(frame), None, None)
     s = pl.col("raw").str.strip_chars()
     zero_time = r"( 0?0:00(:00(\.0+)?)?|T00:00(:00)?)?$"
+    short_dotted = s.str.contains(r"^\d{1,2}\.\d{1,2}\.\d{2}" + zero_time)
+    frame = frame.with_columns(short_dotted.alias("_yy"))
     candidates = [
         pl.when(s.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}" + zero_time)).then(
             s.str.slice(0, 10).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
@@ -183,8 +209,9 @@ def parse_dates(raw: pl.Series, *, excel_serials: bool = False) -> tuple[pl.Seri
         pl.when(s.str.contains(r"^\d{1,2}\.\d{1,2}\.\d{4}" + zero_time)).then(
             s.str.extract(r"^(\d{1,2}\.\d{1,2}\.\d{4})").str.to_date("%d.%m.%Y", strict=False)
         ),
-        pl.when(s.str.contains(r"^\d{1,2}\.\d{1,2}\.\d{2}" + zero_time)).then(
-            s.str.extract(r"^(\d{1,2}\.\d{1,2}\.\d{2})").str.to_date("%d.%m.%y", strict=False)
+        # 20yy, not strftime's %y (which reads 70..99 as 19yy: a silent guess at the century)
+        pl.when(pl.col("_yy")).then(
+            s.str.replace(r"^(\d{1,2}\.\d{1,2}\.)(\d{2}).*$", "${1}20${2}").str.to_date("%d.%m.%Y", strict=False)
         ),
         pl.when(s.str.contains(r"^\d{4}-\d{1,2}$")).then((s + "-01").str.to_date("%Y-%m-%d", strict=False)),
         pl.when(s.str.contains(r"^\d{1,2}\.\d{4}$")).then(("01." + s).str.to_date("%d.%m.%Y", strict=False)),
@@ -199,17 +226,28 @@ def parse_dates(raw: pl.Series, *, excel_serials: bool = False) -> tuple[pl.Seri
             )
         )
     frame = frame.with_columns(pl.coalesce(pl.col("d"), *candidates).alias("d"))
+    frame = frame.with_columns((pl.col("_yy") & pl.col("d").is_not_null()).alias("_yy"))
     unread = frame.filter(pl.col("d").is_null())["raw"]
     labels = read_labels(unread) if not unread.is_empty() else None
     if labels is None or labels.is_empty():
-        return (*_date_range_check(frame), None)
+        return ReadPeriods(*_date_range_check(frame), None, _marks(frame["_yy"]))
     frame = frame.join(labels, left_on="raw", right_on="text", how="left", maintain_order="left")
-    frame = frame.with_columns(pl.coalesce("d", "first_day").alias("d"))
+    frame = frame.with_columns(
+        pl.coalesce("d", "first_day").alias("d"), (pl.col("_yy") | pl.col("short_year").fill_null(False)).alias("_yy")
+    )
     dates, codes = _date_range_check(frame)
     # a label of the right shape that names no real period ("2021-W53", "5 кв. 2024") says so, not "not a date"
     no_such = frame["span"].is_not_null() & frame["first_day"].is_null()
     codes = pl.select(pl.when(no_such).then(pl.lit("ingest.period_label_invalid")).otherwise(codes)).to_series()
-    return dates, codes.alias("code"), frame["span"]
+    return ReadPeriods(dates, codes.alias("code"), frame["span"], _marks(frame["_yy"] & dates.is_not_null()))
+
+
+def _marks(flags: pl.Series) -> pl.Series | None:
+    """`flags` as the short_year column, or None when no cell is marked."""
+    return flags.alias("_short_year") if bool(flags.any()) else None
+
+
+_SLASHED = r"^\s*\d{1,2}/\d{1,2}/(\d{4}|\d{2})(\s.*)?$"  # 01/03/24, 3/1/2024 (a time may follow)
 
 
 def _date_range_check(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
@@ -226,6 +264,8 @@ def _date_range_check(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         .then(None)
         .when(pl.col("raw").str.strip_chars() == "")
         .then(pl.lit("ingest.empty"))
+        .when(pl.col("raw").str.contains(_SLASHED))
+        .then(pl.lit("ingest.date_slashes"))
         .otherwise(pl.lit("ingest.date_invalid"))
         .alias("code"),
     )
@@ -327,14 +367,21 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
     labels = dict(raw.header.labels)
     records = _wide_records(raw) if raw.header.layout == "wide" else _long_records(raw)
     xlsx = raw.source_format == "xlsx"
-    periods, period_codes, spans = parse_dates(records["_period_raw"], excel_serials=xlsx)
-    if spans is not None:  # what each quarter, week or month-name label spans, for the validator's frequency rules
-        records = records.with_columns(spans.alias("_period_span"))
+    read = read_periods(records["_period_raw"], excel_serials=xlsx)
+    periods, period_codes = read.dates, read.codes
+    if read.spans is not None:  # what each quarter, week or month-name label spans, for the validator's frequency rules
+        records = records.with_columns(read.spans.alias("_period_span"))
+    if read.short_year is not None:  # read from a two-digit year: a note, and the validator's words for the future
+        records = records.with_columns(read.short_year.alias("_short_year"))
     totals = _totals_lines(raw, records, periods.alias("period"))
     if totals:
         notes.append(("ingest.note.totals_dropped", {"lines": ", ".join(map(str, totals[:20]))}))
         keep = ~records["_line"].is_in(pl.Series(totals, dtype=pl.Int64).implode())
         records, periods, period_codes = records.filter(keep), periods.filter(keep), period_codes.filter(keep)
+    column_notes, column_errors = review_columns(raw, totals, excel_serials=xlsx)
+    notes.extend(column_notes)
+    if "_short_year" in records.columns:
+        notes.extend(_short_year_note(records, periods))
     written = records["_value_raw"]
     percent_text = written.str.contains("%", literal=True)  # a byte search; the pattern only where one is found
     if percent_text.any():
@@ -350,7 +397,7 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
     if bool(records["_percent"].any()):
         records, percent_note = _as_shown_in_percent(records)
         notes.append(percent_note)
-    errors: list[pl.DataFrame] = []
+    errors: list[pl.DataFrame] = list(column_errors)
     sheet = raw.name
     for field in ("site_code", "metric_code"):
         short = records.select((pl.col(field).str.len_bytes() < 4).alias("s"))["s"]  # only short cells can be blank
@@ -403,7 +450,7 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
         errors.append(unit_errors)
         notes.extend(unit_notes)
     keep_cols = ["site_code", "metric_code", "period", "value", "_rec", "_line", "_period_raw", "_value_raw"]
-    keep_cols += [c for c in ("_period_col", "_value_col", "_period_span") if c in records.columns]
+    keep_cols += [c for c in ("_period_col", "_value_col", "_period_span", "_short_year") if c in records.columns]
     found = pl.concat(errors) if errors else empty_errors()
     return ParsedFile(
         frame=records.select(keep_cols),
@@ -413,6 +460,17 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
         source_format=raw.source_format,
         sheet=sheet,
     )
+
+
+def _short_year_note(records: pl.DataFrame, periods: pl.Series) -> list[tuple[str, dict[str, Any]]]:
+    """How dates written with a two-digit year were read ("01.03.24 → 2024-03-01"): the first three spellings."""
+    read = records.select("_period_raw", periods.alias("_d")).filter(records["_short_year"])
+    if read.is_empty():
+        return []
+    firsts = read.unique("_period_raw", keep="first", maintain_order=True)
+    shown = [f"{text.strip()} → {day.isoformat()}" for text, day in firsts.head(3).iter_rows()]
+    example = ", ".join(shown) + (", …" if firsts.height > 3 else "")
+    return [("ingest.note.two_digit_years", {"count": read.height, "example": example})]
 
 
 _PERCENT_SIGN = r"\s*%\s*$"

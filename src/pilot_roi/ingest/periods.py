@@ -8,9 +8,15 @@ as its Monday (ISO 8601: week 1 is the week holding 4 January, so `2025-W01` is 
 its 1st. The label's span travels with it, so that the validator can refuse a label whose span is not the metric's
 period (a quarter's total stored as a month's value would be a silent wrong number).
 
-Years are four digits: `янв.24` or `Q1 24` is not read (Excel itself reads `Jan-24` as 24 January). A label of the
-right shape that names no real period (`2021-W53`: 2021 has 52 ISO weeks; `5 кв. 2024`) is recognised as a label,
-so the user is told what is wrong with it, but has no date.
+Years are four digits, except in a month name followed by a two-digit year: `мар.24`, `Mar-24`, `Mar '24`, `март 24`
+are what Excel shows (and writes to a CSV) for a date formatted `ММM.ГГ` / `mmm-yy`, and read as March 2024 (20yy, as
+`01.03.24` reads; `PeriodLabel.short_year` says so, for the note that tells the user). Typed into a cell, Excel takes
+`Jan-24` for 24 January of the current year, but that cell then shows and exports as `24-Jan`: a text `Jan-24` in a
+file is a month. Nothing silent can come of the other reading either: a month label is refused for a daily or weekly
+metric, and the 1st of the month is the only day a monthly or coarser metric takes. The year never comes first in two
+digits (`24-мар` is Excel's `d-mmm`, 24 March), and quarters and weeks keep four (`Q1 24`, `1Q24` are not read). A
+label of the right shape that names no real period (`2021-W53`: 2021 has 52 ISO weeks; `5 кв. 2024`) is recognised as
+a label, so the user is told what is wrong with it, but has no date.
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ _MONTH_OF = {word: month for month, words in MONTH_WORDS.items() for word in wor
 # (polars) regular expression: no look-around, no back-references.
 _SEP = r"[\s\-–/,.'’]*"  # between parts: "2024-Q1", "Q1/2024", "янв.2024", "Week 5, 2024" (also none: "2024Q1")
 _SEP1 = r"[\s\-–/,.'’]+"  # between two numbers: "W05 2024" (never "W052024")
-_YEAR = r"(?P<year>\d{4})(?:\s*(?:года|год|г|жылғы|жылы|жыл|ж)\.?)?"  # "2024", "2024 г.", "2024 ж.", "2024 жылғы"
+_YEAR_WORD = r"(?:\s*(?:года|год|г|жылғы|жылы|жыл|ж)\.?)?"
+_YEAR = r"(?P<year>\d{4})" + _YEAR_WORD  # "2024", "2024 г.", "2024 ж.", "2024 жылғы"
+_YY = r"(?P<yy>\d{2})" + _YEAR_WORD  # "24" after a month name: 2024
 _ORD = r"(?:-?(?:ый|ий|й|ая|я|інші|ыншы|ші|шы|st|nd|rd|th))?"  # "1-й", "5-я", "1-ші", "1st"
 _QUARTER = r"(?P<quarter>\d|[iі]v|[iі]{1,3})"  # arabic or roman (Latin I or the Cyrillic І of a Kazakh keyboard)
 _QUARTER_WORD = r"(?:квартал[аеу]?|кварт\.?|кв\.?|тоқсан[ы]?|токсан[ы]?|quarter|qtr\.?)"
@@ -70,6 +78,7 @@ _FORMS: tuple[tuple[Span, str], ...] = (
     ("week", _YEAR + _SEP + _WEEK_WORD + _SEP + _WEEK),  # 2024 нед. 5, 2024 week 5
     ("month", _MONTH + _SEP + _YEAR),  # янв. 2024, Январь 2024 г., Jan 2024, қаң. 2024
     ("month", _YEAR + _SEP + _MONTH),  # 2024 ж. қаңтар, 2024 жылғы қаңтар
+    ("month", _MONTH + _SEP + _YY),  # мар.24, Mar-24, Mar '24, март 24 г. (Excel's ММM.ГГ / mmm-yy)
 )
 _COMPILED = tuple((span, re.compile(rf"^\s*{pattern}\s*$")) for span, pattern in _FORMS)
 #: Any label at all, for a vectorised first pass over many cells (group names dropped: one name, one group).
@@ -80,10 +89,12 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 @dataclass(frozen=True, slots=True)
 class PeriodLabel:
-    """What a label names: its `span`, and the span's `first_day` (None when no real period, e.g. `2021-W53`)."""
+    """What a label names: its `span`, and the span's `first_day` (None when no real period, e.g. `2021-W53`);
+    `short_year` when its year was written in two digits (`мар.24`: 2024)."""
 
     span: Span
     first_day: date | None
+    short_year: bool = False
 
 
 def _lower(text: str) -> str:
@@ -91,7 +102,7 @@ def _lower(text: str) -> str:
 
 
 def _first_day(span: Span, found: dict[str, str]) -> date | None:
-    year = int(found["year"])
+    year = int(found["year"]) if found.get("year") else 2000 + int(found["yy"])
     try:
         if span == "quarter":
             written = found["quarter"].replace("і", "i")
@@ -114,12 +125,14 @@ def read_label(text: object) -> PeriodLabel | None:
     for span, pattern in _COMPILED:
         found = pattern.match(lowered)
         if found is not None:
-            return PeriodLabel(span, _first_day(span, found.groupdict()))
+            groups = found.groupdict()
+            return PeriodLabel(span, _first_day(span, groups), short_year=bool(groups.get("yy")))
     return None  # pragma: no cover - _ANY is the union of the forms
 
 
 def read_labels(texts: pl.Series) -> pl.DataFrame:
-    """The distinct labels among `texts`: columns text, first_day (Date, null when no real period), span (String).
+    """The distinct labels among `texts`: columns text, first_day (Date, null when no real period), span (String),
+    short_year (Boolean: the year was written in two digits).
 
     One vectorised pass finds the cells of label shape; only their distinct values are read one by one, so a long file
     of quarter labels costs one regex per row and a handful of Python calls.
@@ -132,5 +145,6 @@ def read_labels(texts: pl.Series) -> pl.DataFrame:
     for text in shaped.to_list():
         label = read_label(text)
         if label is not None:
-            rows.append((text, label.first_day, label.span))
-    return pl.DataFrame(rows, schema={"text": pl.String, "first_day": pl.Date, "span": pl.String}, orient="row")
+            rows.append((text, label.first_day, label.span, label.short_year))
+    schema = {"text": pl.String, "first_day": pl.Date, "span": pl.String, "short_year": pl.Boolean}
+    return pl.DataFrame(rows, schema=schema, orient="row")

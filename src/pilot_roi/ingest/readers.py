@@ -39,7 +39,10 @@ _HEADER_ROWS = 50
 
 @dataclass(frozen=True, slots=True)
 class RawSheet:
-    """A table found in a file: its header and its body as text cells (see the module docstring)."""
+    """A table found in a file: its header and its body as text cells (see the module docstring).
+
+    `first_column` is the 0-based column of the sheet that c0 is (XLSX: the first column the sheet uses; else 0), so
+    that a column can be named by its letter."""
 
     name: str | None
     header: HeaderMatch
@@ -48,6 +51,7 @@ class RawSheet:
     source_format: str
     notes: tuple[tuple[str, dict[str, Any]], ...] = ()
     extra_cells_lines: tuple[int, ...] = ()
+    first_column: int = 0
 
 
 def _refuse(key: str, **params: Any) -> InvalidInput:
@@ -335,6 +339,7 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
             frame = _excel_cells(sheet.to_polars())
         except Exception:  # an unreadable sheet is skipped; the others may hold the data
             continue
+        first_column = _first_column(sheet)
         rows = frame.head(_HEADER_ROWS).rows()
         header = find_header(rows, _HEADER_ROWS)
         if header is None:
@@ -367,8 +372,18 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
             ),
             "xlsx",
             tuple(notes),
+            first_column=first_column,
         )
     raise _no_header(f" ({', '.join(names)})" if names else "", near=near)
+
+
+def _first_column(sheet: Any) -> int:
+    """The sheet column (0 = A) of the frame's first column: fastexcel's frame starts at the first column in use."""
+    try:
+        columns = sheet.available_columns()
+        return int(columns[0].absolute_index) if columns else 0
+    except Exception:  # only a column letter in a message depends on it
+        return 0
 
 
 def _other_data_sheets(workbook: Any, names: list[str]) -> list[str]:

@@ -204,7 +204,13 @@ def validate_observations(
         ok = frame.select(fits.alias("ok"))["ok"]
         suggestion = period.dt.truncate(_FREQ_START[frequency]).dt.to_string("%Y-%m-%d")
         report(of_freq & ~ok & ~spanning, "period", f"ingest.period_not_{frequency}", suggestion)
-    report(period > today, "period", "ingest.period_future", pl.lit(today.isoformat()))
+    future = (period > today).fill_null(False)
+    if "_short_year" in frame.columns and bool(future.any()):
+        # "01.03.85" is 2085 (20yy, never a guess at the century): the message says how the year was read
+        short = frame["_short_year"].fill_null(False)
+        report(future & short, "period", "ingest.period_future_short_year", pl.lit(today.isoformat()))
+        future = future & ~short
+    report(future, "period", "ingest.period_future", pl.lit(today.isoformat()))
 
     value = frame["value"]
     minimum = metrics["min_value"].gather(metric_idx)
