@@ -521,11 +521,11 @@ def test_splitting_typed_files_never_refuses(wh: Warehouse) -> None:
 # ---- refusals ----------------------------------------------------------------------------------------------------
 
 REFUSED: dict[str, tuple[bytes, str, str]] = {
-    # one column per metric is not a layout of PRODUCT.md: the header is not found
+    # one column per metric is not a layout of PRODUCT.md: refused, saying the metric column is missing
     "wide_per_metric": (
         b"site_code;period;energy_gj;output_t\nKMG-ANPZ;2025-03-03;1,5;\n",
         "w.csv",
-        "ingest.no_header",
+        "ingest.header_without_metric",
     ),
     # a CSV has no cell types: a bare 45719 is a number, not Excel's day serial
     "csv_excel_serial": (
@@ -552,6 +552,11 @@ REFUSED: dict[str, tuple[bytes, str, str]] = {
 }
 
 
+def _header_line(code: str) -> str:
+    """The `detail` of a refusal: the header's line for a header that names too little, else nothing."""
+    return "1" if code.startswith("ingest.header_without_") else ""
+
+
 @pytest.mark.parametrize("name", list(REFUSED))
 def test_refusals_change_nothing_and_speak_the_users_language(eq_warehouse: Path, tmp_path: Path, name: str) -> None:
     data, file_name, code = REFUSED[name]
@@ -571,7 +576,13 @@ def test_refusals_change_nothing_and_speak_the_users_language(eq_warehouse: Path
             assert messages[lang] and code not in messages[lang]
             assert (
                 messages[lang]
-                == t(code, lang, value=report.errors[0].value or "", detail="", column=report.errors[0].column or "")
+                == t(
+                    code,
+                    lang,
+                    value=report.errors[0].value or "",
+                    detail=_header_line(code),
+                    column=report.errors[0].column or "",
+                )
                 or code == "ingest.no_header"
             )
         assert len(set(messages.values())) == 3, messages

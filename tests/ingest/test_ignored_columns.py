@@ -326,4 +326,4 @@ def test_a_file_with_sites_as_column_headers_is_refused_whole(wh: Warehouse) -> 
     data = b"metric_code;period;KMG-ANPZ;KMG-PNHZ;Total\noutput_t;2024-01-01;10;20;30\n"
     [report], got = wh.load([(data, "by_site.csv")])
     assert report.status == "rejected" and got["current"] == []
-    assert [e.code for e in report.errors] == ["ingest.no_header"]
+    assert [e.code for e in report.errors] == ["ingest.header_without_site"]  # saying why, not "no header"

@@ -416,6 +416,36 @@ def test_a_header_without_site_or_metric_columns_still_says_which_columns_are_ne
     assert [e.code for e in report.errors] == ["ingest.no_header"]
 
 
+@pytest.mark.parametrize(
+    ("header", "row", "key", "others"),
+    [
+        # sites written as columns (a SCADA export per metric), metrics as columns (one per site), both
+        (
+            "metric_code;period;KMG-ANPZ;KMG-PNHZ",
+            "uptime_pct;2024-01-01;95;96",
+            "ingest.header_without_site",
+            "KMG-ANPZ, KMG-PNHZ",
+        ),
+        (
+            "Дата;Код объекта;uptime_pct;energy_gj",
+            "01.01.2024;KMG-ANPZ;95;1200",
+            "ingest.header_without_metric",
+            "uptime_pct, energy_gj",
+        ),
+        ("Дата;Значение;Цех", "01.01.2024;95;1", "ingest.header_without_site_and_metric", "Цех"),
+    ],
+)
+@pytest.mark.parametrize("lang", LANGS)
+def test_sites_or_metrics_written_as_columns_are_refused_saying_so(
+    wh: Warehouse, header: str, row: str, key: str, others: str, lang: str
+) -> None:
+    [report], got = wh.load([(f"{header}\n{row}\n".encode(), "layout.csv")], lang=lang)
+    assert report.status == "rejected" and got == []
+    [error] = report.errors
+    assert (error.code, error.value) == (key, others)  # before: ingest.no_header, naming the four columns
+    assert error.message == t(key, lang, value=others, detail="1")
+
+
 # ---- speed: plain dates never pay for the labels ---------------------------------------------------------------------
 
 

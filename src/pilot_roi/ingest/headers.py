@@ -164,22 +164,32 @@ def find_header(rows: Sequence[Sequence[object]], limit: int = 50) -> HeaderMatc
 
 @dataclass(frozen=True, slots=True)
 class NearHeader:
-    """A row that names the site and metric columns yet is no header: no value column, and no cell read as a period.
+    """A row that reads like a header yet is none: it names the site and metric columns but has no value column and
+    no cell read as a period, or it names two of the four fields but not the site or the metric (sites or metrics
+    written as columns, a layout the product does not read).
 
     `index` is its 0-based row among the rows searched; `fields` how many fields its cells name; `not_understood`
-    its other non-empty cells, as written.
+    its other non-empty cells, as written; `missing` the fields it lacks of site and metric (empty for the first
+    kind).
     """
 
     index: int
     fields: int
     not_understood: tuple[str, ...]
+    missing: tuple[str, ...] = ()
 
 
 def find_near_header(rows: Sequence[Sequence[object]], limit: int = 50) -> NearHeader | None:
-    """The first of the first `limit` rows that names the site and metric columns (called when `find_header` found
-    no header, to tell the user which of that row's headers were not understood)."""
+    """The first of the first `limit` rows that names the site and metric columns, else the first that names two
+    fields but not both of those (called when `find_header` found no header, to tell the user what is wrong with
+    that row)."""
+    partial: NearHeader | None = None
     for index, row in enumerate(rows[:limit]):
         cells = _read_row(row)
-        if "site_code" in cells.fields and "metric_code" in cells.fields:
+        missing = tuple(f for f in ("site_code", "metric_code") if f not in cells.fields)
+        if not missing:
             return NearHeader(index, len(cells.fields), cells.unknown)
-    return None
+        if partial is None and len(cells.fields) >= 2:
+            unknown = cells.unknown + tuple(text for _, text in cells.periods)
+            partial = NearHeader(index, len(cells.fields), unknown, missing)
+    return partial

@@ -64,6 +64,12 @@ def _no_header(considered: str = "", near: tuple[NearHeader, str] | None = None)
     if near is not None:
         row, where = near
         shown = ", ".join(row.not_understood[:12]) + (", …" if len(row.not_understood) > 12 else "")
+        if row.missing:  # e.g. "metric_code; period; KMG-ANPZ; KMG-PNHZ": sites (or metrics) written as columns
+            key = {
+                1: f"ingest.header_without_{row.missing[0].removesuffix('_code')}",
+                2: "ingest.header_without_site_and_metric",
+            }
+            return _refuse(key[len(row.missing)], value=shown or "—", detail=where)
         return _refuse("ingest.header_not_understood", value=shown or "—", detail=where)
     return _refuse("ingest.no_header", detail=considered)
 
