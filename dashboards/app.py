@@ -91,7 +91,7 @@ def _shell() -> html.Div:
         if demo
         else html.Span(id=ids.DEMO_BADGE),
         html.Span(
-            f"{user.username} · {t(f'dash.role.{user.role}', lang)}" if user else "",
+            _user_words(user, lang),
             className="navbar-text me-3 small",
             id=ids.USER_BADGE,
         ),
@@ -115,7 +115,7 @@ def _shell() -> html.Div:
                     href="/",
                 ),
                 dbc.Nav(links, navbar=True, className="me-auto", id=ids.NAV),
-                html.Div(right, className="d-flex align-items-center"),
+                html.Div(right, className="d-flex align-items-center navbar-right"),
             ],
             fluid=True,
         ),
@@ -145,24 +145,31 @@ def _shell() -> html.Div:
     )
 
 
+def _user_words(user: Any, lang: str) -> str:
+    """ "demo.admin · администратор": who is signed in, the role in `lang`."""
+    return f"{user.username} · {t(f'dash.role.{user.role}', lang)}" if user else ""
+
+
 def _register_shell_callbacks(app: Dash) -> None:
     outputs = [
         Output(ids.LANG_STORE, "data"),
         Output(ids.LANG_SELECT, "value"),
         Output(ids.BRAND_SUBTITLE, "children"),
         Output(ids.SIGN_OUT, "children"),
+        Output(ids.USER_BADGE, "children"),
+        Output(ids.DEMO_BADGE, "children"),
     ]
 
     @app.callback(*outputs, Input(ids.LANG_SELECT, "value"), Input(ids.LANG_STORE, "data"))
     def sync_language(selected: str | None, stored: str | None) -> tuple[Any, ...]:
-        """Keep the select, the remembered language (browser storage, cookie, session) and the shell's words in step."""
+        """Keep the select, the remembered language (browser storage, cookie, session) and the shell's words (the
+        subtitle, sign-out, the user's role and the demo badge) in step."""
         from dashboards.security import require
 
-        require("read")
+        user = require("read")
         if ctx.triggered_id == ids.LANG_SELECT and selected in LANGS:
             lang = str(selected)
-            user = current_user()
-            if user is not None and user.language != lang:
+            if user.language != lang:
                 with cursor() as cur:
                     q.set_user_language(cur, user.username, lang)
         elif stored in LANGS:
@@ -172,7 +179,16 @@ def _register_shell_callbacks(app: Dash) -> None:
         flask.session["lang"] = lang
         ctx.response.set_cookie(LANG_COOKIE, lang, samesite="Lax", httponly=True, max_age=365 * 24 * 3600)
         store_out = lang if stored != lang else dash.no_update
-        return store_out, lang, t("dash.subtitle", lang), t("dash.sign_out", lang)
+        with cursor() as cur:
+            demo = q.is_demo(q.warehouse_info(cur))
+        return (
+            store_out,
+            lang,
+            t("dash.subtitle", lang),
+            t("dash.sign_out", lang),
+            _user_words(user, lang),
+            t("dash.demo_badge", lang) if demo else dash.no_update,
+        )
 
     @app.callback(
         [Output(ids.nav_link(key), "children") for key, _p, _perm in NAV_PAGES],

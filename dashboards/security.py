@@ -56,6 +56,7 @@ from flask import g, jsonify, redirect, render_template_string, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from dashboards.context import LANG_COOKIE
 from pilot_roi import audit
 from pilot_roi.auth import (
     AuthenticationFailed,
@@ -313,6 +314,9 @@ def _lang() -> str:
     kept = session.get("lang")
     if isinstance(kept, str) and kept in LANGS:
         return kept
+    remembered = request.cookies.get(LANG_COOKIE)  # the language last chosen in the dashboard (a year-long cookie)
+    if remembered in LANGS:
+        return str(remembered)
     return request.accept_languages.best_match(LANGS) or "ru"
 
 

@@ -80,18 +80,29 @@ def _row(r: dict[str, Any], lang: str) -> html.Tr:
             html.Td(dcc.Link(f"{r['pilot_code']} — {r['pilot_name']}", href=f"/pilots/{r['pilot_code']}")),
             html.Td(r["metric_name"]),
             html.Td(grade_badge(r.get("grade"), lang)),
-            html.Td(
-                f"{format_percent(finite_or_none(r.get('effect_pct')), lang)} "
-                f"({format_percent(finite_or_none(r.get('ci_low_pct')), lang)} … "
-                f"{format_percent(finite_or_none(r.get('ci_high_pct')), lang)})"
-            ),
-            html.Td(
-                f"{format_money(finite_or_none(r.get('annual_gain_kzt')), lang)} "
-                f"({money_interval(r.get('annual_gain_ci_low'), r.get('annual_gain_ci_high'), lang)})"
-            ),
+            html.Td(_effect(r, lang)),
+            html.Td(_gain(r, lang)),
             html.Td(format_percent(100 * v, lang, 0) if (v := finite_or_none(r.get("roi"))) is not None else "—"),
         ]
     )
+
+
+def _effect(r: dict[str, Any], lang: str) -> str:
+    """ "-4,2 % (-5,5 % … -2,9 %)"; a bare dash for a pilot-metric without an estimate."""
+    effect = finite_or_none(r.get("effect_pct"))
+    if effect is None:
+        return "—"
+    low, high = finite_or_none(r.get("ci_low_pct")), finite_or_none(r.get("ci_high_pct"))
+    return f"{format_percent(effect, lang)} ({format_percent(low, lang)} … {format_percent(high, lang)})"
+
+
+def _gain(r: dict[str, Any], lang: str) -> str:
+    """ "310,0 млн ₸ (95% ДИ …)"; a bare dash for a pilot-metric without an estimate."""
+    gain = finite_or_none(r.get("annual_gain_kzt"))
+    if gain is None:
+        return "—"
+    interval = money_interval(r.get("annual_gain_ci_low"), r.get("annual_gain_ci_high"), lang)
+    return f"{format_money(gain, lang)} ({interval})"
 
 
 def _orders(frame: pl.DataFrame) -> dict[str, tuple[int, ...]]:

@@ -9,6 +9,7 @@ the common colour-vision deficiencies); grades also differ by marker symbol, so 
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Any
 
@@ -39,7 +40,16 @@ BAND_COLOR = "rgba(230, 159, 0, 0.18)"
 CONTROLS_COLOR = "#7F7F7F"  # grey: the comparison, not the evidence
 FONT = "Inter, 'DejaVu Sans', 'Segoe UI', Roboto, Arial, sans-serif"
 _SEPARATORS = {"ru": ", ", "kk": ", ", "en": ".,"}  # Plotly: decimal mark, then thousands separator
-_AXIS = {"gridcolor": "#e9ecef", "zerolinecolor": "#ced4da", "linecolor": "#ced4da", "automargin": True}
+# Numbers in full with the page's thousands separator ("60 000"): Plotly's SI suffixes ("60k", "5B") are English
+# whatever the page's language; tenge axes get their ticks in words instead (`money_ticks`).
+_AXIS = {
+    "gridcolor": "#e9ecef",
+    "zerolinecolor": "#ced4da",
+    "linecolor": "#ced4da",
+    "automargin": True,
+    "exponentformat": "none",
+    "separatethousands": True,
+}
 # Date axes as ISO numbers: Plotly's month names are English whatever the page's language (it ships no Kazakh).
 DATE_AXIS: dict[str, Any] = {
     "tickformatstops": [
@@ -113,6 +123,29 @@ def _num(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def money_ticks(values: list[Any], lang: str, *, ticks: int = 5) -> dict[str, Any]:
+    """Tick positions and their labels in the page's words ("5 млрд", "2,5 bn") for a tenge axis spanning zero
+    and `values`; {} (Plotly's own ticks) when there is no span. About `ticks` ticks, at 1, 2, 2.5 or 5 × 10^k."""
+    finite = [v for v in (_num(x) for x in values) if v is not None]
+    low, high = min([0.0, *finite]), max([0.0, *finite])
+    if high <= low:
+        return {}
+    rough = (high - low) / max(1, ticks - 1)
+    magnitude = 10.0 ** math.floor(math.log10(rough))
+    step = next(m * magnitude for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * magnitude >= rough * (1 - 1e-9))
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    positions = [round(i * step, 6) for i in range(first, last + 1)]
+    return {"tickmode": "array", "tickvals": positions, "ticktext": [_money_tick(v, lang) for v in positions]}
+
+
+def _money_tick(value: float, lang: str) -> str:
+    """A tick's amount in words without the currency sign (the axis title has it): "0", "5 млрд", "2,5 bn"."""
+    if value == 0:
+        return "0"
+    text = format_money(value, lang, 1).removesuffix(" ₸")
+    return re.sub(r"[.,]0(?=\s|$)", "", text)
 
 
 def grade_label(grade: str, lang: str) -> str:
@@ -217,7 +250,7 @@ def gains_bar(frame: pl.DataFrame, label: str, lang: str) -> Figure:
         lang,
         height=max(220, 40 * len(labels) + 100),
         yaxis={"autorange": "reversed"},
-        xaxis={"title": {"text": t("dash.axis.kzt_per_year", lang)}},
+        xaxis={"title": {"text": t("dash.axis.kzt_per_year", lang)}, **money_ticks(values, lang)},
     )
 
 
@@ -237,7 +270,8 @@ def cumulative_gain(frame: pl.DataFrame, lang: str) -> Figure:
         "hovertext": [f"{m:%Y-%m}: {format_money(v, lang)}" for m, v in zip(months, values, strict=True)],
         "hoverinfo": "text",
     }
-    return _figure([trace], lang, height=300, xaxis=DATE_AXIS, yaxis={"title": {"text": t("dash.axis.kzt", lang)}})
+    yaxis = {"title": {"text": t("dash.axis.kzt", lang)}, **money_ticks(values, lang)}
+    return _figure([trace], lang, height=300, xaxis=DATE_AXIS, yaxis=yaxis)
 
 
 def _iso(values: list[Any]) -> list[Any]:
@@ -322,8 +356,9 @@ def _series_figure(data: list[dict[str, Any]], go_live: date | None, unit: str, 
     )
 
 
-def event_study_chart(frame: pl.DataFrame, unit: str, lang: str) -> Figure:
-    """Event-study coefficients with 95% CIs; pre-periods (leads) and post-periods differ in colour."""
+def event_study_chart(frame: pl.DataFrame, unit: str, lang: str, frequency: str | None = None) -> Figure:
+    """Event-study coefficients with 95% CIs; pre-periods (leads) and post-periods differ in colour. The x axis
+    counts the metric's periods (`frequency`: days for a daily metric, months for a monthly one) and says which."""
     if frame.height == 0:
         return empty_figure(t("dash.empty.no_event_study", lang), height=300, lang=lang)
     data = []
@@ -368,10 +403,18 @@ def event_study_chart(frame: pl.DataFrame, unit: str, lang: str) -> Figure:
         data,
         lang,
         height=300,
-        xaxis={"title": {"text": t("dash.es.x", lang)}},
+        xaxis={"title": {"text": _event_time_title(frequency, lang)}},
         yaxis={"title": {"text": unit}},
         shapes=[zero, {**_vline(-0.5), "line": {"color": "#333", "width": 1, "dash": "dot"}}],
     )
+
+
+def _event_time_title(frequency: str | None, lang: str) -> str:
+    """ "Periods relative to go-live, in days": event time counts the metric's periods (-800 is 800 days before a
+    daily metric's go-live, 18 months before a monthly one's)."""
+    key = f"method_choice.frequency.{frequency}"
+    word = t(key, lang) if frequency else key
+    return t("dash.es.x", lang) if word == key else t("dash.es.x_in", lang, unit=word)
 
 
 def coverage_heatmap(frame: pl.DataFrame, lang: str) -> Figure:

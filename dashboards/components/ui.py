@@ -57,9 +57,17 @@ def plot(component_id: str, figure: Any) -> dcc.Graph:
     return dcc.Graph(id=component_id, figure=figure, config=GRAPH_CONFIG)
 
 
-def table_or_empty(frame: pl.DataFrame, columns: list[tuple[str, str]], table_id: str, empty: str) -> Any:
-    """`table(frame, columns, table_id)`, or the `empty` message when the frame has no rows."""
-    return table(frame, columns, table_id) if frame.height else empty_state(empty)
+def table_or_empty(
+    frame: pl.DataFrame,
+    columns: list[tuple[str, str]],
+    table_id: str,
+    empty: str,
+    *,
+    numbers: tuple[str, ...] = (),
+    lang: str = "en",
+) -> Any:
+    """`table(frame, columns, table_id, numbers=..., lang=...)`, or the `empty` message when the frame has no rows."""
+    return table(frame, columns, table_id, numbers=numbers, lang=lang) if frame.height else empty_state(empty)
 
 
 def money_interval(low: Any, high: Any, lang: str) -> str:
@@ -67,6 +75,14 @@ def money_interval(low: Any, high: Any, lang: str) -> str:
     return t(
         "dash.ci95", lang, low=format_money(finite_or_none(low), lang), high=format_money(finite_or_none(high), lang)
     )
+
+
+def interval_caption(low: str, high: str, lang: str) -> str:
+    """ "95% CI a – b" from the formatted ends; when neither end has a number (no estimate), the words for that
+    instead of "95% CI — – —"."""
+    if low == "—" and high == "—":
+        return t("dash.no_interval", lang)
+    return t("dash.ci95", lang, low=low, high=high)
 
 
 def table(
@@ -77,8 +93,11 @@ def table(
     page_size: int = 15,
     sortable: bool = True,
     markdown: tuple[str, ...] = (),
+    numbers: tuple[str, ...] = (),
+    lang: str = "en",
 ) -> dash_table.DataTable:
-    """A sortable DataTable of `frame` with `columns` [(column, header), ...]; dates and numbers as text."""
+    """A sortable DataTable of `frame` with `columns` [(column, header), ...]; dates as text. The `numbers` columns
+    stay numbers (they sort as numbers) and show with `lang`'s thousands separator and decimal mark."""
     records: list[dict[str, Any]] = []
     for row in frame.iter_rows(named=True) if frame.height else []:
         records.append({c: _cell(row.get(c)) for c, _ in columns})
@@ -86,7 +105,12 @@ def table(
         id=table_id,
         data=records,
         columns=[
-            {"name": header, "id": col, **({"presentation": "markdown"} if col in markdown else {})}
+            {
+                "name": header,
+                "id": col,
+                **({"presentation": "markdown"} if col in markdown else {}),
+                **(number_column(lang) if col in numbers else {}),
+            }
             for col, header in columns
         ],
         sort_action="native" if sortable else "none",
@@ -96,6 +120,12 @@ def table(
         style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
         markdown_options={"link_target": "_self"},
     )
+
+
+def number_column(lang: str) -> dict[str, Any]:
+    """A DataTable column's type and format for numbers in `lang`: "2 990", "4 200,5" (ru, kk), "2,990" (en)."""
+    decimal, group = format_number(0.5, lang, 1)[1], format_number(1000, lang)[1]
+    return {"type": "numeric", "format": {"locale": {"decimal": decimal, "group": group}, "specifier": ","}}
 
 
 def _cell(value: Any) -> Any:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import base64
 import binascii
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+import polars as pl
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import ids
@@ -25,7 +27,8 @@ from pilot_roi import auth
 from pilot_roi import dashboard_queries as q
 from pilot_roi.auth import can
 from pilot_roi.errors import PilotRoiError
-from pilot_roi.i18n import t
+from pilot_roi.estimation.diagnostic_words import label
+from pilot_roi.i18n import frequency_word, t
 from pilot_roi.resources import read_sql
 
 dash.register_page(__name__, path="/admin", name="admin", title="pilot-roi", order=5)
@@ -63,6 +66,26 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     )
 
 
+def in_words(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The tables' codes in the reader's words, as the forms above them say them ("daily" → "ежедневно", true →
+    "Больше — лучше", "engineer" → "инженер"); codes that name things (pilot, site, metric, unit) stay."""
+    words: dict[str, Callable[[Any], str]] = {
+        "use_case": lambda v: label("use_case", v, lang),
+        "frequency": lambda v: frequency_word(str(v), lang),
+        "aggregation": lambda v: label("admin.form.aggregation", v, lang),
+        "higher_is_better": lambda v: t(f"dash.admin.form.higher.{'true' if v else 'false'}", lang),
+        "role": lambda v: label("role", v, lang),
+        "language": lambda v: LANG_NAMES.get(str(v), str(v)),
+        "disabled": lambda v: t("dash.yes" if v else "dash.no", lang),
+    }
+    present = [c for c in words if c in frame.columns]
+    if not frame.height or not present:
+        return frame
+    return frame.with_columns(
+        pl.col(c).map_elements(words[c], return_dtype=pl.String, skip_nulls=True).alias(c) for c in present
+    )
+
+
 def registry_tables(lang: str) -> Any:
     """Pilots, sites and metrics as sortable tables (users are in `users_card`)."""
     with cursor() as cur:
@@ -72,7 +95,13 @@ def registry_tables(lang: str) -> Any:
 
     def section(key: str, frame: Any, columns: tuple[str, ...]) -> dbc.Card:
         body = (
-            table(frame, [(c, t(f"dash.admin.col.{c}", lang)) for c in columns], f"admin-{key}-table")
+            table(
+                in_words(frame, lang),
+                [(c, t(f"dash.admin.col.{c}", lang)) for c in columns],
+                f"admin-{key}-table",
+                numbers=("capex_kzt", "opex_kzt_per_year", "value_kzt_per_unit", "min_value", "max_value"),
+                lang=lang,
+            )
             if frame.height
             else empty_state(t("dash.admin.empty", lang))
         )
@@ -176,7 +205,8 @@ def users_table(lang: str) -> Any:
         users = q.users(cur)
     if not users.height:
         return empty_state(t("dash.admin.empty", lang))
-    return table(users, [(c, t(f"dash.admin.col.{c}", lang)) for c in USER_COLUMNS], "admin-users-table")
+    columns = [(c, t(f"dash.admin.col.{c}", lang)) for c in USER_COLUMNS]
+    return table(in_words(users, lang), columns, "admin-users-table")
 
 
 def _user_options() -> list[dict[str, str]]:

@@ -1,7 +1,7 @@
 """Audit log (reviewers and admins): who did what, when and from where, newest first; filters and a CSV download.
 
-Every layout, callback and download calls `require("audit")` first: executives and engineers are refused on the
-server (403), whatever the interface shows.
+Every callback and download calls `require("audit")` first: executives and engineers are refused on the server
+(403), whatever the interface shows. Their page says so in words instead of failing to load.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboards import ids
 from dashboards.components.ui import empty_state, error_alert, table
 from dashboards.context import cursor, lang_of
-from dashboards.security import audit_event, require
+from dashboards.security import audit_event, current_user, require
 from pilot_roi import clock
 from pilot_roi import dashboard_queries as q
 from pilot_roi.audit import action_words
+from pilot_roi.auth import can
 from pilot_roi.i18n import t
 from pilot_roi.safe_export import write_csv
 
@@ -35,9 +36,13 @@ _TEXT_LIMIT = 300  # details shown in the table are cut; the CSV has them whole
 
 
 def layout(lang: str | None = None, **_: Any) -> html.Div:
-    """Filters (user, action, dates), the count, the paged table and the CSV download."""
-    require("audit")
+    """Filters (user, action, dates), the count, the paged table and the CSV download; for a role without the
+    audit permission, the page's title and why it is empty (the callbacks stay refused)."""
+    require("read")
     lang = lang_of(lang)
+    if not can(current_user(), "audit"):
+        title = html.H2(t("dash.audit.title", lang), className="page-title")
+        return html.Div([title, empty_state(t("dash.audit.not_allowed", lang))])
     with cursor() as cur:
         options = q.audit_options(cur)
 

@@ -21,7 +21,7 @@ from dashboards.components.ui import (
     empty_state,
     grade_badge,
     headline_card,
-    money_interval,
+    interval_caption,
     plot,
     section_card,
     verdict,
@@ -165,7 +165,7 @@ def robustness_table(frame: pl.DataFrame, unit: str, lang: str) -> Any:
                             else "",
                         ]
                     ),
-                    html.Td(f"{format_number(finite_or_none(r.get('effect')), lang, 2)} {unit}"),
+                    html.Td(_with_unit(format_number(finite_or_none(r.get("effect")), lang, 2), unit)),
                     html.Td(
                         f"{format_number(finite_or_none(r.get('ci_low')), lang, 2)} … "
                         f"{format_number(finite_or_none(r.get('ci_high')), lang, 2)}"
@@ -179,6 +179,16 @@ def robustness_table(frame: pl.DataFrame, unit: str, lang: str) -> Any:
     return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True, id=ids.PI_ROBUSTNESS)
 
 
+def _with_unit(number: str, unit: str) -> str:
+    """ "1 250,90 ГДж"; a missing number stays a bare dash ("—", not "— ГДж")."""
+    return number if number == "—" or not unit else f"{number} {unit}"
+
+
+def money_caption(low: Any, high: Any, lang: str) -> str:
+    """A money card's interval line, or why there is none."""
+    return interval_caption(format_money(finite_or_none(low), lang), format_money(finite_or_none(high), lang), lang)
+
+
 def money_cards(row: dict[str, Any], lang: str, terms: q.NpvTerms) -> dbc.Row:
     """Annual gain, NPV (over the run's horizon, `terms`), ROI and payback, each with its interval or meaning."""
     roi = finite_or_none(row.get("roi"))
@@ -190,23 +200,22 @@ def money_cards(row: dict[str, Any], lang: str, terms: q.NpvTerms) -> dbc.Row:
             "pilot-card-gain",
             t("dash.pilot.annual_gain", lang),
             format_money(finite_or_none(row.get("annual_gain_kzt")), lang),
-            money_interval(row.get("annual_gain_ci_low"), row.get("annual_gain_ci_high"), lang),
+            money_caption(row.get("annual_gain_ci_low"), row.get("annual_gain_ci_high"), lang),
         ),
         headline_card(
             "pilot-card-npv",
             t("dash.pilot.npv", lang, years=terms.horizon_years),
             format_money(finite_or_none(row.get("npv_kzt")), lang),
-            money_interval(row.get("npv_ci_low"), row.get("npv_ci_high"), lang),
+            money_caption(row.get("npv_ci_low"), row.get("npv_ci_high"), lang),
         ),
         headline_card(
             "pilot-card-roi",
             t("dash.pilot.roi", lang),
             format_percent(100 * roi, lang, 0) if roi is not None else "—",
-            t(
-                "dash.ci95",
+            interval_caption(
+                format_percent(100 * roi_low, lang, 0) if roi_low is not None else "—",
+                format_percent(100 * roi_high, lang, 0) if roi_high is not None else "—",
                 lang,
-                low=format_percent(100 * roi_low, lang, 0) if roi_low is not None else "—",
-                high=format_percent(100 * roi_high, lang, 0) if roi_high is not None else "—",
             ),
         ),
         headline_card(
@@ -357,7 +366,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
                     dbc.Col(
                         section_card(
                             t("dash.pilot.event_study", lang),
-                            plot(ids.PI_EVENT_STUDY, figures.event_study_chart(es, unit, lang)),
+                            plot(ids.PI_EVENT_STUDY, figures.event_study_chart(es, unit, lang, row.get("frequency"))),
                             t("dash.pilot.event_study_help", lang),
                         ),
                         lg=6,

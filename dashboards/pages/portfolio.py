@@ -184,7 +184,9 @@ def cards(head: q.Headline, lang: str, terms: q.NpvTerms) -> list[dbc.Col]:
                 lang,
                 n=head.n_demonstrated,
                 ci=money_interval(head.demonstrated_gain_ci_low, head.demonstrated_gain_ci_high, lang),
-            ),
+            )
+            if head.n_demonstrated
+            else t("dash.card.gain_caption_none", lang),  # no "largest pilot →" pointing nowhere
             best,
         ),
         headline_card(

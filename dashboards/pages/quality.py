@@ -12,7 +12,7 @@ from dashboards import ids
 from dashboards.components import figures
 from dashboards.components.ui import empty_state, plot, section_card, table_or_empty
 from dashboards.context import cursor, lang_of
-from dashboards.security import require
+from dashboards.security import current_user, require
 from pilot_roi import clock
 from pilot_roi import dashboard_queries as q
 from pilot_roi.i18n import t
@@ -29,6 +29,9 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     lang = lang_of(lang)
     with cursor() as cur:
         options = q.filter_options(cur, lang)["subsidiary"]
+    # An engineer opens on their own subsidiary's data; others on the first subsidiary.
+    own = getattr(current_user(), "subsidiary_code", None)
+    chosen = own if own in {value for value, _label in options} else (options[0][0] if options else None)
     return html.Div(
         [
             dcc.Store(id=ids.DQ_LANG, data=lang),
@@ -39,7 +42,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                     dcc.Dropdown(
                         id=ids.DQ_SUBSIDIARY,
                         options=[{"label": label, "value": value} for value, label in options],
-                        value=options[0][0] if options else None,
+                        value=chosen,
                         placeholder=t("dash.filter.subsidiary", lang),
                         clearable=True,
                     ),
@@ -54,16 +57,15 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
 
 @callback(Output(ids.DQ_BODY, "children"), Input(ids.DQ_SUBSIDIARY, "value"), Input(ids.DQ_LANG, "data"))
 def update_quality(subsidiary: str | None, lang: str | None) -> Any:
-    """Coverage, gaps, outliers and the latest uploads for one subsidiary (or all)."""
+    """Coverage, gaps, outliers and the latest upload behind the values of one subsidiary (or of all)."""
     require("read")
     lang = lang_of(lang)
     with cursor() as cur:
         views = q.quality(cur, subsidiary)
-        uploads = q.uploads(cur, None, 10)
+        last = q.last_upload(cur, subsidiary)
     coverage, missing, flagged = views.coverage, views.missing, views.outliers
-    if coverage.height == 0 and uploads.height == 0:
+    if coverage.height == 0 and last is None:
         return empty_state(t("dash.empty.no_observations", lang), t("dash.quality.no_data_hint", lang))
-    last = uploads.row(0, named=True) if uploads.height else None
     last_text = (
         t(
             "dash.quality.last_upload",
@@ -106,6 +108,8 @@ def update_quality(subsidiary: str | None, lang: str | None) -> Any:
                                 columns(MISSING_COLUMNS),
                                 "quality-missing-table",
                                 t("dash.quality.no_missing", lang),
+                                numbers=("n_present", "n_missing"),
+                                lang=lang,
                             ),
                         ),
                         lg=6,
@@ -118,6 +122,8 @@ def update_quality(subsidiary: str | None, lang: str | None) -> Any:
                                 columns(OUTLIER_COLUMNS),
                                 "quality-outliers-table",
                                 t("dash.quality.no_outliers", lang),
+                                numbers=("value", "median"),
+                                lang=lang,
                             ),
                         ),
                         lg=6,

@@ -50,6 +50,8 @@ from pilot_roi.upload_guard import UploadLimits
 dash.register_page(__name__, path="/upload", name="upload", title="pilot-roi", order=2)
 
 JOB_POLL_MS = 500
+ROW_COUNTS = ("rows_read", "rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected")
+"""The tables' count columns: shown with the page language's thousands separator."""
 
 
 def layout(lang: str | None = None, **_: Any) -> html.Div:
@@ -167,7 +169,7 @@ def history_table(lang: str, username: str | None) -> Any:
     ]
     headers = [(c, t(f"dash.upload.col.{c}", lang)) for c in cols]
     headers[0] = ("uploaded_at", clock.zoned(headers[0][1]))
-    return table(frame, headers, "upload-history-table", page_size=10)
+    return table(frame, headers, "upload-history-table", page_size=10, numbers=ROW_COUNTS, lang=lang)
 
 
 def _decode(contents: str) -> bytes:
@@ -261,6 +263,8 @@ def _results_view(results: list[tuple[str, Any]], lang: str, heading: str) -> tu
                 [(c, t(f"dash.upload.col.{c}", lang)) for c in cols],
                 f"upload-summary-{heading[:3]}",
                 sortable=False,
+                numbers=ROW_COUNTS,
+                lang=lang,
             ),
         ]
     )

@@ -261,6 +261,13 @@ def uploads(con: duckdb.DuckDBPyConnection, username: str | None = None, limit: 
     return _frame(con, "dashboard_uploads", {"username": username, "limit": limit})
 
 
+def last_upload(con: duckdb.DuckDBPyConnection, subsidiary: str | None = None) -> dict[str, Any] | None:
+    """The latest upload behind `subsidiary`'s current values (None: the latest upload of all, whatever its
+    status): upload_id, file_name, uploaded_by, uploaded_at, status; None when there is none."""
+    frame = _frame(con, "dashboard_quality_last_upload", {"subsidiary_code": subsidiary})
+    return frame.row(0, named=True) if frame.height else None
+
+
 @dataclass(frozen=True, slots=True)
 class QualityViews:
     """The quality page's frames, read from the precomputed quality summary (`pilot_roi.warehouse.quality_summary`).

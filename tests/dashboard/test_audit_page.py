@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from dashboard_helpers import ADMIN, ENGINEER, EXECUTIVE, REVIEWER, sign_in
+from dashboard_helpers import ADMIN, ENGINEER, EXECUTIVE, REVIEWER, reader_texts, sign_in
 from dashboard_helpers import dash_app as _app
 from dashboard_helpers import dependency as _dependency
 from dashboard_helpers import post_callback as _call
@@ -168,6 +168,26 @@ def test_reviewer_and_admin_read_the_log_executive_and_engineer_are_refused(demo
         con.close()
     assert (REVIEWER[0], "report:2025") in exports and (REVIEWER[0], "audit_log") in exports
     assert not [e for e in exports if e[0] in (EXECUTIVE[0], ENGINEER[0])]
+
+
+@pytest.mark.slow
+def test_the_page_tells_an_executive_and_an_engineer_it_is_not_theirs(demo_warehouse: Path) -> None:
+    """Opening /audit without the audit permission showed an empty page (the page callback answered 403 and the
+    browser logged a TypeError); it now says who the log is for, and its data callbacks stay refused."""
+    app = _app(demo_warehouse)
+    for who in (EXECUTIVE, ENGINEER):
+        client = sign_in(app.server.test_client(), *who)
+        route = _dependency(client, "_pages_content.children")
+        for lang in ("ru", "kk", "en"):
+            values = {"_pages_location.pathname": "/audit", "_pages_location.search": "", "shell-lang-store.data": lang}
+            response = _call(client, route, values)
+            assert response.status_code == 200, (who, lang)
+            texts = list(reader_texts(response.get_json()["response"]["_pages_content"]["children"]))
+            assert texts[:2] == [t("dash.audit.title", lang), t("dash.audit.not_allowed", lang)], texts
+            text = response.get_data(as_text=True)
+            assert "audit-table" not in text and "demo-generator" not in text, (who, lang)
+        table = _dependency(client, "audit-table.children")
+        assert _call(client, table, {"audit-lang.data": "en"}, "audit-filter-user.value").status_code == 403
 
 
 def test_csv_download_is_formula_safe(logged: duckdb.DuckDBPyConnection) -> None:

@@ -6,6 +6,7 @@ Run with `pytest --headless -m browser tests/dashboard`.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def test_language_switch_is_remembered(dash_duo, demo_warehouse: Path) -> None:
     _start(dash_duo, demo_warehouse, ADMIN)
     _set_lang(dash_duo, "kk")
     dash_duo.wait_for_text_to_equal(".page-title", t("dash.portfolio.title", "kk"), timeout=20)
+    # the whole bar switches at once, before any reload: the role and the demo badge too (they stayed behind)
+    dash_duo.wait_for_text_to_equal("#shell-user", f"{ADMIN[0]} · {t('dash.role.admin', 'kk')}", timeout=10)
+    dash_duo.wait_for_text_to_equal("#shell-demo-badge", t("dash.demo_badge", "kk"), timeout=10)
     kazakh = dash_duo.find_element(".page-title").text
     assert any(letter in kazakh.lower() for letter in "әғқңөұүһі")
     dash_duo.driver.refresh()
@@ -255,4 +259,42 @@ def test_big_file_preview_shows_progress_then_the_preview(dash_duo, demo_warehou
     dash_duo.find_element("#upload-cancel").click()
     dash_duo.wait_for_contains_text("#upload-preview", t("dash.upload.cancelled", "kk"), timeout=10)
     assert "Traceback" not in dash_duo.driver.page_source
+    assert _severe(dash_duo) == []
+
+
+_FITS = """
+const width = document.documentElement.clientWidth;
+const inside = (sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+                          return r.width > 0 && r.left >= 0 && r.right <= width; };
+return {overflow: document.documentElement.scrollWidth - width,
+        signOut: inside('#shell-sign-out'), language: inside('#shell-lang-select'),
+        links: [...document.querySelectorAll('#shell-nav .nav-link')].filter(a => a.offsetParent)
+                 .map(a => a.getBoundingClientRect().height)};
+"""
+
+
+def test_the_navbar_fits_a_laptop_and_a_phone_in_russian_and_kazakh(dash_duo, demo_warehouse: Path) -> None:
+    """An admin's six Russian links, the demo badge, the user, the language and sign-out ran 100 px off a 1366 px
+    laptop and, on a 390 px phone, put the language select and sign-out out of reach. Now the bar wraps. (At 800 px
+    the filters' invisible dropdown inputs scrolled the page sideways too.)"""
+    _start(dash_duo, demo_warehouse, ADMIN)
+    driver = dash_duo.driver
+    for lang in ("ru", "kk"):
+        _set_lang(dash_duo, lang)
+        for width, height in ((1366, 768), (800, 700), (390, 844)):
+            driver.set_window_size(width, height)
+            time.sleep(0.4)
+            fits = driver.execute_script(_FITS)
+            assert fits["overflow"] <= 0, (lang, width, fits)
+            assert fits["signOut"] and fits["language"], (lang, width, fits)
+            line = min(fits["links"])
+            assert all(h < 1.5 * line for h in fits["links"]), (lang, width, fits)  # no link broken over two lines
+    # the upload history's counts in the page's format ("2 990", not "2990"); they still sort as numbers
+    driver.set_window_size(1366, 768)
+    driver.get(dash_duo.server.url + "/upload")
+    dash_duo.wait_for_element("#upload-history-table td[data-dash-column=rows_read]", timeout=20)
+    counts = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "td[data-dash-column=rows_read]")]
+    # (Selenium reads the no-break space as a space)
+    assert counts and all(re.fullmatch(r"\d{1,3}([\u00a0 ]\d{3})*", c) for c in counts), counts
+    assert any(re.search(r"\d[\u00a0 ]\d", c) for c in counts), counts
     assert _severe(dash_duo) == []

@@ -205,3 +205,71 @@ def test_every_chart_keeps_its_legend_under_the_plot_clear_of_the_go_live_label_
     assert (go_live["yref"], go_live["y"], go_live["yanchor"]) == ("paper", 1, "bottom")  # above the plot area
     assert {"select2d", "lasso2d"} <= set(figures.GRAPH_CONFIG["modeBarButtonsToRemove"])
     assert figures.GRAPH_CONFIG["displaylogo"] is False
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_tenge_axes_tick_in_the_pages_words_not_plotlys_english_suffixes(lang: str) -> None:
+    """Plotly writes 5e9 as "5B" whatever the page's language: the gains and cumulative charts label their ticks
+    themselves ("5 млрд"), at the amounts they name."""
+    scale = {"ru": "млрд", "kk": "млрд", "en": "bn"}[lang]
+    gains = pl.DataFrame({"name": ["KMG", "KTZ"], "annual_gain_kzt": [12.8e9, 3.0e9]})
+    months = [date(2025, m, 1) for m in range(1, 4)]
+    cumulative = pl.DataFrame({"month": months, "cumulative_kzt": [0.0, 9.0e9, 22.5e9]})
+    for axis in (
+        _serialisable(figures.gains_bar(gains, "name", lang))["layout"]["xaxis"],
+        _serialisable(figures.cumulative_gain(cumulative, lang))["layout"]["yaxis"],
+    ):
+        assert axis["tickmode"] == "array"
+        assert axis["ticktext"][0] == "0" and f"10 {scale}" in axis["ticktext"]
+        assert all(text == "0" or text.endswith(scale) for text in axis["ticktext"]), axis["ticktext"]
+        assert axis["tickvals"][axis["ticktext"].index(f"10 {scale}")] == pytest.approx(10e9)
+    spread = figures.money_ticks([-3e8, 1.2e9], lang)
+    decimal = "." if lang == "en" else ","
+    assert spread["tickvals"] == pytest.approx([-5e8, 0, 5e8, 1e9, 1.5e9])
+    assert spread["ticktext"][-1] == f"1{decimal}5 {scale}"
+    assert figures.money_ticks([], lang) == {} and figures.money_ticks([0.0], lang) == {}
+
+
+def test_metric_axes_write_numbers_in_full_with_the_pages_separators() -> None:
+    """A metric's axis (60 000 GJ) reads "60 000" on a Russian page, not Plotly's "60k"."""
+    period = [date(2025, m, 1) for m in range(1, 5)]
+    series = {"observed": [6e4] * 4, "counterfactual": [6e4] * 4, "ci_low": [5e4] * 4, "ci_high": [7e4] * 4}
+    event = {"event_time": [-1, 0], "att": [0.0, -6e3], "se": [1.0] * 2, "ci_low": [-1.0, -7e3], "ci_high": [1.0, -5e3]}
+    built = (
+        figures.counterfactual_chart(pl.DataFrame({"period": period, **series}), period[2], "ГДж", "ru"),
+        figures.event_study_chart(pl.DataFrame(event), "ГДж", "ru"),
+    )
+    for fig in built:
+        layout = _serialisable(fig)["layout"]
+        assert layout["separators"] == ", "
+        for axis in (layout["xaxis"], layout["yaxis"]):
+            assert (axis["exponentformat"], axis["separatethousands"]) == ("none", True)
+
+
+@pytest.mark.parametrize(("lang", "decimal", "group"), [("ru", ",", "\u00a0"), ("kk", ",", "\u00a0"), ("en", ".", ",")])
+def test_table_counts_and_amounts_show_in_the_pages_number_format(lang: str, decimal: str, group: str) -> None:
+    """The upload history read "2990" and the registry "900000000" on a Russian page: the number columns keep their
+    numbers (they sort as numbers) and show with the page's separators; text columns are left alone."""
+    from dashboards.components.ui import table
+
+    frame = pl.DataFrame({"file_name": ["a.csv"], "rows_read": [2990], "capex_kzt": [9.0e8]})
+    columns = [(c, c) for c in frame.columns]
+    built = table(frame, columns, "t", numbers=("rows_read", "capex_kzt"), lang=lang)
+    spec = {c["id"]: c for c in built.columns}
+    assert "format" not in spec["file_name"]
+    for name in ("rows_read", "capex_kzt"):
+        assert spec[name]["type"] == "numeric"
+        assert spec[name]["format"] == {"locale": {"decimal": decimal, "group": group}, "specifier": ","}
+    assert built.data == [{"file_name": "a.csv", "rows_read": 2990, "capex_kzt": 9.0e8}]
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_event_study_axis_says_which_periods_it_counts(lang: str) -> None:
+    """Event time runs -800…200 for a daily metric and -18…15 for a monthly one: the axis names the period."""
+    event = {"event_time": [-91, 0], "att": [0.0, 1.0], "se": [0.1] * 2, "ci_low": [-0.2, 0.8], "ci_high": [0.2, 1.2]}
+    for frequency in ("daily", "weekly", "monthly", "quarterly", "yearly"):
+        fig = figures.event_study_chart(pl.DataFrame(event), "t", lang, frequency)
+        word = t(f"method_choice.frequency.{frequency}", lang)
+        assert fig["layout"]["xaxis"]["title"]["text"] == t("dash.es.x_in", lang, unit=word)
+    unknown = figures.event_study_chart(pl.DataFrame(event), "t", lang)
+    assert unknown["layout"]["xaxis"]["title"]["text"] == t("dash.es.x", lang)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dashboard_helpers import ENGINEER, EXECUTIVE, ORIGIN, sign_in
@@ -177,3 +178,87 @@ def test_the_quality_page_dates_the_last_upload_on_kazakhstans_clock(demo_wareho
         con.close()
     when = f"{clock.local_moment_text(last)} ({clock.offset_label()})"
     assert when in json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def test_the_quality_page_opens_on_the_engineers_subsidiary_and_names_its_own_last_upload(
+    demo_warehouse: Path,
+) -> None:
+    """A KazMunayGas engineer's quality page opened on Air Astana (the first subsidiary), and every subsidiary's
+    "last upload" named the last file of the whole warehouse (Samruk-Energy's): now the engineer's own subsidiary
+    comes first, and each subsidiary names the latest upload behind its values."""
+    app = _app(demo_warehouse)
+    engineer = sign_in(app.server.test_client(), *ENGINEER)
+    route = _dependency(engineer, "_pages_content.children")
+    values = {"_pages_location.pathname": "/quality", "_pages_location.search": "", "shell-lang-store.data": "ru"}
+    page = _call(engineer, route, values).get_json()["response"]["_pages_content"]["children"]
+    assert _props_of(page, "quality-subsidiary")["value"] == "KMG"
+    quality = _dependency(engineer, "quality-body.children")
+    con = connect(demo_warehouse)
+    try:
+        files = dict(con.execute("SELECT upload_id, file_name FROM upload_log").fetchall())
+        latest = con.execute("SELECT file_name FROM upload_log ORDER BY uploaded_at DESC, upload_id DESC").fetchone()
+    finally:
+        con.close()
+    assert latest is not None
+    for subsidiary in ("KMG", "AIRA", None):
+        response = _call(engineer, quality, {"quality-subsidiary.value": subsidiary, "quality-lang.data": "ru"})
+        assert response.status_code == 200
+        shown = json.dumps(response.get_json(), ensure_ascii=False)
+        named = [name for name in files.values() if f"«{name}»" in shown]
+        if subsidiary is None:
+            assert named == [latest[0]], named  # all subsidiaries: the warehouse's last upload
+        else:
+            assert len(named) == 1 and f"_{subsidiary.lower()}_" in named[0], (subsidiary, named)
+
+
+def _props_of(node: Any, component_id: str) -> dict[str, Any]:
+    """The props of the component `component_id` in a layout's JSON wire form ({} when absent)."""
+    if isinstance(node, list):
+        return next((found for item in node if (found := _props_of(item, component_id))), {})
+    if isinstance(node, dict) and "props" in node:
+        if node["props"].get("id") == component_id:
+            return dict(node["props"])
+        return _props_of(node["props"].get("children"), component_id)
+    return {}
+
+
+def test_the_admin_tables_say_codes_in_the_readers_words(demo_warehouse: Path) -> None:
+    """A Russian admin page listed "daily", "sum", "false", "predictive_maintenance", "engineer" and "false" in its
+    registry and user tables, while the forms above them say the same things in words."""
+    from dashboard_helpers import ADMIN
+
+    from pilot_roi.i18n import t
+
+    app = _app(demo_warehouse)
+    admin = sign_in(app.server.test_client(), *ADMIN)
+    route = _dependency(admin, "_pages_content.children")
+    for lang in ("ru", "kk", "en"):
+        values = {"_pages_location.pathname": "/admin", "_pages_location.search": "", "shell-lang-store.data": lang}
+        page = _call(admin, route, values).get_json()["response"]["_pages_content"]["children"]
+        metrics = {r["metric_code"]: r for r in _props_of(page, "admin-metrics-table")["data"]}
+        energy = metrics["refinery_energy_gj"]
+        assert energy["frequency"] == t("dash.admin.form.frequency.daily", lang)
+        assert energy["aggregation"] == t("dash.admin.form.aggregation.sum", lang)
+        assert energy["higher_is_better"] == t("dash.admin.form.higher.false", lang)
+        assert energy["value_kzt_per_unit"] == 4200  # numbers stay numbers (shown in the page's format)
+        pilots = {r["pilot_code"]: r for r in _props_of(page, "admin-pilots-table")["data"]}
+        assert pilots["KMG-EN-02"]["use_case"] == t("dash.use_case.energy_optimization", lang)
+        rows = {r["username"]: r for r in _props_of(page, "admin-users-table")["data"]}
+        assert rows["demo.engineer"]["role"] == t("dash.role.engineer", lang)
+        assert rows["demo.engineer"]["disabled"] == t("dash.no", lang)
+        assert rows["demo.reviewer"]["language"] == "Қазақша"
+
+
+def test_the_sign_in_page_speaks_the_language_last_chosen_in_the_dashboard(warehouse_path: Path) -> None:
+    """The dashboard remembers the reader's language in a year-long cookie; the sign-in page read only the session
+    and the browser's Accept-Language, so a Kazakh reader back the next day signed in on an English page."""
+    from pilot_roi.i18n import t
+
+    client = _app(warehouse_path).server.test_client()
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    assert t("security.sign_in_title", "en") in client.get("/login", headers=english_browser).get_data(as_text=True)
+    client.set_cookie("pilot_roi_lang", "kk")
+    page = client.get("/login", headers=english_browser).get_data(as_text=True)
+    assert t("security.sign_in_title", "kk") in page and 'lang="kk"' in page
+    asked = client.get("/login?lang=ru", headers=english_browser).get_data(as_text=True)  # a link's choice wins
+    assert t("security.sign_in_title", "ru") in asked

@@ -209,3 +209,49 @@ def test_values_no_browser_sends_give_page_1_not_an_error(table: Table, small_pa
     payload = table.call({PAGE: "2; DROP TABLE", SORT: ["gain_desc"], SEARCH: 5})
     assert _shown(payload) == _shown(table.call({PAGE: 1}))
     assert payload["portfolio-table-page"]["active_page"] == 1
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_a_pilot_metric_without_an_estimate_reads_as_a_dash_not_empty_brackets(lang: str) -> None:
+    """An insufficient-data row showed "— (— … —)" and "— (95% CI — – —)": dashes in brackets that say nothing."""
+    import polars as pl
+
+    columns = ("effect_pct", "ci_low_pct", "ci_high_pct")
+    columns += ("annual_gain_kzt", "annual_gain_ci_low", "annual_gain_ci_high")
+    frame = pl.DataFrame(
+        {
+            "pilot_code": ["KMG-EN-09", "KMG-EN-02"],
+            "pilot_name": ["No data yet", "Furnaces"],
+            "metric_code": ["refinery_energy_gj"] * 2,
+            "metric_name": ["Refinery energy use"] * 2,
+            "grade": ["insufficient_data", "promising"],
+            **{c: [None, v] for c, v in zip(columns, (-2.5, -7.5, 2.6, 1.9e9, -2.1e9, 5.8e9), strict=True)},
+            "roi": [None, 5.83],
+        },
+        schema_overrides={c: pl.Float64 for c in (*columns, "roi")},
+    )
+    rows = estimates_table.build(frame, lang).rows
+    cells = [[c for c in _texts(row) if c.strip()] for row in rows]
+    empty, full = cells
+    assert empty[-3:] == ["—", "—", "—"], empty  # effect, annual gain, ROI
+    assert t("dash.ci95", lang, low="§", high="§").split("§")[0] in full[-2]  # an estimate keeps its interval
+
+
+def _texts(node: Any) -> list[str]:
+    from dashboard_helpers import reader_texts
+
+    return list(reader_texts(json.loads(json.dumps(node))))
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_a_subsidiary_without_a_demonstrated_gain_gets_no_largest_pilot_arrow(table: Table, lang: str) -> None:
+    """Samruk-Energy's two pilots are only promising: the gain card said "Sum over 0 demonstrated estimates, 95% CI
+    0 ₸ – 0 ₸ … Largest pilot →" with the arrow pointing nowhere; it now says nothing is counted, and why."""
+    from dashboard_helpers import reader_texts
+
+    payload = table.load({"portfolio-filter-subsidiary.value": ["SE"], LANG: lang})
+    gain_card = payload["portfolio-cards"]["children"][0]
+    texts = [s for s in reader_texts(gain_card) if s.strip()]
+    assert texts == [t("dash.card.gain", lang), "0 ₸", t("dash.card.gain_caption_none", lang)], texts
+    everything = table.load({LANG: lang})["portfolio-cards"]["children"][0]
+    assert "/pilots/" in json.dumps(everything)  # with demonstrated gains the caption links to the largest pilot

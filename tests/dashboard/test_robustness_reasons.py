@@ -82,3 +82,20 @@ def test_the_demo_pilot_without_controls_says_so_in_every_language(client: Any) 
         texts = [s for s in reader_texts(response.get_json()["response"]["pilot-section"]["children"]) if s.strip()]
         assert t("estimation.reason.no_controls", lang) in texts, lang
         assert "no_controls" not in "\n".join(texts) and not RAW_I18N_KEY.search("\n".join(texts)), lang
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_pilot_metric_without_an_estimate_shows_dashes_and_says_why_there_is_no_interval(
+    client: Any, lang: str
+) -> None:
+    """Insufficient data: no "— GJ" under a method with no effect, no "95% CI — – —" under a card; the card says
+    there is no interval because there is no estimate."""
+    pilot = importlib.import_module("pages.pilot")
+    rows = [_row("did", "insufficient_data", "insufficient_post_periods"), _row("its", "ok", None)]
+    cells = _rendered(pilot.robustness_table(pl.DataFrame(rows), "ГДж", lang))
+    assert "— ГДж" not in cells and "—" in cells
+    assert f"{'1,50' if lang != 'en' else '1.50'} ГДж" in cells  # a number keeps its unit
+    row = {"status": "insufficient_data", "reason": "insufficient_post_periods", "grade": "insufficient_data"}
+    cards = _rendered(pilot.money_cards(row, lang, pilot.q.NpvTerms(horizon_years=5, discount_rate=0.15)))
+    assert cards.count(t("dash.no_interval", lang)) == 3, cards  # annual gain, NPV, ROI
+    assert not [c for c in cards if "— – —" in c], cards
