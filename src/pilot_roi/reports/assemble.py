@@ -59,6 +59,7 @@ from pilot_roi.reports.model import (
     RestatementRow,
     SeriesPoint,
     SiteRef,
+    SourceFile,
     TreatedSiteRow,
     UploadRow,
     YearReport,
@@ -281,14 +282,23 @@ def assemble_report(
     if not pilots:
         raise InvalidInput([Problem("report.no_pilots", params={"year": year})])
     codes = [p["code"] for p in pilots]
-    listed_sites = sorted(
-        {s.site_code for c in codes for s in designs[c].treated}
-        | {s.site_code for c in codes for s in designs[c].controls}
-    )
     results = _query(con, "reports/run_results.sql", run_id=rid)
     robustness = _group_by_pair(_query(con, "reports/run_robustness.sql", run_id=rid))
     series = _group_by_pair(_query(con, "reports/run_counterfactuals.sql", run_id=rid))
     events = _group_by_pair(_query(con, "reports/run_event_study.sql", run_id=rid))
+    results_by_pilot: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in results:
+        results_by_pilot[row["pilot_code"]].append(row)
+    # (pilot, metric, site) of every treated and control site each reported estimate used: what its values rest on
+    triples = [
+        (code, str(r["metric_code"]), site.site_code)
+        for code in codes
+        for r in results_by_pilot[code]
+        for site in designs[code].sites_of(str(r["metric_code"]))
+    ]
+    pilot_codes = [p for p, _, _ in triples]
+    metric_codes = [m for _, m, _ in triples]
+    site_codes = [s for _, _, s in triples]
 
     as_of = run["started_at"]
     lineage = Lineage(
@@ -307,7 +317,7 @@ def assemble_report(
                 rows_current=int(r["n_values"]),
             )
             for r in _query(
-                con, "reports/lineage_uploads.sql", as_of=as_of, pilots=codes, sites=listed_sites, run_id=rid
+                con, "reports/lineage_uploads.sql", as_of=as_of, metric_codes=metric_codes, site_codes=site_codes
             )
         ),
         restatements=tuple(
@@ -334,9 +344,18 @@ def assemble_report(
         ),
     )
 
-    results_by_pilot: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in results:
-        results_by_pilot[row["pilot_code"]].append(row)
+    sources: dict[tuple[str, str], list[SourceFile]] = defaultdict(list)
+    for r in _query(
+        con,
+        "reports/lineage_sources.sql",
+        as_of=as_of,
+        pilot_codes=pilot_codes,
+        metric_codes=metric_codes,
+        site_codes=site_codes,
+    ):
+        sources[(r["pilot_code"], r["metric_code"])].append(
+            SourceFile(int(r["upload_id"]), str(r["file_name"]), str(r["sha256"]), int(r["n_values"]))
+        )
 
     sections = tuple(
         _pilot_section(
@@ -348,6 +367,7 @@ def assemble_report(
             robustness,
             series,
             events,
+            sources,
         )
         for p in pilots
     )
@@ -396,6 +416,15 @@ class _Design:
         """The earliest go-live of the treated sites (there must be one)."""
         return min(s.go_live for s in self.treated)
 
+    def metric_sites(self, metric_code: str) -> tuple[tuple[TreatedSiteRow, ...], tuple[SiteRef, ...]]:
+        """The treated and control sites the run used for one metric (the pilot's when the run did not say)."""
+        return self.by_metric.get(metric_code, (self.treated, self.controls))
+
+    def sites_of(self, metric_code: str) -> tuple[TreatedSiteRow | SiteRef, ...]:
+        """Every site, treated then control, whose values one metric's estimate rests on."""
+        treated, controls = self.metric_sites(metric_code)
+        return (*treated, *controls)
+
 
 def _site_lists(row: dict[str, Any]) -> tuple[tuple[TreatedSiteRow, ...], tuple[SiteRef, ...]]:
     treated = tuple(TreatedSiteRow(str(s["site_code"]), _name(s), s["go_live"]) for s in row["treated"])
@@ -427,6 +456,7 @@ def _metric_result(
     robustness: list[dict[str, Any]],
     series_rows: list[dict[str, Any]],
     event_rows: list[dict[str, Any]],
+    source_files: list[SourceFile],
 ) -> MetricResult:
     series = tuple(
         SeriesPoint(r["period"], _f(r["observed"]), _f(r["counterfactual"]), _f(r["ci_low"]), _f(r["ci_high"]))
@@ -506,6 +536,7 @@ def _metric_result(
         checks_in_words=_checks_in_words(row) if row["status"] == "ok" else (),
         treated_sites=sites[0],
         controls=sites[1],
+        sources=tuple(source_files),
     )
 
 
@@ -528,6 +559,7 @@ def _pilot_section(
     robustness: dict[tuple[str, str], list[dict[str, Any]]],
     series: dict[tuple[str, str], list[dict[str, Any]]],
     events: dict[tuple[str, str], list[dict[str, Any]]],
+    sources: dict[tuple[str, str], list[SourceFile]],
 ) -> PilotSection:
     code = str(pilot["code"])
     first_go_live = design.first_go_live
@@ -536,10 +568,11 @@ def _pilot_section(
             r,
             year,
             first_go_live,
-            design.by_metric.get(str(r["metric_code"]), (design.treated, design.controls)),
+            design.metric_sites(str(r["metric_code"])),
             robustness.get((code, r["metric_code"]), []),
             series.get((code, r["metric_code"]), []),
             events.get((code, r["metric_code"]), []),
+            sources.get((code, r["metric_code"]), []),
         )
         for r in result_rows
     )

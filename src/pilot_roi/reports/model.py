@@ -174,6 +174,17 @@ class Diagnostic:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One upload behind one pilot-metric estimate: its values at the sites the run estimated the metric with (treated
+    and control), in force when the run started."""
+
+    upload_id: int
+    file_name: str
+    sha256: str
+    n_values: int
+
+
+@dataclass(frozen=True, slots=True)
 class MetricResult:
     """One pilot-metric estimate of the run with its economics, diagnostics and series."""
 
@@ -222,6 +233,9 @@ class MetricResult:
     # registry, when the run did not record them; empty in snapshots frozen before they were kept).
     treated_sites: tuple[TreatedSiteRow, ...] = ()
     controls: tuple[SiteRef, ...] = ()
+    # The uploads whose values the estimate rests on, with how many (empty in snapshots frozen before they were kept:
+    # the report's lineage lists the uploads of all its pilots together).
+    sources: tuple[SourceFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

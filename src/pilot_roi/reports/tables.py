@@ -12,10 +12,11 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pilot_roi import clock
+from pilot_roi.audit import action_words
 from pilot_roi.economics import PERIODS_PER_YEAR
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import frequency_word, t
-from pilot_roi.reports.model import Amount, GroupRow, TreatedSiteRow, YearReport
+from pilot_roi.reports.model import Amount, GroupRow, SourceFile, TreatedSiteRow, YearReport
 
 Kind = Literal["text", "money", "number", "pct", "ratio", "p", "int", "date", "datetime"]
 Cell = str | float | int | date | datetime | None
@@ -144,6 +145,12 @@ def treated_sites_text(sites: Iterable[TreatedSiteRow]) -> str:
     return "; ".join(f"{s.site_code} ({s.go_live.isoformat()})" for s in sites)
 
 
+def source_files_text(sources: Iterable[SourceFile]) -> str:
+    """The uploads behind an estimate in one cell, the same in every language: "4: kmg_2024.csv; 7: kmg_2025.csv"
+    (upload number, then file; the lineage sheet gives each one's SHA-256 and rows)."""
+    return "; ".join(f"{s.upload_id}: {s.file_name}" for s in sources)
+
+
 def _grade(s: Any, lang: str) -> Cell:
     return grade_label(s.grade, lang)
 
@@ -269,8 +276,19 @@ _METRIC_FIELDS = (
     Field(
         "periods_per_year", "report.col.periods_per_year", "number", lambda m, _lang: PERIODS_PER_YEAR.get(m.frequency)
     ),
+    # the last term: +1 when a rise of the metric is the gain, -1 when a fall is (a reader cannot tell the sign of a
+    # gain from the effect without it)
+    Field("gain_sign", "report.col.gain_sign", "int", lambda m, _lang: 1 if m.higher_is_better else -1),
 )
-ESTIMATE_FIELDS = (*_at(0, *_PILOT_HEAD), *_at(1, *_METRIC_FIELDS))
+ESTIMATE_FIELDS = (
+    *_at(0, *_PILOT_HEAD),
+    *_at(1, *_METRIC_FIELDS),
+    # the costs each metric's NPV, ROI and payback are priced with (the whole pilot's, as the run recorded them), so
+    # that the CSV alone recomputes them with the discount rate and horizon of its last columns
+    *_at(0, _CAPEX, _OPEX),
+    # the uploads the estimate rests on (the lineage sheet has their SHA-256 and the sources sheet their rows)
+    Field("source_files", "report.col.source_files", "text", lambda pm, _lang: source_files_text(pm[1].sources)),
+)
 """Columns of the per pilot-metric table; a row's source is a (pilot, metric) pair."""
 
 
@@ -338,17 +356,13 @@ def estimates_table(report: YearReport, lang: str) -> Table:
     return spec_table("estimates", "report.section.estimates", ESTIMATE_FIELDS, sources, lang)
 
 
-def _site_name_header(lang: str) -> str:
-    return t("report.col.site", lang) + " (" + t("report.col.item", lang).lower() + ")"
-
-
 _DESIGN_FIELDS = (
     *_at(0, _PILOT_CODE),
     Field("role", "report.pilot.design", "text", lambda s, lang: t(f"report.pilot.{s[1]}", lang)),
     *_at(
         2,
         Field("site_code", "report.col.site", "text"),
-        Field("site_name", _site_name_header, "text", _name("site_name")),
+        Field("site_name", "report.col.site_name", "text", _name("site_name")),
     ),
     Field("go_live", "report.col.go_live", "date", lambda s, _lang: s[2].go_live if s[1] == "treated" else None),
     Field(
@@ -477,6 +491,26 @@ def uploads_table(report: YearReport, lang: str) -> Table:
     return spec_table("lineage", "report.section.lineage", _UPLOAD_FIELDS, report.lineage.uploads, lang)
 
 
+_SOURCE_FIELDS = (
+    *_at(0, _PILOT_CODE),
+    *_at(1, _METRIC_CODE),
+    *_at(
+        2,
+        _UPLOAD_ID,
+        _FILE_NAME,
+        Field("sha256", "report.col.sha256", "text"),
+        Field("n_values", "report.col.n_values", "int"),
+    ),
+)
+
+
+def sources_table(report: YearReport, lang: str) -> Table:
+    """Which uploads each pilot-metric estimate rests on, and how many of their values (at its treated and control
+    sites, in force when the run started): a figure traced to its files."""
+    sources = ((p, m, f) for p in report.pilots for m in p.metrics for f in m.sources)
+    return spec_table("sources", "report.section.sources", _SOURCE_FIELDS, sources, lang)
+
+
 _RESTATEMENT_FIELDS = (
     _UPLOAD_ID,
     _FILE_NAME,
@@ -499,6 +533,7 @@ _AUDIT_FIELDS = (
     Field("occurred_at", "report.col.uploaded_at", "datetime"),
     Field("username", "report.col.user", "text"),
     Field("action", "report.col.event", "text"),
+    Field("action_text", "report.col.event_text", "text", lambda a, lang: action_words(a.action, lang)),
     Field("target", "report.col.target", "text", _text("target")),
     Field("details", "report.col.details", "text", _text("details")),
 )
@@ -564,6 +599,7 @@ def all_tables(report: YearReport, lang: str) -> tuple[Table, ...]:
         series_table(report, lang),
         event_study_table(report, lang),
         uploads_table(report, lang),
+        sources_table(report, lang),
         restatements_table(report, lang),
         audit_table(report, lang),
         reproducibility_table(report, lang),

@@ -4,7 +4,8 @@ Comma-separated with a `.` decimal point and full float precision (`repr`), so a
 back exactly the report's numbers; headers are in the report's language; text cells are neutralised.
 A payback that never comes is `inf` (as the `estimates` view's +infinity), which Python's `float` and pandas
 read back as infinity; an empty cell means "not available", as everywhere in the file.
-The last columns say the year, run, whether the report is frozen and whether the data are synthetic.
+The last columns say the run, whether the report is frozen, whether the data are synthetic, and the discount rate and
+horizon the run priced NPV, ROI and payback with (with the capex and opex columns, the file recomputes them alone).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def render_csv(report: YearReport, lang: str, out: Path) -> None:
         t("report.repro.run_id", lang),
         t("report.repro.frozen", lang),
         t("report.repro.demo", lang),
+        t("report.repro.discount_rate", lang),
+        t("report.repro.horizon", lang),
     ]
     frozen = t("report.yes", lang) if r.frozen else t("report.no", lang)
     demo = t("report.demo_banner", lang) if report.demo else ""
@@ -46,4 +49,7 @@ def render_csv(report: YearReport, lang: str, out: Path) -> None:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow([neutralise(c.header) for c in table.columns] + [neutralise(h) for h in extra_headers])
         for row in table.rows:
-            writer.writerow([_cell(v) for v in row] + [str(r.run_id), frozen, neutralise(demo)])
+            writer.writerow(
+                [_cell(v) for v in row]
+                + [str(r.run_id), frozen, neutralise(demo), _cell(r.discount_rate), str(r.horizon_years)]
+            )

@@ -43,7 +43,11 @@ h2.section + h2.pilot { break-before: avoid; }  /* the first pilot under the Pil
 table { border-collapse: collapse; width: 100%%; margin: 1mm 0 3mm 0; table-layout: fixed; }
 table.kv th:first-child, table.kv td:first-child { width: 32%%; }
 th, td { border: 0.4pt solid #bbb; padding: 0.8mm 1.2mm; vertical-align: top; }
-th { background: #ddebf7; text-align: left; font-weight: bold; }
+/* a word wider than its column (a file name, "Неблагоприятных" in a narrow header) breaks inside the cell instead
+   of running over its neighbour; amounts (td.n) keep their no-break spaces and never split from their "₸" */
+th, td:not(.n) { overflow-wrap: break-word; }
+tr { break-inside: avoid; }  /* a row's label and its value on one page */
+th { background: #ddebf7; text-align: left; font-weight: bold; hyphens: auto; }
 td.n { text-align: right; white-space: nowrap; }
 table.kpi td { font-size: 10pt; }
 table.kpi td.big { font-size: 12pt; font-weight: bold; }
@@ -51,6 +55,11 @@ table.kpi td.big { font-size: 12pt; font-weight: bold; }
 ul.small { margin: 0 0 2mm 0; padding-left: 4mm; }
 table.groups { font-size: 7pt; table-layout: fixed; }
 table.groups td.n { white-space: normal; }
+table.groups th:first-child { width: 15%%; }
+table.groups th:nth-child(2), table.groups th:nth-child(3), table.groups th:nth-child(4) { width: 6.5%%; }
+table.groups td:first-child { hyphens: auto; }
+table.uploads th:first-child { width: 7%%; }
+table.uploads th:nth-child(2), table.uploads th:nth-child(3) { width: 24%%; }
 .ci { font-size: 6.5pt; color: #555; white-space: normal; }
 .mono { font-family: "DejaVu Sans Mono", monospace; font-size: 6.5pt; word-break: break-all; }
 .toc a { color: #111; text-decoration: none; }
@@ -164,7 +173,7 @@ def _summary_html(report: YearReport, lang: str, f: _Fmt) -> str:
     ]
     html = [_table([t("report.col.item", lang), t("report.col.value", lang)], rows, cls="kpi")]
     html.append(
-        f"<p>{_e(t('report.kpi.pilots', lang, pilots=s.n_pilots, estimates=s.n_estimates))} "
+        f"<p>{_e(t('report.kpi.pilots', lang, pilots=s.n_pilots, estimates=s.n_estimates))}. "
         f"{_e(t('report.only_demonstrated', lang))}</p>"
     )
     html.append(f"<h3>{_e(t('report.by_grade', lang))}</h3>")
@@ -299,7 +308,10 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
         ],
     ]
     html.append(
-        _table([t("report.col.item", lang), t("report.col.value", lang)], rows + _metric_sites_rows(p, m, lang))
+        _table(
+            [t("report.col.item", lang), t("report.col.value", lang)],
+            rows + _metric_sites_rows(p, m, lang) + _sources_rows(m, lang, f),
+        )
     )
     html.append(_diagnostics_html(m, lang, f))
     if len(m.robustness) > 1:
@@ -329,6 +341,7 @@ def _metric_html(p: PilotSection, m: MetricResult, lang: str, f: _Fmt) -> str:
                 cls="small",
             )
         )
+        html.append(f'<p class="small">{_e(t("report.pilot.robustness_caption", lang))}</p>')
     return "".join(html)
 
 
@@ -345,6 +358,7 @@ def _gain_terms_rows(m: MetricResult, unit: str, lang: str, f: _Fmt) -> list[lis
         periods=f.num(periods, 2 if periods != round(periods) else 0),
         frequency=frequency_word(m.frequency, lang),
         sites=f.num(m.n_treated, 0),
+        direction=t("report.pilot.direction_up" if m.higher_is_better else "report.pilot.direction_down", lang),
     )
     return [[_e(t("report.col.gain_terms", lang)), _e(terms)]]
 
@@ -363,6 +377,14 @@ def _metric_sites_rows(p: PilotSection, m: MetricResult, lang: str) -> list[list
         listed = ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)})" for s in m.controls) or "—"
         rows.append([_e(t("report.pilot.controls", lang)), listed])
     return rows
+
+
+def _sources_rows(m: MetricResult, lang: str, f: _Fmt) -> list[list[str]]:
+    """The uploads the estimate rests on, with how many of their values (names and SHA-256 in the lineage section)."""
+    if not m.sources:  # a snapshot frozen before they were kept: the lineage section lists all pilots' uploads
+        return []
+    listed = "; ".join(f"№{s.upload_id} {_e(s.file_name)}: {_e(f.num(s.n_values, 0))}" for s in m.sources)
+    return [[_e(t("report.pilot.sources", lang)), listed]]
 
 
 def _diagnostics_html(m: MetricResult, lang: str, f: _Fmt) -> str:
@@ -474,7 +496,7 @@ def _lineage_html(report: YearReport, lang: str) -> str:
                 for u in report.lineage.uploads
             ],
             {0, 5, 6},
-            cls="small",
+            cls="small uploads",
         )
     )
     html.append(f"<h3>{_e(t('report.section.restatements', lang))}</h3>")
