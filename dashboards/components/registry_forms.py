@@ -31,6 +31,7 @@ from pilot_roi.errors import PilotRoiError
 from pilot_roi.i18n import t
 from pilot_roi.registry import load_registry_document, stored_items
 from pilot_roi.registry.model import AGGREGATIONS, FREQUENCIES, USE_CASES
+from pilot_roi.registry.store import table_word
 
 Options = list[dict[str, str]]
 
@@ -214,7 +215,14 @@ def save(
     if not summary.changed:
         return dbc.Alert(t("dash.admin.form.unchanged", lang, code=code), color="info"), dash.no_update, dash.no_update
     lines = [
-        t("registry.summary", lang, table=c.table, created=c.created, updated=c.updated, unchanged=c.unchanged)
+        t(
+            "registry.summary",
+            lang,
+            table=table_word(c.table, lang),
+            created=c.created,
+            updated=c.updated,
+            unchanged=c.unchanged,
+        )
         for c in summary.changes
         if c.created or c.updated
     ]

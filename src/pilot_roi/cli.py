@@ -17,11 +17,11 @@ import traceback
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pilot_roi import __version__
-from pilot_roi.errors import PilotRoiError
-from pilot_roi.i18n import t
+from pilot_roi.errors import PilotRoiError, UsageProblem
+from pilot_roi.i18n import catalog, t
 from pilot_roi.settings import LANGS, Settings, default_lang
 
 COMMANDS = ("init", "registry", "ingest", "template", "estimate", "report", "users", "serve", "demo")
@@ -46,8 +46,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, self.prog)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered, its `--help` in `lang`."""
     common = _Parser(add_help=False)
     common.add_argument(
         "--warehouse",
@@ -66,7 +66,51 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"pilot_roi.commands.{name}")
         module.register(subparsers, common)
+    _localise_help(parser, lang, [])
     return parser
+
+
+def _help_text(lang: str, path: list[str], dest: str) -> str | None:
+    """The help of option `dest` of the command `path` in `lang`: cli.help.<path>.<dest>, looked up from the whole
+    path down to cli.help.<dest> (the options every command shares); None when there is none."""
+    for depth in range(len(path), -1, -1):
+        key = ".".join(["cli.help", *path[:depth], dest])
+        if key in catalog():
+            return t(key, lang)
+    return None
+
+
+def _localise_help(parser: argparse.ArgumentParser, lang: str, path: list[str], seen: set[int] | None = None) -> None:
+    """Put `parser`'s help, and its subcommands', in `lang`: argparse's own headings too ("usage:", "options").
+
+    An option every command shares (--warehouse, --lang) is one object in all their parsers: it takes the shared
+    text, where it is first seen (`seen`), and is not translated again per command."""
+    seen = set() if seen is None else seen
+    prefix = t("cli.help.usage", lang)
+
+    class _Formatter(argparse.HelpFormatter):
+        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix_: str | None = None) -> None:
+            super().add_usage(usage, actions, groups, prefix if prefix_ is None else prefix_)
+
+    parser.formatter_class = _Formatter
+    parser._positionals.title = t("cli.help.positionals", lang)
+    parser._optionals.title = t("cli.help.options", lang)
+    if not path:
+        parser.description = t("cli.help.description", lang)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                choice.help = t(f"cli.help.command.{'.'.join([*path, choice.dest])}", lang)
+            for name, sub in action.choices.items():
+                about = ".".join([*path, name])
+                key = (
+                    f"cli.help.about.{about}" if f"cli.help.about.{about}" in catalog() else f"cli.help.command.{about}"
+                )
+                sub.description = t(key, lang)
+                _localise_help(sub, lang, [*path, name], seen)
+        elif id(action) not in seen and action.help is not argparse.SUPPRESS:
+            seen.add(id(action))
+            action.help = _help_text(lang, path, action.dest) or action.help
 
 
 def _log_internal_error(settings: Settings) -> tuple[str, Path | None]:
@@ -120,10 +164,14 @@ def _option_value(argv: Sequence[str], option: str, shortest: str) -> str | None
     return value
 
 
-def _usage_error(exc: UsageError, argv: Sequence[str]) -> int:
+def _argv_lang(argv: Sequence[str]) -> str:
+    """The language `argv` asks for (`--lang`, read before parsing), else the environment's."""
     lang = _option_value(argv, "--lang", "--la")
-    if lang not in LANGS:
-        lang = default_lang()
+    return lang if lang in LANGS else default_lang()
+
+
+def _usage_error(exc: UsageError, argv: Sequence[str]) -> int:
+    lang = _argv_lang(argv)
     message = t("cli.usage_error", lang, detail=exc.detail, prog=exc.prog)
     return _tell("usage", [message], _option_value(argv, "--format", "--form") == "json", 2)
 
@@ -147,19 +195,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     raw = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(_argv_lang(raw))
     try:
         args = parser.parse_args(raw)
     except UsageError as exc:
         return _usage_error(exc, raw)
     wants_json = getattr(args, "format", None) == "json"
     lang = getattr(args, "lang", None)
+    warehouse = getattr(args, "warehouse", None)
+    if warehouse is not None and not warehouse.strip():  # `--warehouse "$UNSET"`: never the default file instead
+        return _tell("usage", [t("cli.empty_warehouse", lang if lang in LANGS else default_lang())], wants_json, 2)
     try:
-        settings = Settings.from_env(warehouse=getattr(args, "warehouse", None), lang=lang)
+        settings = Settings.from_env(warehouse=warehouse, lang=lang)
     except PilotRoiError as exc:
         return _refused(exc, lang if lang in LANGS else default_lang(), wants_json)
     try:
         return int(args.handler(args, settings))
+    except UsageProblem as exc:
+        return _tell("usage", exc.render(settings.lang), wants_json, 2)
     except PilotRoiError as exc:
         return _refused(exc, settings.lang, wants_json)
     except KeyboardInterrupt:

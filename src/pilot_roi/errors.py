@@ -41,6 +41,11 @@ class InvalidInput(PilotRoiError):
     """A registry file, a metric file or an argument that cannot be accepted; nothing was changed."""
 
 
+class UsageProblem(PilotRoiError):
+    """A command line that parses but asks for something incomplete or contradictory (`report freeze --out X`):
+    exit 2 like argparse's own usage errors, and all in the user's language. Nothing was done."""
+
+
 class WarehouseBusy(PilotRoiError):
     """Another process is writing to the warehouse file."""
 

@@ -19,11 +19,12 @@ DEMO_WAREHOUSE = Path("warehouse") / "demo.duckdb"
 
 
 def default_lang() -> Lang:
-    """The user's language: PILOT_ROI_LANG, else the locale (LANG), else English."""
+    """The user's language: PILOT_ROI_LANG, else the locale of messages (LC_ALL, LC_MESSAGES, LANG: the first
+    set, as POSIX orders them), else English."""
     explicit = os.environ.get("PILOT_ROI_LANG", "").strip().lower()
     if explicit in LANGS:
         return cast(Lang, explicit)
-    locale = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
     prefix = locale[:2].lower()
     if prefix in ("ru", "kk"):
         return cast(Lang, prefix)

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from pilot_roi.commands.serve import port_number, require_free_port
 from pilot_roi.i18n import t
 from pilot_roi.settings import DEMO_WAREHOUSE, Settings
 from pilot_roi.warehouse import require_writable
@@ -24,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser = subparsers.add_parser(
         "demo", parents=[common], help="build the synthetic demo warehouse (warehouse/demo.duckdb) and serve it"
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"dashboard port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help=f"dashboard port (default {DEFAULT_PORT})"
+    )
     parser.add_argument("--no-serve", action="store_true", help="stop after building the warehouse")
     parser.add_argument("--seed", type=int, default=None, help="generator seed (default: the scenario's)")
     parser.add_argument(
@@ -35,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build the demo warehouse atomically, report each step, print the log-ins, then serve."""
-    from pilot_roi.demo.build import build_demo
+    from pilot_roi.demo.build import build_demo, check_replaceable
     from pilot_roi.demo.generate import load_scenario
 
     lang = settings.lang
@@ -43,6 +46,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     seed = args.seed
     # the demo is built beside the file, then renamed over it: refuse at once rather than after the build
     require_writable(path)
+    check_replaceable(path)  # before "Building…" is printed: a refusal then reads as the only line
+    if not args.no_serve:
+        require_free_port(HOST, args.port)  # nor find the port taken only after the build
 
     def say(key: str, params: dict[str, Any]) -> None:
         print(t(key, lang, **params), flush=True)

@@ -11,6 +11,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
+from pilot_roi.commands import with_next_steps
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.estimation.method_words import method_reason_in
 from pilot_roi.grading import describe_grade_reason
@@ -90,7 +91,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         migrate(con, path_label=str(settings.warehouse))
         if options.pilot is not None:
             options = replace(options, pilot=registry_pilot_code(con, options.pilot))
-        summary = run_portfolio(con, options)
+        with with_next_steps(con):
+            summary = run_portfolio(con, options)
         rows = run_results(con, summary.run_id)
     finally:
         con.close()
@@ -131,6 +133,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _method_word(method: str, lang: str) -> str:
+    """The method in words of `lang` ("разность разностей"), as the dashboard names it; its code if it has none."""
+    key = f"dash.method.{method}"
+    word = t(key, lang)
+    return method if word == key else word
+
+
 def _text_row(r: dict[str, Any], lang: str) -> str:
     grade = t(f"estimate.grade.{r['grade']}", lang)
     head = f"{r['pilot_code']} / {r['metric_code']}: {grade}"
@@ -150,7 +159,7 @@ def _text_row(r: dict[str, Any], lang: str) -> str:
         "estimate.row",
         lang,
         head=head,
-        method=r["method"],
+        method=_method_word(r["method"], lang),
         effect=effect,
         pct=format_percent(r.get("effect_pct"), lang),
         ci=ci,

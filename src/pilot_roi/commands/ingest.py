@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from pilot_roi.errors import InvalidInput, PilotRoiError, Problem
+from pilot_roi.commands import require_input_file
+from pilot_roi.errors import PilotRoiError
 from pilot_roi.i18n import t
 from pilot_roi.ingest import IngestReport, ingest_file
 from pilot_roi.settings import Settings
@@ -68,9 +69,7 @@ def render_text(report: IngestReport, lang: str) -> list[str]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest the file; exit 0 when loaded or unchanged, 1 when rejected."""
-    path = Path(args.file)
-    if not path.is_file():
-        raise InvalidInput([Problem("cli.file_not_found", params={"path": str(path)})])
+    path = require_input_file(args.file)
     # a dry run writes nothing: a user who may only read the warehouse can still check a file against it
     read_only = args.dry_run and not _may_write(settings.warehouse)
     con = connect(settings.warehouse, read_only=read_only)

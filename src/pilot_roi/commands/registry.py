@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi.commands import require_input_file
 from pilot_roi.registry import load_registry_file
 from pilot_roi.settings import Settings
 from pilot_roi.warehouse import connect, migrate, require_writable
@@ -24,9 +23,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run_load(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the file whole, then upsert it; print what changed."""
-    path = Path(args.file)
-    if not path.is_file():
-        raise InvalidInput([Problem("cli.file_not_found", params={"path": str(path)})])
+    path = require_input_file(args.file)
     require_writable(settings.warehouse)
     con = connect(settings.warehouse, create=True)
     try:

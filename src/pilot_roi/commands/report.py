@@ -14,8 +14,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from pilot_roi import audit
-from pilot_roi.errors import InvalidInput, Problem
+from pilot_roi import audit, clock
+from pilot_roi.errors import InvalidInput, Problem, UsageProblem
 from pilot_roi.i18n import t
 from pilot_roi.reports import RENDERERS, freeze_report, load_report
 from pilot_roi.settings import Settings
@@ -41,6 +41,25 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def _check_year(year: int) -> None:
     if not 2000 <= year <= 2100:
         raise InvalidInput([Problem("report.bad_year", params={"value": year})])
+    this_year = clock.today().year
+    if year > this_year:  # a report of a year not yet begun, or a freeze that no later run could ever replace
+        raise InvalidInput([Problem("cli.report.future_year", params={"year": year, "this_year": this_year})])
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse options the chosen action does not take, rather than ignore them (exit 2, nothing done)."""
+    if args.action == "freeze":
+        if args.out:
+            raise UsageProblem([Problem("cli.report.freeze_takes_no_out", params={"out": args.out})])
+        if args.format not in (None, "text", "json"):
+            raise UsageProblem([Problem("cli.report.freeze_format", params={"format": args.format})])
+        return
+    if args.format is not None and args.format not in RENDERERS:
+        raise UsageProblem(
+            [Problem("cli.report.bad_format", params={"format": args.format, "allowed": ", ".join(FORMATS)})]
+        )
+    if not args.out:
+        raise InvalidInput([Problem("report.need_out")])  # exit 1, as tests/reports/test_report_cli.py pins it
 
 
 def _check_out(out: Path) -> None:
@@ -60,15 +79,12 @@ def _check_out(out: Path) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the report file, or freeze; exit 0 when done, 1 when refused."""
+    """Write the report file, or freeze; exit 0 when done, 1 when refused, 2 when the options do not fit."""
+    _check_options(args)
     _check_year(args.year)
     if args.action == "freeze":
         return _freeze(args, settings)
     fmt = args.format or "pdf"
-    if fmt not in RENDERERS:
-        raise InvalidInput([Problem("cli.not_available", params={"what": f"--format {fmt}"})])
-    if not args.out:
-        raise InvalidInput([Problem("report.need_out")])
     out = Path(args.out)
     _check_out(out)
     con = connect(settings.warehouse)
@@ -103,6 +119,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
     finally:
         con.close()
+    if fmt == "json":  # `--format json` promises scripts one JSON document on stdout, whatever the outcome
+        document = {"status": "written", "year": args.year, "format": fmt, "lang": settings.lang,
+                    "run_id": r.run_id, "frozen": r.frozen, "path": str(out), "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+        print(json.dumps(document, ensure_ascii=False))
+        return 0
     frozen = t("report.written_frozen", settings.lang) if r.frozen else ""
     print(t("report.written", settings.lang, year=args.year, format=fmt, run=r.run_id, frozen=frozen, path=str(out)))
     return 0

@@ -8,8 +8,10 @@ both reads and writes (uploads); the threads share one connection, a cursor per 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,13 +24,58 @@ GIL_SWITCH_INTERVAL_S = 0.001
 """How often the server's threads may take the GIL from each other (Python's default is 0.005 s)."""
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535 (a larger one failed deep in the server as an internal error)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a number from 1 to 65535")
+    return port
+
+
+def _threads(text: str) -> int:
+    """An argparse type: how many request threads, at least 1. Read when `serve` is parsed, not when the parser is
+    built, so a bad PILOT_ROI_THREADS (or PILOT_ROI_PORT) is a usage error of `serve`, not a traceback of every
+    command."""
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise argparse.ArgumentTypeError(f"invalid number of threads {text!r}: a whole number, at least 1")
+    return threads
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Refuse, in the user's language and before any work, an address the server could not listen on: a port
+    another program holds (gunicorn would retry five times, log in English, then stop), one this user may not
+    open, or a host name that does not resolve."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        detail = getattr(exc, "strerror", None) or str(exc)
+        raise PilotRoiError([Problem("serve.bad_host", params={"host": host, "detail": detail})]) from exc
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: a closing port is free
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            key = "serve.port_in_use" if exc.errno == errno.EADDRINUSE else "serve.cannot_listen"
+            params = {"host": host, "port": port, "next": port + 1 if port < 65535 else 8050, "detail": exc.strerror}
+            raise PilotRoiError([Problem(key, params=params)]) from exc
+
+
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add the `serve` subcommand."""
     parser = subparsers.add_parser("serve", parents=[common], help="serve the dashboard (gunicorn)")
     parser.add_argument("--host", default=os.environ.get("PILOT_ROI_HOST", "127.0.0.1"), help="address to listen on")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PILOT_ROI_PORT", "8050")), help="port")
+    parser.add_argument("--port", type=port_number, default=os.environ.get("PILOT_ROI_PORT", "8050"), help="port")
     parser.add_argument(
-        "--threads", type=int, default=int(os.environ.get("PILOT_ROI_THREADS", "8")), help="request threads (default 8)"
+        "--threads", type=_threads, default=os.environ.get("PILOT_ROI_THREADS", "8"), help="request threads (default 8)"
     )
     parser.add_argument(
         "--production",
@@ -99,6 +146,7 @@ def serve(
     upgrade_warehouse(path)
     if production and len(secret_key or os.environ.get("PILOT_ROI_SECRET_KEY", "")) < 32:
         raise PilotRoiError([Problem("security.secret_key_missing")])
+    require_free_port(host, port)
     if not secret_key and not os.environ.get("PILOT_ROI_SECRET_KEY"):
         # One key for the worker's lifetime; the worker is the only process, so sessions stay valid.
         import secrets

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pilot_roi.commands import with_next_steps
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.i18n import t
 from pilot_roi.ingest.template import write_template
@@ -26,7 +27,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     _check_out(Path(args.out))
     con = connect(settings.warehouse, read_only=True)
     try:
-        out = write_template(con, args.subsidiary, args.out, lang=settings.lang)
+        with with_next_steps(con):
+            out = write_template(con, args.subsidiary, args.out, lang=settings.lang)
     finally:
         con.close()
     print(t("template.written", settings.lang, path=str(out)))

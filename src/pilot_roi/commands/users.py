@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from pilot_roi import auth
+from pilot_roi.commands import with_next_steps
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.i18n import t
 from pilot_roi.settings import Settings
@@ -65,40 +66,44 @@ def _password(args: argparse.Namespace, settings: Settings) -> tuple[str, bool]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Do the chosen action on the warehouse's accounts; each change is audited with `settings.user`."""
-    lang = settings.lang
-    listing = args.action == "list"
-    con = connect(settings.warehouse, read_only=listing)
+    con = connect(settings.warehouse, read_only=args.action == "list")
     try:
-        if not listing:
-            require_writable(settings.warehouse)
-        if args.action == "add":
-            password, generated = _password(args, settings)
-            user = auth.add_user(
-                con,
-                args.name,
-                password,
-                args.role,
-                args.subsidiary,
-                language=args.language,
-                actor=settings.user,
-            )
-            print(t("users.added", lang, name=user.username, role=user.role))
-            if generated:
-                print(t("users.generated_password", lang, password=password))
-        elif args.action == "disable":
-            auth.disable_user(con, args.name, actor=settings.user)
-            print(t("users.disabled", lang, name=auth.normalise_username(args.name)))
-        elif args.action == "reset":
-            password, generated = _password(args, settings)
-            auth.reset_password(con, args.name, password, actor=settings.user)
-            print(t("users.reset_done", lang, name=auth.normalise_username(args.name)))
-            if generated:
-                print(t("users.generated_password", lang, password=password))
-        else:
-            _list(con, args, lang)
+        with with_next_steps(con):
+            _act(con, args, settings)
     finally:
         con.close()
     return 0
+
+
+def _act(con: duckdb.DuckDBPyConnection, args: argparse.Namespace, settings: Settings) -> None:
+    lang = settings.lang
+    if args.action != "list":
+        require_writable(settings.warehouse)
+    if args.action == "add":
+        password, generated = _password(args, settings)
+        user = auth.add_user(
+            con,
+            args.name,
+            password,
+            args.role,
+            args.subsidiary,
+            language=args.language,
+            actor=settings.user,
+        )
+        print(t("users.added", lang, name=user.username, role=user.role))
+        if generated:
+            print(t("users.generated_password", lang, password=password))
+    elif args.action == "disable":
+        auth.disable_user(con, args.name, actor=settings.user)
+        print(t("users.disabled", lang, name=auth.normalise_username(args.name)))
+    elif args.action == "reset":
+        password, generated = _password(args, settings)
+        auth.reset_password(con, args.name, password, actor=settings.user)
+        print(t("users.reset_done", lang, name=auth.normalise_username(args.name)))
+        if generated:
+            print(t("users.generated_password", lang, password=password))
+    else:
+        _list(con, args, lang)
 
 
 def _list(con: duckdb.DuckDBPyConnection, args: argparse.Namespace, lang: str) -> None:

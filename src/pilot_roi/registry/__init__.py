@@ -26,10 +26,24 @@ __all__ = [
 ]
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a date that does not exist (`go_live: 2025-02-30`) stays the text it was
+    (PyYAML raises a bare ValueError for it), so the field's own check names the field and the value."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def read_registry_yaml(text: str) -> object:
     """The YAML document, or InvalidInput with the line where it stops making sense."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -40,10 +54,14 @@ def read_registry_yaml(text: str) -> object:
 def load_registry_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, username: str = "cli") -> LoadSummary:
     """Validate the registry file whole against the warehouse, then upsert it in one transaction."""
     path = Path(path)
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = path.read_text(encoding="cp1251")
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError as exc:  # a binary file: a spreadsheet, an archive
+            raise InvalidInput([Problem("registry.not_text")]) from exc
     return load_registry_document(con, read_registry_yaml(text), username=username, source=path.name)
 
 

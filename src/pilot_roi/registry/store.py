@@ -21,6 +21,13 @@ KEPT_SHOWN = 10
 """How many codes a summary line names of what a file left out (the count says how many there are)."""
 
 
+def table_word(table: str, lang: str) -> str:
+    """A registry section ("sites") as the reader says it ("объекты"); the section's name if it has no word."""
+    key = f"registry.table.{table}"
+    word = t(key, lang)
+    return table if word == key else word
+
+
 @dataclass(frozen=True, slots=True)
 class TableChange:
     """How many rows of one kind a load created, updated and left unchanged."""
@@ -76,13 +83,14 @@ class LoadSummary:
     def lines(self, lang: str) -> list[str]:
         """What the load did, one line per kind, then what the file left out and the warehouse keeps, in `lang`."""
         out = [
-            t("registry.summary", lang, table=c.table, created=c.created, updated=c.updated, unchanged=c.unchanged)
+            t("registry.summary", lang, table=table_word(c.table, lang), created=c.created, updated=c.updated,
+              unchanged=c.unchanged)
             for c in self.changes
-        ]
+        ]  # fmt: skip
         for table, codes in self.kept().items():
             more = f" (+{len(codes) - KEPT_SHOWN})" if len(codes) > KEPT_SHOWN else ""
             shown = ", ".join(codes[:KEPT_SHOWN]) + more
-            out.append(t("registry.kept", lang, table=table, n=len(codes), codes=shown))
+            out.append(t("registry.kept", lang, table=table_word(table, lang), n=len(codes), codes=shown))
         for o in self.outside_bounds:
             out.append(
                 t("registry.values_outside_bounds", lang, code=o.metric, n=o.n_values, n_sites=o.n_sites,

@@ -33,6 +33,8 @@ def connect(path: str | Path, *, read_only: bool = False, create: bool = False) 
             raise PilotRoiError(
                 [Problem("warehouse.cannot_write_folder", params={"path": str(path), "folder": folder})]
             ) from exc
+        except OSError as exc:  # a read-only file system, a file where a folder should be, ...
+            raise _cannot_open(path, exc) from exc
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -47,12 +49,32 @@ def connect(path: str | Path, *, read_only: bool = False, create: bool = False) 
             raise PilotRoiError([Problem(key, params={"path": str(path)})]) from exc
         if "not a valid duckdb" in text or "invalid" in text or "magic" in text:
             raise PilotRoiError([Problem("warehouse.not_duckdb", params={"path": str(path)})]) from exc
-        raise
+        raise _cannot_open(path, exc) from exc
     except duckdb.Error as exc:
         if is_lock_error(exc, path):
             raise WarehouseBusy(str(path)) from exc
+        if "in-memory" in _without_path(exc, path):  # a CSV/Parquet/JSON file opened read-only: see below
+            raise PilotRoiError([Problem("warehouse.not_duckdb", params={"path": str(path)})]) from exc
         raise
+    if not _is_database_file(con):
+        con.close()
+        raise PilotRoiError([Problem("warehouse.not_duckdb", params={"path": str(path)})])
     return con
+
+
+def _is_database_file(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether DuckDB opened a database file. Given an existing CSV, TSV, JSON or Parquet file, DuckDB 2 opens
+    an in-memory database with the file as a view instead: every command would then "succeed" and store
+    nothing."""
+    # fetchall: a result left unfinished would block the connection's next query (DuckDB 2)
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return bool(rows) and rows[0][0] is not None
+
+
+def _cannot_open(path: Path, exc: Exception) -> PilotRoiError:
+    """A refusal naming what the system said, for a failure none of the cases above explains."""
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+    return PilotRoiError([Problem("warehouse.cannot_open", params={"path": str(path), "detail": detail})])
 
 
 def is_lock_error(exc: Exception, path: str | Path) -> bool:
