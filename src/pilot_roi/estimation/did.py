@@ -38,6 +38,7 @@ from pilot_roi.estimation.inference import (
     choose_inference,
     from_vcov,
     hac_contrast,
+    hac_pre_trend,
     nan_mean,
     placebo_inference,
     randomization_pvalue,
@@ -464,6 +465,9 @@ def _event_study(c: _Ctx, kind: str) -> tuple[pl.DataFrame, float | None]:
         }
     )
     lead = es.bins < 0
+    if kind in ("placebo_variance", "hac") and n_c < 3:
+        # no placebo variance for the leads: a pre-period slope of the contrast series with its HAR variance
+        return frame, hac_pre_trend(panel, c.treated, c.controls)
     dof = inf.dof
     if kind not in ("placebo_variance", "hac"):
         # The leads' cluster-robust covariance is driven by the treated sites' scores: with tens of them

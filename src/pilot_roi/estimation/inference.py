@@ -389,16 +389,7 @@ def hac_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, al
     """
     import statsmodels.api as sm
 
-    y = panel.wide()
-    go = int(panel.first_treated[treated].min())
-    # each site as its deviation from its own pre-period mean (its overall mean without one): on a balanced panel
-    # that moves d by a constant the intercept takes, with missing days it keeps a site's level out of the
-    # contrast (a control's constant once moved the estimate by 11 standard errors when it missed days)
-    with np.errstate(invalid="ignore"):
-        level = nan_mean(y[:, :go], axis=1)
-        level = np.where(np.isfinite(level), level, nan_mean(y, axis=1))
-        own = y - level[:, None]
-        d = nan_mean(own[treated], axis=0) - nan_mean(own[controls], axis=0)
+    d, go = _contrast_series(panel, treated, controls)
     ok = np.isfinite(d)
     post = (np.arange(panel.n_times) >= go).astype(np.float64)[ok]
     dd = d[ok]
@@ -412,20 +403,7 @@ def hac_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, al
     sxx = float(x @ x)
     beta = float(x @ yr) / sxx
     resid = yr - beta * x
-    nu = max(2, math.floor(HAR_COSINES_PER_T23 * n ** (2 / 3)))
-    # Long-run variance of the (stationary) error by equal-weighted cosines. The regressors (the post
-    # step, seasonal terms) absorb part of the low-frequency cosines, so each cosine's share left in the
-    # residual space, 1 - h_j, replaces the count ν in the mean (unbiased under white noise) and the
-    # degrees of freedom are the effective count Σ (1 - h_j).
-    grid = (np.arange(n) + 0.5) / n
-    cos = np.array([math.sqrt(2.0 / n) * np.cos(math.pi * j * grid) for j in range(1, nu + 1)])  # (ν, n)
-    full = np.column_stack([x, z])
-    q, _ = np.linalg.qr(full)
-    h = np.sum((cos @ q) ** 2, axis=1)
-    lam = cos @ resid
-    keep = 1.0 - h
-    omega = float(np.sum(lam**2) / np.sum(keep))
-    dof = float(np.sum(keep))
+    omega, dof = _equal_weighted_cosines(resid, np.column_stack([x, z]))
     vcov = np.array([[omega / sxx]])
     inf = from_vcov(
         np.array([beta]),
@@ -447,6 +425,68 @@ def hac_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, al
         inf.label,
         {"newey_west_p_value": float(nw.pvalues[0]), "newey_west_lags": lags, "seasonal_terms": int(seasonal.shape[1])},
     )
+
+
+def _contrast_series(panel: PanelData, treated: np.ndarray, controls: np.ndarray) -> tuple[np.ndarray, int]:
+    """(d_t = mean treated − mean control, each site less its pre-period mean, over every period; the go-live index)."""
+    y = panel.wide()
+    go = int(panel.first_treated[treated].min())
+    # each site as its deviation from its own pre-period mean (its overall mean without one): on a balanced panel
+    # that moves d by a constant the intercept takes, with missing days it keeps a site's level out of the
+    # contrast (a control's constant once moved the estimate by 11 standard errors when it missed days)
+    with np.errstate(invalid="ignore"):
+        level = nan_mean(y[:, :go], axis=1)
+        level = np.where(np.isfinite(level), level, nan_mean(y, axis=1))
+        own = y - level[:, None]
+        d = nan_mean(own[treated], axis=0) - nan_mean(own[controls], axis=0)
+    return d, go
+
+
+def _equal_weighted_cosines(resid: np.ndarray, regressors: np.ndarray) -> tuple[float, float]:
+    """(long-run variance of the stationary error behind `resid`, its degrees of freedom) by ν = floor(0.15 T^(2/3))
+    equal-weighted cosines.
+
+    The regressors absorb part of the low-frequency cosines, so each cosine's share left in the residual space,
+    1 - h_j, replaces the count ν in the mean (unbiased under white noise) and the degrees of freedom are the
+    effective count Σ (1 - h_j).
+    """
+    n = resid.shape[0]
+    nu = max(2, math.floor(HAR_COSINES_PER_T23 * n ** (2 / 3)))
+    grid = (np.arange(n) + 0.5) / n
+    cos = np.array([math.sqrt(2.0 / n) * np.cos(math.pi * j * grid) for j in range(1, nu + 1)])  # (ν, n)
+    q, _ = np.linalg.qr(regressors)
+    h = np.sum((cos @ q) ** 2, axis=1)
+    lam = cos @ resid
+    keep = 1.0 - h
+    return float(np.sum(lam**2) / np.sum(keep)), float(np.sum(keep))
+
+
+def hac_pre_trend(panel: PanelData, treated: np.ndarray, controls: np.ndarray) -> float | None:
+    """p-value of a linear trend in the treated-minus-control series before go-live (`hac_contrast`'s d_t, net of a
+    constant and the same seasonal terms), by `hac_contrast`'s HAR variance on the pre-period alone and t(ν).
+
+    With one or two controls there is no placebo variance for the event study's leads, and their joint test with a
+    HAR variance had no power (bins competing with the annual harmonics); a drift that starts before go-live shows
+    as a slope. None when the pre-period is too short to hold one.
+    """
+    d, go = _contrast_series(panel, treated, controls)
+    ok = np.isfinite(d[:go])
+    n = int(ok.sum())
+    if n < 8:
+        return None
+    t = (np.arange(go)[ok] - (go - 1) / 2.0) / max(go, 1)
+    seasonal = seasonal_terms(panel.time_ordinal[:go][ok], panel.time_kind, n_pre_days=_span_days(panel, go))
+    z = np.column_stack([np.ones(n), seasonal])
+    proj = z @ np.linalg.lstsq(z, np.column_stack([t, d[:go][ok]]), rcond=None)[0]
+    x, yr = t - proj[:, 0], d[:go][ok] - proj[:, 1]
+    sxx = float(x @ x)
+    if sxx <= 0:
+        return None
+    slope = float(x @ yr) / sxx
+    omega, dof = _equal_weighted_cosines(yr - slope * x, np.column_stack([x, z]))
+    if not (omega > 0 and dof >= 1):
+        return None
+    return float(2.0 * stats.t.sf(abs(slope) / math.sqrt(omega / sxx), dof))
 
 
 def _span_days(panel: PanelData, go: int) -> int:
