@@ -236,7 +236,8 @@ def add_user(
 ) -> User:
     """Create an account; audit `user_added` by `actor`. InvalidInput if any field is not acceptable.
 
-    Engineers need a subsidiary that is in the registry (it bounds what they may upload).
+    Engineers need a subsidiary that is in the registry (it bounds what they may upload); the other roles see every
+    subsidiary and take none.
     """
     name = normalise_username(username)
     problems: list[Problem] = []
@@ -249,6 +250,8 @@ def add_user(
     code = subsidiary_code.strip() if subsidiary_code else None
     if role == "engineer" and not code:
         problems.append(Problem("auth.engineer_needs_subsidiary"))
+    elif code and role in ROLES and role != "engineer":  # the others see every subsidiary: a code would mean nothing
+        problems.append(Problem("auth.subsidiary_only_for_engineers", params={"role": role, "code": code}))
     if code:
         found = con.execute(read_sql("auth/subsidiary_exists.sql"), {"code": code}).fetchone()
         if not (found and found[0]):

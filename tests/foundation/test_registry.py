@@ -182,3 +182,17 @@ def test_broken_yaml_names_the_line(tmp_path: Path, con) -> None:
     with pytest.raises(InvalidInput) as info:
         load_registry_file(con, path)
     assert "line" in info.value.render("en")[0]
+
+
+@pytest.mark.parametrize("text", ["", "# the pilots go here\n", "{}\n"])
+def test_an_empty_file_is_refused_not_loaded_as_nothing(tmp_path: Path, con, text: str) -> None:
+    # before: "0 created, 0 updated, 0 unchanged" and exit 0, as if a load had worked
+    load_registry_file(con, _write(tmp_path, BASE))
+    before = (_snapshot(con), con.execute("SELECT count(*) FROM audit_log").fetchall())
+    path = tmp_path / "empty.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        load_registry_file(con, path)
+    assert [p.key for p in info.value.problems] == ["registry.empty_file"]
+    assert "empty.yaml" in info.value.render("ru")[0]
+    assert (_snapshot(con), con.execute("SELECT count(*) FROM audit_log").fetchall()) == before

@@ -100,3 +100,14 @@ def test_template_unknown_subsidiary(reg_path: Path, tmp_path: Path, capsys: pyt
     code = main(["template", "--subsidiary", "NOPE", "--out", str(tmp_path / "t.xlsx"), "--warehouse", str(reg_path)])
     assert code == 1
     assert "NOPE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_template_out_must_be_a_workbook(
+    reg_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str
+) -> None:
+    # before: an XLSX was written under the .csv name, which no tool then opens as a CSV
+    out = tmp_path / "t.csv"
+    code = main(["template", "--subsidiary", "KMG", "--out", str(out), "--warehouse", str(reg_path), "--lang", lang])
+    assert code == 1 and not out.exists()
+    assert t("template.out_not_xlsx", lang, path=str(out), name="t") in capsys.readouterr().err

@@ -41,5 +41,5 @@ def test_key_has_three_languages(key: str) -> None:
                      count=2, lines="1, 2", stored=1, total=3, sheet="S", considered="S, T", encoding="E",
                      delimiter=";", file="F", status="st", rows_read=1, rows_inserted=1, rows_updated=0,
                      rows_unchanged=0, rows_rejected=0, where="", message="M", folder="G", example="E",
-                     today="2026-11-28")  # fmt: skip
+                     today="2026-11-28", name="N")  # fmt: skip
         assert "{" not in rendered, (key, lang, rendered)

@@ -124,6 +124,10 @@ def test_add_user_is_audited_and_normalised(wh: duckdb.DuckDBPyConnection) -> No
         (("x", "long-enough-1", "superuser", None), "auth.bad_role"),
         (("x", "long-enough-1", "engineer", None), "auth.engineer_needs_subsidiary"),
         (("x", "long-enough-1", "engineer", "NOPE"), "auth.unknown_subsidiary"),
+        # only engineers are bounded by a subsidiary: an executive's would be stored and mean nothing (before: stored)
+        (("x", "long-enough-1", "executive", "KTZ"), "auth.subsidiary_only_for_engineers"),
+        (("x", "long-enough-1", "reviewer", "KTZ"), "auth.subsidiary_only_for_engineers"),
+        (("x", "long-enough-1", "admin", "KTZ"), "auth.subsidiary_only_for_engineers"),
         (("x", "short", "executive", None), "auth.password_too_short"),
         (("exec", "long-enough-1", "executive", None), "auth.user_exists"),
     ],

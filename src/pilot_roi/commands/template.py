@@ -40,6 +40,9 @@ def _check_out(out: Path) -> None:
     created) this user may not write, before the workbook is built."""
     if out.is_dir():
         raise InvalidInput([Problem("template.out_is_folder", params={"path": str(out)})])
+    if out.suffix.lower() != ".xlsx":  # the template is a workbook: t.csv would be an XLSX that no tool opens as CSV
+        params = {"path": str(out), "name": out.stem or "template"}
+        raise InvalidInput([Problem("template.out_not_xlsx", params=params)])
     folder = closed_folder(out)
     if folder is not None:
         raise InvalidInput([Problem("template.out_dir_not_writable", params={"path": str(out), "folder": str(folder)})])

@@ -62,7 +62,10 @@ def load_registry_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, user
             text = data.decode("cp1251")
         except UnicodeDecodeError as exc:  # a binary file: a spreadsheet, an archive
             raise InvalidInput([Problem("registry.not_text")]) from exc
-    return load_registry_document(con, read_registry_yaml(text), username=username, source=path.name)
+    doc = read_registry_yaml(text)
+    if doc is None or doc == {}:  # an empty or comment-only file: "0 created" would read as a load that worked
+        raise InvalidInput([Problem("registry.empty_file", params={"path": path.name})])
+    return load_registry_document(con, doc, username=username, source=path.name)
 
 
 def load_registry_document(con: duckdb.DuckDBPyConnection, doc: object, *, username: str, source: str) -> LoadSummary:
