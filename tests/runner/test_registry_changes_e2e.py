@@ -40,7 +40,7 @@ from test_metamorphic_e2e import estimate, ingest, new_warehouse, observations, 
 from pilot_roi import dashboard_queries as q
 from pilot_roi.cli import main
 from pilot_roi.errors import InvalidInput
-from pilot_roi.i18n import t
+from pilot_roi.i18n import format_number, t
 from pilot_roi.registry import parse_registry
 from pilot_roi.reports.tables import ESTIMATE_FIELDS
 from pilot_roi.warehouse import connect
@@ -485,12 +485,17 @@ def test_tightened_bounds_load_and_name_the_stored_values_they_leave_outside(
     observations_before = state(warehouse)["observations"]
     code, out, err = load(warehouse, _energy_bounds(low, high), lang=lang)
     assert (code, err) == (0, "")
+
+    def shown(value: float) -> str:  # the reader's format, up to 6 decimals: not "1.2e+06"
+        return format_number(value, lang, len(f"{value:.6f}".rstrip("0").partition(".")[2]))
+
     expected = t(
         "registry.values_outside_bounds", lang, code="energy_gj", n=outside.height,
-        n_sites=outside["site_code"].n_unique(), low="990", high="1080", lowest=f"{outside['value'].min():g}",
-        highest=f"{outside['value'].max():g}", site=furthest[0], period=furthest[1].isoformat(),
-        value=f"{furthest[2]:g}",
+        n_sites=outside["site_code"].n_unique(), low="990", high=format_number(1080, lang),
+        lowest=shown(outside["value"].min()), highest=shown(outside["value"].max()), site=furthest[0],
+        period=furthest[1].isoformat(), value=shown(furthest[2]),
     )  # fmt: skip
+    assert "e+" not in expected and (lang == "en") == ("1,080" in expected)
     assert out.splitlines()[-1] == expected
     assert state(warehouse)["observations"] == observations_before  # a registry file never edits observations
     again = estimate(warehouse)  # the bounds are among the energy pilots' inputs: estimated again, same values

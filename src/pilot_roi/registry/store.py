@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from pilot_roi import audit
-from pilot_roi.i18n import t
+from pilot_roi.i18n import format_number, t
 from pilot_roi.registry.model import Metric, Pilot, Registry, Site, Subsidiary
 from pilot_roi.registry.parse import DEFAULT_DATA_START, KnownCodes, SiteInUse, StoredPilot, StoredValues
 from pilot_roi.resources import read_sql
@@ -94,8 +94,9 @@ class LoadSummary:
         for o in self.outside_bounds:
             out.append(
                 t("registry.values_outside_bounds", lang, code=o.metric, n=o.n_values, n_sites=o.n_sites,
-                  low=_bound(o.min_value), high=_bound(o.max_value), lowest=f"{o.lowest:g}", highest=f"{o.highest:g}",
-                  site=o.example_site, period=o.example_period.isoformat(), value=f"{o.example_value:g}")
+                  low=_shown(o.min_value, lang), high=_shown(o.max_value, lang), lowest=_shown(o.lowest, lang),
+                  highest=_shown(o.highest, lang), site=o.example_site, period=o.example_period.isoformat(),
+                  value=_shown(o.example_value, lang))
             )  # fmt: skip
         return out
 
@@ -109,8 +110,12 @@ class LoadSummary:
         ]  # fmt: skip
 
 
-def _bound(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
+def _shown(value: float | None, lang: str) -> str:
+    """A stored value in the reader's number format with the decimals it has (up to 6): never "1.2e+06"."""
+    if value is None:
+        return "—"
+    decimals = len(f"{value:.6f}".rstrip("0").partition(".")[2])
+    return format_number(value, lang, decimals)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql_file: str) -> dict[str, dict[str, Any]]:
