@@ -7,10 +7,10 @@ import pytest
 from dgp import Scenario, simulate
 
 from pilot_roi.estimation.did import did_weights, estimate_did, fit_twfe, treatment_dummy
+from pilot_roi.estimation.har import hac_contrast
 from pilot_roi.estimation.inference import (
     LinearWeights,
     control_residuals,
-    hac_contrast,
     placebo_variance,
     site_noise_scales,
     wald_test,

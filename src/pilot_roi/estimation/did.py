@@ -32,13 +32,12 @@ from pilot_roi.estimation.diagnostics import (
     minimum_detectable_effect,
     pre_period_fit,
 )
+from pilot_roi.estimation.har import hac_contrast, hac_pre_trend, har_event_study
 from pilot_roi.estimation.inference import (
     Inference,
     LinearWeights,
     choose_inference,
     from_vcov,
-    hac_contrast,
-    hac_pre_trend,
     nan_mean,
     placebo_inference,
     randomization_pvalue,
@@ -239,6 +238,11 @@ class EventStudy:
     width: int
 
 
+def event_bin_range(pre_span: int, post_span: int, width: int, max_bins: int = 26) -> tuple[int, int]:
+    """(lowest, highest) event-time bin for `pre_span` periods before go-live and `post_span` from it on."""
+    return -min(math.ceil(pre_span / width), max_bins), min(math.ceil(post_span / width), max_bins) - 1
+
+
 def event_study_twfe(panel: PanelData, width: int, max_bins: int = 26) -> EventStudy | None:
     """Dynamic TWFE with relative-time bin dummies (reference: the bin just before go-live).
 
@@ -250,10 +254,7 @@ def event_study_twfe(panel: PanelData, width: int, max_bins: int = 26) -> EventS
     if not treated_obs.any():
         return None
     et = np.where(treated_obs, panel.time_idx - ft, 0)
-    pre_span = int(-et[treated_obs].min())
-    post_span = int(et[treated_obs].max()) + 1
-    lo = -min(math.ceil(pre_span / width), max_bins)
-    hi = min(math.ceil(post_span / width), max_bins) - 1
+    lo, hi = event_bin_range(int(-et[treated_obs].min()), int(et[treated_obs].max()) + 1, width, max_bins)
     if lo >= -1 or hi < 0:
         return None
     b = event_time_bins(et, width, lo, hi)
@@ -443,31 +444,19 @@ def _event_study(c: _Ctx, kind: str) -> tuple[pl.DataFrame, float | None]:
     panel, opts = c.panel, c.opts
     g = int(panel.first_treated[c.treated].min())
     width = opts.event_bin or choose_bin_width(g, panel.n_times - g, time_step_days(panel))
+    if kind in ("placebo_variance", "hac") and int(c.controls.sum()) < 3:
+        # no placebo variance with one or two controls: the contrast series' own leads and lags with its HAR
+        # variance, and for the pre-trend a pre-period slope of that series (the leads' joint test had no power)
+        return _har_event_study(c, g, width), hac_pre_trend(panel, c.treated, c.controls)
     es = event_study_twfe(panel, width)
     if es is None:
         return pl.DataFrame(schema=EVENT_STUDY_SCHEMA), None
-    n_c = int(c.controls.sum())
     if kind in ("placebo_variance", "hac"):
-        if n_c >= 3:
-            inf = placebo_inference(panel, es.weights, es.coef, c.controls, opts.alpha)
-        else:
-            nan = np.full(es.coef.shape, np.nan)
-            inf = Inference(es.coef, nan, nan, nan, nan, np.full((len(nan), len(nan)), np.nan), math.nan, "none")
+        inf = placebo_inference(panel, es.weights, es.coef, c.controls, opts.alpha)
     else:
         inf = from_vcov(es.coef, es.fit.vcov, float(es.fit.dof_t), opts.alpha, "cluster")
-    frame = pl.DataFrame(
-        {
-            "event_time": es.bins.astype(np.int64),
-            "att": es.coef,
-            "se": inf.se,
-            "ci_low": inf.ci_low,
-            "ci_high": inf.ci_high,
-        }
-    )
+    frame = _event_study_frame(es.bins, inf)
     lead = es.bins < 0
-    if kind in ("placebo_variance", "hac") and n_c < 3:
-        # no placebo variance for the leads: a pre-period slope of the contrast series with its HAR variance
-        return frame, hac_pre_trend(panel, c.treated, c.controls)
     dof = inf.dof
     if kind not in ("placebo_variance", "hac"):
         # The leads' cluster-robust covariance is driven by the treated sites' scores: with tens of them
@@ -476,6 +465,33 @@ def _event_study(c: _Ctx, kind: str) -> tuple[pl.DataFrame, float | None]:
         dof = float(min(int(c.treated.sum()), int(c.controls.sum())) - 1)
     pre_p = wald_test(es.coef[lead], inf.vcov[np.ix_(lead, lead)], dof, max_q=12) if lead.any() else None
     return frame, pre_p
+
+
+def _har_event_study(c: _Ctx, go: int, width: int) -> pl.DataFrame:
+    """The event study of the treated-minus-control series (`har_event_study`) in `width`-period bins, relative to
+    the pre-period's mean (so it has a row for the bin before go-live)."""
+    observed = np.flatnonzero(np.isfinite(c.panel.wide()[c.treated]).any(axis=0))
+    lo, hi = event_bin_range(go - int(observed[0]), int(observed[-1]) - go + 1, width)
+    if lo >= -1 or hi < 0:
+        return pl.DataFrame(schema=EVENT_STUDY_SCHEMA)
+    period_bin = event_time_bins(np.arange(c.panel.n_times) - go, width, lo, hi)
+    found = har_event_study(c.panel, c.treated, c.controls, period_bin, c.opts.alpha)
+    if found is None:
+        return pl.DataFrame(schema=EVENT_STUDY_SCHEMA)
+    levels, inf = found
+    return _event_study_frame(levels * width, inf)
+
+
+def _event_study_frame(event_time: np.ndarray, inf: Inference) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "event_time": event_time.astype(np.int64),
+            "att": inf.estimate,
+            "se": inf.se,
+            "ci_low": inf.ci_low,
+            "ci_high": inf.ci_high,
+        }
+    )
 
 
 def _randomization(
