@@ -141,3 +141,14 @@ def linear_interval(fit: Ar1Fit, g: np.ndarray, alpha: float) -> tuple[float, fl
     low = brentq(lambda v: cdf(v) - alpha / 2, lo_end, hi_end, xtol=1e-10 * (1 + spread))
     high = brentq(lambda v: cdf(v) - (1 - alpha / 2), lo_end, hi_end, xtol=1e-10 * (1 + spread))
     return float(low), float(high)
+
+
+def two_sided_p(fit: Ar1Fit, g: np.ndarray) -> float:
+    """Two-sided p-value of g'beta = 0 under the mixture of t's over rho: twice the smaller tail at zero."""
+    loc = fit.beta @ g
+    scale = np.sqrt(np.maximum(np.einsum("a,jab,b->j", g, fit.scaled_inverse, g), 0.0))
+    if not np.any(scale > 0):
+        return 1.0 if float(fit.weight @ loc) == 0.0 else 0.0
+    scale = np.where(scale > 0, scale, scale[scale > 0].min())
+    below = float(fit.weight @ t_dist.cdf(-loc / scale, fit.df))
+    return float(min(1.0, 2.0 * min(below, 1.0 - below)))

@@ -32,7 +32,7 @@ from pilot_roi.estimation.diagnostics import (
     minimum_detectable_effect,
     pre_period_fit,
 )
-from pilot_roi.estimation.har import hac_contrast, hac_pre_trend, har_event_study
+from pilot_roi.estimation.har import ar1_contrast, ar1_pre_trend, hac_contrast, hac_pre_trend, har_event_study
 from pilot_roi.estimation.inference import (
     Inference,
     LinearWeights,
@@ -338,7 +338,9 @@ def _inf_wild(c: _Ctx) -> Inference:
 
 
 def _inf_hac(c: _Ctx) -> Inference:
-    return hac_contrast(c.panel, c.treated, c.controls, c.opts.alpha)
+    # monthly and coarser series: GLS with AR(1) errors (the HAR variance has one or two degrees of freedom there)
+    monthly = ar1_contrast(c.panel, c.treated, c.controls, c.opts.alpha)
+    return monthly if monthly is not None else hac_contrast(c.panel, c.treated, c.controls, c.opts.alpha)
 
 
 _DID_INFERENCE: dict[str, Callable[[_Ctx], Inference]] = {
@@ -447,7 +449,10 @@ def _event_study(c: _Ctx, kind: str) -> tuple[pl.DataFrame, float | None]:
     if kind in ("placebo_variance", "hac") and int(c.controls.sum()) < 3:
         # no placebo variance with one or two controls: the contrast series' own leads and lags with its HAR
         # variance, and for the pre-trend a pre-period slope of that series (the leads' joint test had no power)
-        return _har_event_study(c, g, width), hac_pre_trend(panel, c.treated, c.controls)
+        pre_p = ar1_pre_trend(panel, c.treated, c.controls)  # monthly and coarser, as the estimate
+        if pre_p is None:
+            pre_p = hac_pre_trend(panel, c.treated, c.controls)
+        return _har_event_study(c, g, width), pre_p
     es = event_study_twfe(panel, width)
     if es is None:
         return pl.DataFrame(schema=EVENT_STUDY_SCHEMA), None

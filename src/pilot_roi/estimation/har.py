@@ -69,6 +69,90 @@ def hac_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, al
     )
 
 
+def ar1_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, alpha: float) -> Inference | None:
+    """The same contrast series on a monthly or coarser grid, by GLS with AR(1) errors, ρ integrated out over its
+    likelihood (the monthly ITS's segmented regression without a trend: `_its_core.segmented_fit`); None for daily
+    and weekly series and for a series with a gap inside it, which keep `hac_contrast`.
+
+    Why: ν = floor(0.15 T^(2/3)) cosines are two on 48 months and the seasonal terms absorb about one, so the HAR
+    interval is t(1), ±12.7 standard errors. On simulated monthly pilots (1 treated site, 2 controls, 36 + 12
+    months, AR(1) site noise) the HAR interval was 3-4 times as wide as this one, whose coverage stayed 95.7-97.3%
+    (`bench/validation/har_monthly.py`). The go-live period gets an effect of its own (`onset_periods=1`), as in
+    the monthly ITS: GLS would otherwise learn the step mostly from a go-live month that is only partly treated.
+    """
+    from pilot_roi.estimation._its_core import segmented_fit
+
+    found = _coarse_series(panel, treated, controls)
+    if found is None:
+        return None
+    series, go_live, seasonal_periods = found
+    try:
+        fit = segmented_fit(
+            series,
+            go_live,
+            seasonal_periods=seasonal_periods,
+            slope_change=False,
+            trend=False,
+            cov="ar1",
+            onset_periods=1,
+            alpha=alpha,
+        )
+    except ValueError:  # too few periods for the columns
+        return None
+    label = (
+        f"GLS with AR(1) errors (ρ integrated over its likelihood, t with {fit.df:.0f} df) "
+        "on the treated-minus-control series"
+    )
+    extra = {"ar1_rho": fit.info["ar1_rho"], "onset_periods": fit.info["onset_periods"]}
+    inf = from_vcov(np.array([fit.att]), np.array([[fit.att_se**2]]), fit.df, alpha, label)
+    return Inference(inf.estimate, inf.se, inf.ci_low, inf.ci_high, inf.p_value, inf.vcov, inf.dof, inf.label, extra)
+
+
+def ar1_pre_trend(panel: PanelData, treated: np.ndarray, controls: np.ndarray) -> float | None:
+    """`hac_pre_trend` for the series `ar1_contrast` takes: the slope of the contrast series before go-live (beside a
+    constant and the seasonal terms) by GLS with AR(1) errors, ρ integrated out; its p-value from the mixture of
+    t's over ρ. None where `ar1_contrast` is None or the pre-period is too short for the columns."""
+    from pilot_roi.estimation._its_core import seasonal_terms as cycles
+    from pilot_roi.estimation.ar1_regression import fit_ar1_regression, two_sided_p
+
+    found = _coarse_series(panel, treated, controls)
+    if found is None:
+        return None
+    series, go_live, seasonal_periods = found
+    pre = series[:go_live]
+    t = np.arange(go_live, dtype=np.float64)
+    season, _ = cycles(t, seasonal_periods, go_live)
+    x = np.column_stack([np.ones(go_live), (t - t.mean()) / max(go_live, 1), season])
+    if go_live - x.shape[1] < 3:
+        return None
+    g = np.zeros(x.shape[1])
+    g[1] = 1.0
+    return two_sided_p(fit_ar1_regression(pre, x), g)
+
+
+def _coarse_series(
+    panel: PanelData, treated: np.ndarray, controls: np.ndarray
+) -> tuple[np.ndarray, int, tuple[float, ...]] | None:
+    """(the contrast series on its monthly or coarser grid, from its first to its last observed period; the go-live
+    position; the grid's seasonal periods), None for daily or weekly series and for one with a gap inside it."""
+    from pilot_roi.estimation._its_core import detect_grid
+
+    grid = detect_grid(panel.time_ordinal, panel.time_kind, panel.frequency)
+    if grid.frequency in ("daily", "weekly"):
+        return None
+    d, go = _contrast_series(panel, treated, controls)
+    series = np.full(grid.n_grid, np.nan)
+    series[grid.position] = d
+    seen = np.flatnonzero(np.isfinite(series))
+    if seen.size == 0:
+        return None
+    series = series[seen[0] : seen[-1] + 1]
+    go_live = int(grid.position[go]) - int(seen[0])
+    if not np.isfinite(series).all() or not 0 < go_live < series.size:
+        return None
+    return series, go_live, grid.seasonal_periods
+
+
 def _contrast_series(panel: PanelData, treated: np.ndarray, controls: np.ndarray) -> tuple[np.ndarray, int]:
     """(d_t = mean treated − mean control, each site less its pre-period mean, over every period; the go-live index)."""
     y = panel.wide()
