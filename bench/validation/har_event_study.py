@@ -11,7 +11,9 @@ construction: pointwise intervals are not a joint test, the pre-trend test is), 
 
 Designs: the daily panels of `dgp.py` (1-2 treated sites, 1-2 controls, weekly and annual seasons, AR(1) site
 noise; an effect of 5 ramps up over 14 days), one with 10% of site-days missing, one short enough for weekly
-bins, and a monthly design: the daily panel averaged over calendar months (36 months before go-live, 12 after).
+bins, and a monthly design: the daily panel averaged over calendar months (36 months before go-live, 12 after;
+the last day, alone in its month, left out); two more monthly designs from `har_monthly.py` (monthly AR(1) site
+noise, a constant effect).
 
 Run: `python bench/validation/har_event_study.py --reps 1000 --out bench/validation/har_event_study.md`.
 """
@@ -30,6 +32,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dgp import START, Scenario, simulate
+from har_monthly import Design
+from har_monthly import simulate as simulate_monthly
 
 from pilot_roi.estimation import limit_blas_threads
 from pilot_roi.estimation.api import estimate_panel
@@ -40,7 +44,7 @@ from pilot_roi.estimation.panel import PanelData, from_arrays
 OPTS = EstimationOptions(diagnostics=False, robustness=False)
 RAMP = 14
 
-DESIGNS: list[tuple[str, Scenario, bool]] = [
+DESIGNS: list[tuple[str, Scenario | Design, bool]] = [
     ("1 treated, 2 controls, ρ 0.6, null", Scenario("a", 1, 2), False),
     ("1 treated, 2 controls, ρ 0.6, effect 5", Scenario("b", 1, 2, effect=5.0), False),
     ("1 treated, 1 control, ρ 0.6, null", Scenario("c", 1, 1), False),
@@ -48,6 +52,16 @@ DESIGNS: list[tuple[str, Scenario, bool]] = [
     ("1 treated, 2 controls, 10% of days missing, effect 5", Scenario("e", 1, 2, effect=5.0, missing=0.1), False),
     ("1 treated, 2 controls, 120 + 90 days (weekly bins), effect 5", Scenario("f", 1, 2, 120, 90, 5.0), False),
     ("monthly: 1 treated, 2 controls, 36 + 12 months, effect 5", Scenario("g", 1, 2, 1096, 365, 5.0), True),
+    (
+        "monthly AR(1): 1 treated, 2 controls, 36 + 12 months, ρ 0.7, null",
+        Design("h", 1, 2, 36, 12, 0.7),
+        False,
+    ),
+    (
+        "monthly AR(1): 1 treated, 2 controls, 24 + 12 months, ρ 0.3, effect 1",
+        Design("i", 1, 2, 24, 12, 0.3, 1.0),
+        False,
+    ),
 ]
 
 
@@ -64,6 +78,10 @@ def monthly(panel: PanelData, go_day: int) -> tuple[PanelData, np.ndarray]:
         sums[:, j] = np.nansum(cols, axis=1)
         counts[:, j] = np.isfinite(cols).sum(axis=1)
     values = sums / np.maximum(counts, 1)
+    # the daily panel ends a day into its last month: a one-day "month" is not what a plant reports
+    whole = np.bincount(day_month) >= 28
+    values, months = values[:, whole], months[whole]
+    day_month = np.where(whole[day_month], np.cumsum(whole)[day_month] - 1, -1)
     go_month = int(day_month[go_day])
     first = np.where(panel.first_treated >= 0, go_month, -1)
     units, times = np.meshgrid(np.arange(panel.n_units), np.arange(months.size), indexing="ij")
@@ -82,13 +100,18 @@ def one_panel(args: tuple[int, int]) -> Row:
     warnings.simplefilter("ignore")
     idx, rep = args
     name, scenario, by_month = DESIGNS[idx]
-    panel, _ = simulate(scenario, np.random.default_rng([606, idx, rep]))
     go = scenario.n_pre
-    days = np.arange(panel.n_times)
-    tau = np.where(days >= go, scenario.effect * np.minimum(1.0, (days - go + 1) / RAMP), 0.0)
+    if isinstance(scenario, Design):
+        panel, _ = simulate_monthly(scenario, np.random.default_rng([606, idx, rep]))
+        tau = np.where(np.arange(panel.n_times) >= go, scenario.effect, 0.0)
+    else:
+        panel, _ = simulate(scenario, np.random.default_rng([606, idx, rep]))
+        days = np.arange(panel.n_times)
+        tau = np.where(days >= go, scenario.effect * np.minimum(1.0, (days - go + 1) / RAMP), 0.0)
     if by_month:
         panel, day_month = monthly(panel, go)
-        tau = np.bincount(day_month, tau) / np.bincount(day_month)
+        kept = day_month >= 0
+        tau = np.bincount(day_month[kept], tau[kept]) / np.bincount(day_month[kept])
         go = int(day_month[go])
     res = estimate_panel(panel, "did", OPTS)
     overall = float(tau[go:].mean())

@@ -128,15 +128,24 @@ def linear_interval(fit: Ar1Fit, g: np.ndarray, alpha: float) -> tuple[float, fl
     """Equal-tailed (1 - alpha) interval of g'beta under the mixture of t's over rho."""
     loc = fit.beta @ g
     scale = np.sqrt(np.maximum(np.einsum("a,jab,b->j", g, fit.scaled_inverse, g), 0.0))
+    return mixture_interval(loc, scale, fit.weight, fit.df, alpha)
+
+
+def mixture_interval(
+    loc: np.ndarray, scale: np.ndarray, weight: np.ndarray, df: int, alpha: float
+) -> tuple[float, float]:
+    """Equal-tailed (1 - alpha) interval of a mixture of t(df)'s: location `loc` and scale `scale` (m,) with
+    `weight` (m,) summing to 1."""
+    loc = np.broadcast_to(np.asarray(loc, float), weight.shape)
     if not np.any(scale > 0):
-        centre = float(fit.weight @ loc)
+        centre = float(weight @ loc)
         return centre, centre
     scale = np.where(scale > 0, scale, scale[scale > 0].min())
 
     def cdf(v: float) -> float:
-        return float(fit.weight @ t_dist.cdf((v - loc) / scale, fit.df))
+        return float(weight @ t_dist.cdf((v - loc) / scale, df))
 
-    spread = float(t_dist.ppf(1 - alpha / 4, fit.df) * scale.max())
+    spread = float(t_dist.ppf(1 - alpha / 4, df) * scale.max())
     lo_end, hi_end = float(loc.min()) - 2 * spread, float(loc.max()) + 2 * spread
     low = brentq(lambda v: cdf(v) - alpha / 2, lo_end, hi_end, xtol=1e-10 * (1 + spread))
     high = brentq(lambda v: cdf(v) - (1 - alpha / 2), lo_end, hi_end, xtol=1e-10 * (1 + spread))
@@ -144,11 +153,17 @@ def linear_interval(fit: Ar1Fit, g: np.ndarray, alpha: float) -> tuple[float, fl
 
 
 def two_sided_p(fit: Ar1Fit, g: np.ndarray) -> float:
-    """Two-sided p-value of g'beta = 0 under the mixture of t's over rho: twice the smaller tail at zero."""
+    """Two-sided p-value of g'beta = 0 under the mixture of t's over rho."""
     loc = fit.beta @ g
     scale = np.sqrt(np.maximum(np.einsum("a,jab,b->j", g, fit.scaled_inverse, g), 0.0))
+    return mixture_p_value(loc, scale, fit.weight, fit.df)
+
+
+def mixture_p_value(loc: np.ndarray, scale: np.ndarray, weight: np.ndarray, df: int) -> float:
+    """Two-sided p-value of zero under a mixture of t(df)'s (`mixture_interval`): twice the smaller tail."""
+    loc = np.broadcast_to(np.asarray(loc, float), weight.shape)
     if not np.any(scale > 0):
-        return 1.0 if float(fit.weight @ loc) == 0.0 else 0.0
+        return 1.0 if float(weight @ loc) == 0.0 else 0.0
     scale = np.where(scale > 0, scale, scale[scale > 0].min())
-    below = float(fit.weight @ t_dist.cdf(-loc / scale, fit.df))
+    below = float(weight @ t_dist.cdf(-loc / scale, df))
     return float(min(1.0, 2.0 * min(below, 1.0 - below)))

@@ -102,10 +102,7 @@ def ar1_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, al
         )
     except ValueError:  # too few periods for the columns
         return None
-    label = (
-        f"GLS with AR(1) errors (ρ integrated over its likelihood, t with {fit.df:.0f} df) "
-        "on the treated-minus-control series"
-    )
+    label = _ar1_label(fit.df)
     extra = {"ar1_rho": fit.info["ar1_rho"], "onset_periods": fit.info["onset_periods"]}
     inf = from_vcov(np.array([fit.att]), np.array([[fit.att_se**2]]), fit.df, alpha, label)
     return Inference(inf.estimate, inf.se, inf.ci_low, inf.ci_high, inf.p_value, inf.vcov, inf.dof, inf.label, extra)
@@ -202,7 +199,9 @@ def har_event_study(
     observed periods: its shape (how the variance spreads over lags) from the AR(p) that fits the residual best
     (Yule-Walker, p by AIC), its scale the same HAR long-run variance as the overall estimate, t(ν) as there. A bin
     mean of weeks or months is governed by the long-run variance, which the AR fit alone underestimates (90%
-    coverage with ρ = 0.9 where this gives 97%; `bench/validation/har_event_study.py`).
+    coverage with ρ = 0.9 where this gives 97%; `bench/validation/har_event_study.py`). A monthly or coarser series,
+    whose HAR variance has one or two degrees of freedom, takes the bins' intervals from GLS with AR(1) errors as its
+    overall effect does (`_ar1_bins`).
     """
     dd, periods, go = _observed_contrast(panel, treated, controls)
     bins = period_bin[periods]
@@ -223,10 +222,40 @@ def har_event_study(
     means[:, pre] -= 1.0 / np.count_nonzero(pre)
     seasons = x[:, 2:]
     weights = means - (means @ seasons) @ coef_map[2:]  # c_k: bin means of d less its fitted seasons
+    if _coarse_series(panel, treated, controls) is not None:
+        return levels, _ar1_bins(weights, dd, x, alpha)
     sigma = omega * shape[np.abs(periods[:, None] - periods[None, :])]
     vcov = weights @ sigma @ weights.T
     label = f"HAR (equal-weighted cosine, {dof:.0f} df; AR autocorrelation shape) on the treated-minus-control series"
     return levels, from_vcov(weights @ dd, vcov, dof, alpha, label)
+
+
+def _ar1_bins(weights: np.ndarray, dd: np.ndarray, x: np.ndarray, alpha: float) -> Inference:
+    """The bins c_k'd of a monthly or coarser series (consecutive periods) with intervals from its AR(1) errors:
+    given ρ, Var = s²(ρ) c_k' R(ρ) c_k (R the AR(1) autocovariance of unit innovations); over ρ the mixture of
+    t's that `ar1_contrast` takes for the overall effect, ρ's weights from the same regression as the seasons."""
+    from pilot_roi.estimation.ar1_regression import fit_ar1_regression, mixture_interval, mixture_p_value
+
+    fit = fit_ar1_regression(dd, x)
+    lags = np.abs(np.arange(dd.size)[:, None] - np.arange(dd.size)[None, :])
+    scale = np.empty((weights.shape[0], fit.rho.size))
+    for j, (rho, noise) in enumerate(zip(fit.rho, fit.noise_var, strict=True)):
+        sigma = noise * rho**lags / (1.0 - rho * rho)
+        scale[:, j] = np.sqrt(np.maximum(np.einsum("ka,ab,kb->k", weights, sigma, weights), 0.0))
+    estimate = weights @ dd
+    pairs = list(zip(estimate, scale, strict=True))
+    bounds = np.array([mixture_interval(b, sc, fit.weight, fit.df, alpha) for b, sc in pairs])
+    p = np.array([mixture_p_value(b, sc, fit.weight, fit.df) for b, sc in pairs])
+    # the se that makes estimate ± t(df) se the mixture's own interval, as the segmented ITS reports it
+    se = 0.5 * (bounds[:, 1] - bounds[:, 0]) / float(stats.t.ppf(1 - alpha / 2, fit.df))
+    return Inference(estimate, se, bounds[:, 0], bounds[:, 1], p, np.diag(se**2), float(fit.df), _ar1_label(fit.df))
+
+
+def _ar1_label(df: float) -> str:
+    return (
+        f"GLS with AR(1) errors (ρ integrated over its likelihood, t with {df:.0f} df) "
+        "on the treated-minus-control series"
+    )
 
 
 def _ar_autocorrelation_shape(resid: np.ndarray, n_lags: int) -> np.ndarray | None:
