@@ -172,7 +172,8 @@ def _check_zip(stream: BinaryIO, compressed_size: int, limits: UploadLimits, *, 
     """Refuse an XLSX whose directory or actual contents unpack to too much; memory stays O(chunk).
 
     Not `strict`: only the bomb checks; an archive that cannot be opened or is no workbook passes (the
-    reader reports it in its own words), but a member that inflates wrongly is still refused.
+    reader reports it in its own words), but a member that inflates wrongly is still refused, in the reader's words
+    (`ingest.xlsx_unreadable`).
     """
     try:
         archive = zipfile.ZipFile(stream)
@@ -202,10 +203,8 @@ def _check_zip(stream: BinaryIO, compressed_size: int, limits: UploadLimits, *, 
                     "upload.zip_bomb",
                     detail=f"{info.filename}: ratio {info.file_size / max(info.compress_size, 1):.0f}:1",
                 )
-            if info.flag_bits & 0x1:  # encrypted: nothing a reader could use
-                if not strict:
-                    return
-                raise _refuse("upload.bad_zip")
+            if info.flag_bits & 0x1:  # encrypted: nothing a reader could use, and no member is inflated past here
+                raise _refuse("upload.bad_zip" if strict else "ingest.xlsx_unreadable")
         # The directory can lie: inflate each member in chunks and count what really comes out.
         total = 0
         for info in infos:
@@ -227,7 +226,9 @@ def _check_zip(stream: BinaryIO, compressed_size: int, limits: UploadLimits, *, 
                 EOFError,
                 NotImplementedError,
             ) as exc:
-                raise _refuse("upload.bad_zip") from exc
+                # A member that does not inflate is refused here, not left to the reader: calamine may read past a bad
+                # checksum. For ingestion (not `strict`), in the words the reader uses for any workbook it cannot read.
+                raise _refuse("upload.bad_zip" if strict else "ingest.xlsx_unreadable") from exc
 
 
 def _check_parquet(stream: BinaryIO, limits: UploadLimits, *, strict: bool = True) -> None:

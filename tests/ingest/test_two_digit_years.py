@@ -5,7 +5,8 @@ Before 2026-11-28 a long file's `01.03.24` loaded as 1 March 2024 without a word
 `мар.24` / `Mar-24` anywhere, were refused as not understood. Now a two-digit year is 20yy wherever a day-first date
 or a month name is read (headers and cells, CSV and XLSX), the note says how (`01.03.24 → 2024-03-01`), and a year
 that lands in the future (`01.03.85` is 2085) is refused by the future-period rule, in words that say why. Dates with
-slashes stay unread, as before (day or month first?), now with a message that says why. Plain ISO files never run any
+slashes and the day or month first stay unread, as before (day or month first?), now with a message that says why; with
+the four-digit year first (`2024/03/01`) they have one reading and are read (2026-11-28). Plain ISO files never run any
 of it (`test_a_file_of_iso_dates_pays_for_none_of_it`; the timing is in the change's report).
 """
 
@@ -212,7 +213,7 @@ def test_a_four_digit_future_date_keeps_its_message(wh: Warehouse) -> None:
 # ---- slashes: day or month first? Refused, saying so ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["01/03/24", "1/3/2024", "13/03/2024", "3/1/24 0:00"])
+@pytest.mark.parametrize("text", ["01/03/24", "1/3/2024", "13/03/2024", "3/1/24 0:00", "24/03/01"])
 def test_dates_with_slashes_are_refused_saying_why(wh: Warehouse, text: str) -> None:
     messages = set()
     for lang in LANGS:
@@ -223,6 +224,69 @@ def test_dates_with_slashes_are_refused_saying_why(wh: Warehouse, text: str) -> 
         assert text in error.message and "01/03/2024" in error.message
         messages.add(error.message)
     assert len(messages) == 3
+
+
+# ---- slashes with the four-digit year first: one reading only, read ---------------------------------------------
+
+YEAR_FIRST = [
+    ("2024/03/01", date(2024, 3, 1)),
+    ("2024/3/2", date(2024, 3, 2)),  # Excel's yyyy/m/d short date (ja-JP, zh-CN)
+    ("2024/12/31", date(2024, 12, 31)),
+    ("2024/02/29 0:00", date(2024, 2, 29)),  # Excel's CSV of a date cell with a zero time
+    ("2025/1/5 00:00:00", date(2025, 1, 5)),
+]
+
+
+@pytest.mark.parametrize("writer", [long_csv, long_xlsx], ids=["csv", "xlsx"])
+def test_year_first_slashed_dates_in_a_long_file_store_what_iso_dates_store(
+    wh: Warehouse, writer: Callable[..., tuple[bytes, str]]
+) -> None:
+    # refused before as "day or month first?", though a leading four-digit year leaves one reading: year, month, day
+    rows = [("KMG-ANPZ", "energy_gj", text, f"{10 + i},5") for i, (text, _) in enumerate(YEAR_FIRST)]
+    want = [("KMG-ANPZ", "energy_gj", day, f"{10 + i}.5") for i, (_, day) in enumerate(YEAR_FIRST)]
+    [report], got = wh.load([writer(rows)], today=TODAY, lang="en")
+    loaded(report, writer.__name__)
+    [_], from_iso = wh.load([iso(want)], today=TODAY)
+    assert got == from_iso and len(got) == len(YEAR_FIRST)
+    assert not any("20yy" in note for note in report.notes), report.notes  # four digits: nothing was guessed
+
+
+def test_year_first_slashed_wide_headers_store_what_iso_dates_store(wh: Warehouse) -> None:
+    headers, values = ["2024/01/01", "2024/2/1", "2024/03/01"], ["1017.279209603239", "", "0.1"]
+    [report], got = wh.load([wide_csv(headers, values)], today=TODAY, lang="ru")
+    loaded(report, headers)
+    days = [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+    [_], from_iso = wh.load([iso([("KMG-ANPZ", "output_t", d, v) for d, v in zip(days, values, strict=True) if v])])
+    assert got == from_iso and len(got) == 2
+
+
+@pytest.mark.parametrize("text", ["2024/13/01", "2024/02/30"])
+def test_a_year_first_slashed_date_that_is_no_day_is_refused(wh: Warehouse, text: str) -> None:
+    [report], got = wh.load([long_csv([("KMG-ANPZ", "energy_gj", text, "5")])], today=TODAY)
+    assert report.status == "rejected" and got == []
+    assert [(e.code, e.value) for e in report.errors] == [("ingest.date_invalid", text)]
+
+
+def test_year_first_slashes_through_the_command_line(
+    reg_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pilot_roi.cli import main
+
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("site_code;metric_code;period;value\nKMG-ANPZ;energy_gj;2025/03/01;1,5\n", encoding="utf-8")
+    bad.write_text("site_code;metric_code;period;value\nKMG-ANPZ;energy_gj;01/03/2025;1,5\n", encoding="utf-8")
+    wh_args = ["--warehouse", str(reg_path), "--lang", "kk"]
+    assert main(["ingest", str(good), *wh_args]) == 0
+    assert main(["ingest", str(bad), *wh_args]) == 1
+    err = capsys.readouterr().err
+    assert t("ingest.date_slashes", "kk", value="01/03/2025") in err and "Traceback" not in err
+    con = duckdb.connect(str(reg_path), read_only=True)
+    try:
+        assert con.execute("SELECT site_code, period, value FROM observations").fetchall() == [
+            ("KMG-ANPZ", date(2025, 3, 1), 1.5)
+        ]
+    finally:
+        con.close()
 
 
 # ---- cost: a file of ISO dates never runs the two-digit-year machinery -------------------------------------------

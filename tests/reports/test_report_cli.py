@@ -47,7 +47,7 @@ def test_report_then_freeze_then_report(fresh: Built, tmp_path: Path, capsys: py
         (["--year", "2019", "--format", "csv", "--out", "{tmp}/x.csv"], 1, "2019"),
         (["--year", "2025", "--format", "csv", "--out", "{tmp}/missing/x.csv"], 1, "does not exist"),
         (["--year", "2025", "--format", "csv", "--out", "{tmp}/x.csv", "--run", "77"], 1, "77"),
-        (["--year", "2025", "--format", "csv"], 1, "--out"),
+        (["--year", "2025", "--format", "csv"], 2, "--out"),  # an option left out: a usage error, as argparse's
         (["--year", "1900", "--format", "csv", "--out", "{tmp}/x.csv"], 1, "2000"),
     ],
 )

@@ -61,6 +61,10 @@ def test_report_format_json_prints_one_json_document_when_written(
          "cli.report.freeze_takes_no_out", {"out": "{tmp}/r.json"}),
         (["report", "--year", "2024", "--format", "text", "--out", "{tmp}/r.txt"], "cli.report.bad_format",
          {"format": "text", "allowed": "pdf, xlsx, csv, json"}),
+        # no --out: exit 1 ("refused") before, while every other option misuse is a usage error (exit 2)
+        (["report", "--year", "2024", "--format", "xlsx"], "cli.report.needs_out", {"year": "2024", "format": "xlsx"}),
+        (["report", "--year", "2024"], "cli.report.needs_out", {"year": "2024", "format": "pdf"}),
+        (["report", "--year", "2024", "--format", "json"], "cli.report.needs_out", {"year": "2024", "format": "json"}),
     ],
 )  # fmt: skip
 def test_options_an_action_does_not_take_are_a_usage_error_and_nothing_is_done(

@@ -244,3 +244,26 @@ def test_decompression_only_check_for_ingestion(bomb: bytes) -> None:
     # everything else is left to the readers, which name the fault in their own words
     for data in (b"", b"PK\x03\x04broken zip", b"PAR1broken", b"\x00\x01binary", _xlsx_bytes(), _parquet_bytes()):
         check_decompression(data, limits=limits)
+
+
+def _encrypted_first_member(data: bytes) -> bytes:
+    """`data` (a ZIP) with its first member flagged as encrypted, in the central directory and the local header."""
+    out = bytearray(data)
+    central = out.find(b"PK\x01\x02")
+    struct.pack_into("<H", out, central + 8, struct.unpack_from("<H", out, central + 8)[0] | 0x1)
+    local = struct.unpack_from("<I", out, central + 42)[0]
+    struct.pack_into("<H", out, local + 6, struct.unpack_from("<H", out, local + 6)[0] | 0x1)
+    return bytes(out)
+
+
+def test_an_encrypted_member_does_not_let_a_lying_directory_through() -> None:
+    """Before 2026-11-28 ingestion's check stopped at an encrypted member: a later member whose directory lies about
+    its size was never inflated, and the reader would have met the bomb."""
+    limits = UploadLimits(max_upload_bytes=5 * MB, max_uncompressed_bytes=10 * MB)
+    bomb = _encrypted_first_member(_lying_directory(real_mb=30, declared=1000))
+    with pytest.raises(InvalidInput) as info:
+        check_decompression(bomb, limits=limits)
+    assert _key(info) == "ingest.xlsx_unreadable"
+    with pytest.raises(InvalidInput) as info:
+        check_upload(bomb, "x.xlsx", limits=limits)
+    assert _key(info) == "upload.bad_zip"

@@ -58,8 +58,9 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UsageProblem(
             [Problem("cli.report.bad_format", params={"format": args.format, "allowed": ", ".join(FORMATS)})]
         )
-    if not args.out:
-        raise InvalidInput([Problem("report.need_out")])  # exit 1, as tests/reports/test_report_cli.py pins it
+    if not args.out:  # an option left out, as argparse's own usage errors (exit 2), not a refused input (exit 1)
+        fmt = args.format or "pdf"
+        raise UsageProblem([Problem("cli.report.needs_out", params={"year": args.year, "format": fmt})])
 
 
 def _check_out(out: Path) -> None:

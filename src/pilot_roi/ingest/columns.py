@@ -72,7 +72,7 @@ def review_columns(
         return [], []
     keep = ~pl.col("_line").is_in(pl.Series(skip_lines, dtype=pl.Int64).implode()) if skip_lines else pl.lit(True)
     first_period = min((p for p, _ in header.period_columns), default=len(cells))
-    header_line = raw.header_line or None  # a Parquet file's header is no line of the file
+    header_line = raw.header_line  # (a Parquet file's column names are line 1, as in a CSV of the same table)
     named: dict[str, list[str]] = {"totals": [], "duplicate": [], "ignored": [], "blank": []}
     errors: list[pl.DataFrame] = []
 

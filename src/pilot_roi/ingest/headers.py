@@ -90,14 +90,15 @@ class HeaderMatch:
 
 _PERIOD_HEADER = re.compile(
     r"^\s*(\d{4}-\d{1,2}(-\d{1,2})?([ T]00:00(:00(\.0+)?)?)?"  # 2024-03-01, 2024-03
+    r"|\d{4}/\d{1,2}/\d{1,2}( 0?0:00(:00(\.0+)?)?)?"  # 2024/03/01, 2024/3/1: the year first, so never ambiguous
     r"|\d{1,2}\.\d{1,2}\.(\d{4}|\d{2})|\d{1,2}\.\d{4}|\d{4})\s*$"  # 01.03.2024, 01.03.24, 03.2024, 2024
 )
 
 
 def is_period_header(text: str) -> bool:
-    """Whether a header cell names a period: a date (01.03.2024, 2024-03-01, and 01.03.24 as 1C writes it: 20yy), a
-    month (2024-03, 03.2024), a year, or a quarter, ISO week or month-name label (`periods.read_label`: 2024-Q1,
-    1 кв. 2024, 2024-W05, янв. 2024, мар.24, ...)."""
+    """Whether a header cell names a period: a date (01.03.2024, 2024-03-01, 2024/03/01, and 01.03.24 as 1C writes it:
+    20yy), a month (2024-03, 03.2024), a year, or a quarter, ISO week or month-name label (`periods.read_label`:
+    2024-Q1, 1 кв. 2024, 2024-W05, янв. 2024, мар.24, ...)."""
     return bool(_PERIOD_HEADER.match(text)) or read_label(text) is not None
 
 

@@ -86,7 +86,8 @@ class IngestError:
     """One problem in an upload: where (sheet, 1-based line of the file, column header), the cell, what is wrong.
 
     `code` is the message key (e.g. `ingest.site_unknown`); `message` is its text in the report's language.
-    `line` counts every line of the file, title and header lines included (XLSX: the sheet's row number).
+    `line` counts every line of the file, title and header lines included (XLSX: the sheet's row number; Parquet:
+    the column names are line 1 and row k is line k + 1, the line it would have in a CSV of the same table).
     """
 
     sheet: str | None

@@ -13,14 +13,15 @@ a percentage) or an XLSX cell formatted as one (stored 0.955, shown 95.5%) is 95
 engineer sees: it loads into a metric kept in %, and into any other metric it is refused as a unit that does not
 convert, like a unit column's "%". A unit column that names another unit beside a percentage is refused too.
 
-Dates: yyyy-mm-dd (with an optional zero time), dd.mm.yyyy (and dd.mm.yy, with an optional zero time),
+Dates: yyyy-mm-dd and yyyy/mm/dd (with an optional zero time), dd.mm.yyyy (and dd.mm.yy, with an optional zero time),
 yyyy-mm and mm.yyyy (the first of the month), yyyy (1 January), and Excel serial day numbers in XLSX files; quarters,
 ISO weeks and months by name in ru, kk and en (2024-Q1, 1 кв. 2024, 2024 ж. 1 тоқсан, 2024-W05, 5 нед. 2024,
 янв. 2024, Jan 2024, қаң. 2024, мар.24, Mar-24: see `periods`) as the first day of the quarter, the week's Monday, the
 1st. A two-digit year is 20yy (`01.03.24`, `1.3.24` as 1C and Excel write them: 1 March 2024), never a guess at the
 century: `01.03.85` is 2085, refused as in the future; a note names how such dates were read. Dots mean day first, as
-in ru and kk; slashes are never read (`01/03/24` is 1 March in Astana and 3 January in an American Excel), and are
-refused with a message that says why.
+in ru and kk. With slashes only the four-digit year first is read (`2024/03/01`, `2024/3/1`: year, month, day, as no
+locale writes the day before the month after a leading year); the day or the month first is never read (`01/03/24`
+is 1 March in Astana and 3 January in an American Excel) and is refused with a message that says why.
 
 Wide layout: an empty cell under a period column means "no observation", not an error.
 """
@@ -39,6 +40,7 @@ from pilot_roi.ingest.headers import is_total_label
 from pilot_roi.ingest.model import ParsedFile, empty_errors, error_rows, field_label, field_text
 from pilot_roi.ingest.periods import read_labels
 from pilot_roi.ingest.readers import RawSheet
+from pilot_roi.ingest.totals import totals_column_notes, totals_positions
 from pilot_roi.ingest.units import canonical_unit, conversion_factor
 from pilot_roi.ingest.validate import RegistryView
 
@@ -206,6 +208,11 @@ def read_periods(raw: pl.Series, *, excel_serials: bool = False) -> ReadPeriods:
         pl.when(s.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}" + zero_time)).then(
             s.str.slice(0, 10).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
         ),
+        # the year first, with slashes (2024/03/01, 2024/3/1: Excel's short date in East Asian locales, SAP's
+        # yyyy/mm/dd): no reading puts the day before the month here, unlike 01/03/2024 (refused, `_SLASHED`)
+        pl.when(s.str.contains(r"^\d{4}/\d{1,2}/\d{1,2}" + zero_time)).then(
+            s.str.extract(r"^(\d{4}/\d{1,2}/\d{1,2})").str.to_date("%Y/%m/%d", strict=False)
+        ),
         pl.when(s.str.contains(r"^\d{1,2}\.\d{1,2}\.\d{4}" + zero_time)).then(
             s.str.extract(r"^(\d{1,2}\.\d{1,2}\.\d{4})").str.to_date("%d.%m.%Y", strict=False)
         ),
@@ -327,7 +334,7 @@ def _wide_records(raw: RawSheet) -> pl.DataFrame:
     wide = pl.concat(parts).filter(pl.col("_value_raw").str.strip_chars() != "")
     if "unit" not in raw.header.fields:
         wide = wide.drop("_unit_raw")
-    return wide.sort("_line", "_pos").drop("_pos")
+    return wide.sort("_line", "_pos")  # `_pos`, the column of each period, for the totals check (`totals`)
 
 
 _TOTAL_PATTERN = r"(?i)^\s*(итог|всег|барлы|жиын|total|grand|subtotal)"
@@ -388,6 +395,9 @@ def parse_sheet(raw: RawSheet, registry: RegistryView | None = None) -> ParsedFi
         percent_text = written.str.contains(_PERCENT_SIGN)
         written = written.str.replace(_PERCENT_SIGN, "")
     values, value_codes = parse_numbers(written, numeric=records["_value_numeric"])
+    if registry is not None and totals_positions(raw):  # a wide file's totals column, checked against its periods
+        summed = records.with_columns(values.alias("value"))
+        notes.extend(totals_column_notes(raw, summed, written, totals, registry.sum_metrics()))
     records = records.with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_rec"),
         periods.alias("period"),

@@ -1,12 +1,15 @@
 """Readers, one per file format, registered in READERS: bytes in, the header and a frame of text cells out.
 
 Every reader returns a RawSheet: the header (found below any title lines by its aliases), and the body as
-String columns c0..cN-1 with `_line`, the 1-based line of the file (XLSX: the row of the sheet; Parquet: the
-row number). Formats whose cells carry a type (XLSX, Parquet) add Boolean columns n<i> for the value (or period)
+String columns c0..cN-1 with `_line`, the 1-based line of the file (XLSX: the row of the sheet; Parquet: the line the
+row would have in a CSV written with its column names as line 1, so row k is line k + 1, as in a CSV or a sheet of
+the same table). Formats whose cells carry a type (XLSX, Parquet) add Boolean columns n<i> for the value (or period)
 columns: true where the cell is a stored number rather than text, so that only text decides how the file writes
 its numbers (see `parse.parse_numbers`). XLSX adds p<i> where a value column has cells Excel shows as percentages
 (`xlsx_formats`): the stored 0.955 of a cell that shows 95.5% is 95.5 %. A file that cannot be read at all
-raises InvalidInput; nothing else escapes.
+raises InvalidInput; nothing else escapes. A file named as a workbook (.xlsx, .xlsm, .xls) that is none (random bytes,
+a cut ZIP, a text file renamed) is refused as "not a readable Excel workbook", whatever else is wrong with its bytes,
+unless it reads as a text table (some systems save CSV under an Excel name): then it loads as one, with a note.
 
 Text files are decoded as UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1251 by trial decoding,
 which is exact for these encodings; the delimiter is the one of `; tab , |` under which a header row appears.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +30,10 @@ from typing import Any
 import polars as pl
 
 from pilot_roi.errors import InvalidInput, Problem
-from pilot_roi.ingest.headers import HeaderMatch, NearHeader, find_header, find_near_header
+from pilot_roi.ingest.headers import HeaderMatch, NearHeader, find_header, find_near_header, is_total_label
 from pilot_roi.ingest.xlsx_formats import percent_cells
+
+log = logging.getLogger(__name__)
 
 #: Files at least this big, without quotes or blank lines, are split by polars rather than the csv module.
 FAST_CSV_BYTES = 8 * 1024 * 1024
@@ -285,9 +291,13 @@ def _exact_numbers(workbook: Any, name: str, cells: pl.DataFrame) -> pl.DataFram
 
 
 def _value_positions(header: HeaderMatch) -> list[int]:
-    """The columns that hold values: the value column (long layout) or every period column (wide layout)."""
+    """The columns that hold values: the value column (long layout), or every period column and every totals column
+    (wide layout; the totals are checked against the periods, `totals`)."""
     if header.layout == "wide":
-        return [position for position, _ in header.period_columns]
+        periods = [position for position, _ in header.period_columns]
+        used = {*header.fields.values(), *periods}
+        totals = [p for p, text in enumerate(header.cells) if p not in used and is_total_label(text)]
+        return periods + totals
     return [header.fields["value"]]
 
 
@@ -335,15 +345,22 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
         workbook = fastexcel.read_excel(data)
         names = list(workbook.sheet_names)
     except Exception as exc:  # fastexcel raises its own hierarchy and plain errors alike for broken files
-        raise _refuse("ingest.xlsx_unreadable", detail=str(exc).splitlines()[0][:200] if str(exc) else "") from exc
+        # calamine's words ("Cannot detect file format", "Invalid Zip") tell an engineer nothing they can act on: the
+        # message says what the file is not and what to do; the detail stays in the log
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        log.info("workbook not readable: %s", detail)
+        raise _refuse("ingest.xlsx_unreadable", detail=detail) from exc
     considered: list[str] = []
     near: tuple[NearHeader, str] | None = None
+    damaged = False
     for name in names:
         considered.append(name)
         try:
             sheet = workbook.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
             frame = _excel_cells(sheet.to_polars())
-        except Exception:  # an unreadable sheet is skipped; the others may hold the data
+        except Exception as exc:  # an unreadable sheet is skipped; the others may hold the data
+            log.info("sheet %r not readable: %s", name, exc)
+            damaged = True
             continue
         first_column = _first_column(sheet)
         rows = frame.head(_HEADER_ROWS).rows()
@@ -380,6 +397,8 @@ def read_xlsx(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
             tuple(notes),
             first_column=first_column,
         )
+    if damaged and near is None:  # the data may be on the sheet that could not be read: "no header" would mislead
+        raise _refuse("ingest.xlsx_unreadable")
     raise _no_header(f" ({', '.join(names)})" if names else "", near=near)
 
 
@@ -411,8 +430,39 @@ def _other_data_sheets(workbook: Any, names: list[str]) -> list[str]:
     return found
 
 
+#: The line of a Parquet file's column names, as if the table were written to a CSV (see the module docstring): its
+#: errors then name the same line as a CSV or a sheet of the same rows, header on line 1, would.
+PARQUET_HEADER_LINE = 1
+
+
+def _parquet_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A Parquet column as text cells: dates as ISO dates, numbers and text as they are."""
+    column = pl.col(name)
+    if dtype == pl.Date:
+        return column.dt.to_string("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime):
+        return column.dt.to_string("%Y-%m-%d %H:%M:%S")
+    return column.cast(pl.String)
+
+
+def _parquet_texts_one_by_one(frame: pl.DataFrame, header: HeaderMatch) -> pl.DataFrame:
+    """The columns as text where they have one. A column of a type without cell text that observations are read from
+    refuses the file, naming it and its type; any other is a placeholder, named in a note like any column nothing is
+    read from (`columns`), never a reason to refuse."""
+    read_from = {*header.fields.values(), *(p for p, _ in header.period_columns)}
+    texts = []
+    for position, (name, dtype) in enumerate(frame.schema.items()):
+        try:
+            texts.append(frame.select(_parquet_text(name, dtype)).to_series())
+        except pl.exceptions.PolarsError as exc:
+            if position in read_from:
+                raise _refuse("ingest.parquet_column_type", value=str(dtype), detail=name) from exc
+            texts.append(pl.Series(name, [f"<{dtype}>"] * frame.height, dtype=pl.String))
+    return pl.DataFrame(texts)
+
+
 def read_parquet(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
-    """A Parquet file: column names are the header; `_line` is the 1-based row number."""
+    """A Parquet file: column names are the header (line 1); `_line` of row k is k + 1 (`PARQUET_HEADER_LINE`)."""
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow/polars raise many types for corrupt files
@@ -420,16 +470,10 @@ def read_parquet(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
     header = find_header([frame.columns], 1)
     if header is None:
         raise _no_header()
-    texts = []
-    for name, dtype in frame.schema.items():
-        column = pl.col(name)
-        if dtype == pl.Date:
-            texts.append(column.dt.to_string("%Y-%m-%d"))
-        elif isinstance(dtype, pl.Datetime):
-            texts.append(column.dt.to_string("%Y-%m-%d %H:%M:%S"))
-        else:
-            texts.append(column.cast(pl.String))
-    body = frame.select(texts)
+    try:
+        body = frame.select(_parquet_text(name, dtype) for name, dtype in frame.schema.items())
+    except pl.exceptions.PolarsError:  # lists, structs of lists, durations: no cell text; column by column to say which
+        body = _parquet_texts_one_by_one(frame, header)
     body.columns = [f"c{i}" for i in range(body.width)]
     cells = [pl.col(c) for c in body.columns]
     dtypes = list(frame.schema.values())
@@ -438,10 +482,11 @@ def read_parquet(data: bytes, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
         (pl.col(f"c{p}").is_not_null() & pl.lit(dtypes[p].is_numeric())).alias(f"n{p}")
         for p in _value_positions(header)
     ]
-    body = body.with_columns(*numeric, (pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("_line"))
+    first_line = PARQUET_HEADER_LINE + 1
+    body = body.with_columns(*numeric, (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias("_line"))
     blank = pl.all_horizontal(c.is_null() | (c.str.strip_chars() == "") for c in cells)
     body = body.filter(~blank).with_columns([c.fill_null("") for c in cells])
-    return RawSheet(None, header, 0, body, "parquet")
+    return RawSheet(None, header, PARQUET_HEADER_LINE, body, "parquet")
 
 
 Reader = Callable[..., RawSheet]
@@ -463,18 +508,41 @@ _EXTENSIONS = {
 _MAGIC = ((b"PK\x03\x04", "xlsx"), (b"\xd0\xcf\x11\xe0", "xlsx"), (b"PAR1", "parquet"))
 
 
+def _named_format(file_name: str) -> str | None:
+    """The format the file's name claims (by its extension), or None."""
+    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    return _EXTENSIONS.get(extension)
+
+
 def detect_format(data: bytes, file_name: str) -> str:
     """The format by content (ZIP/OLE → Excel, PAR1 → Parquet), else by extension, else text."""
     for magic, fmt in _MAGIC:
         if data.startswith(magic):
             return fmt
-    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    fmt = _EXTENSIONS.get(extension, "csv")
+    fmt = _named_format(file_name) or "csv"
     return "csv" if fmt in ("xlsx", "parquet") else fmt
+
+
+def _text_named_as_workbook(data: bytes, fast_bytes: int) -> RawSheet:
+    """A file named .xlsx (.xlsm, .xls) without a workbook's bytes: a text table saved under an Excel name loads as
+    one, with a note; anything else is refused as not a readable workbook, not in the words of the text reader
+    ("encoding not recognised" for random bytes or a damaged download says nothing to someone who sent a workbook)."""
+    try:
+        sheet = read_text(data, fast_bytes=fast_bytes)
+    except InvalidInput as exc:
+        log.info("named as a workbook, not one, nor a text table: %s", "; ".join(p.key for p in exc.problems))
+        raise _refuse("ingest.xlsx_unreadable") from exc
+    notes = (("ingest.note.text_named_as_workbook", {}), *sheet.notes)
+    return RawSheet(
+        sheet.name, sheet.header, sheet.header_line, sheet.body, sheet.source_format, notes, sheet.extra_cells_lines
+    )
 
 
 def read_raw(data: bytes, file_name: str, *, fast_bytes: int = FAST_CSV_BYTES) -> RawSheet:
     """Read any supported file into a RawSheet; InvalidInput if it cannot be read."""
     if not data or not data.strip():
         raise _refuse("ingest.empty_file")
-    return READERS[detect_format(data, file_name)](data, fast_bytes=fast_bytes)
+    fmt = detect_format(data, file_name)
+    if fmt in ("csv", "tsv") and _named_format(file_name) == "xlsx":  # no workbook's (nor Parquet's) bytes
+        return _text_named_as_workbook(data, fast_bytes)
+    return READERS[fmt](data, fast_bytes=fast_bytes)

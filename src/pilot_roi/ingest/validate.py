@@ -87,7 +87,7 @@ def _not_ended(frame: pl.DataFrame, frequency: pl.Series, today: date) -> list[t
 class RegistryView:
     """The part of the registry ingestion needs.
 
-    sites: site_code, subsidiary_code; metrics: metric_code, unit, frequency, min_value, max_value.
+    sites: site_code, subsidiary_code; metrics: metric_code, unit, frequency, min_value, max_value, aggregation.
     """
 
     sites: pl.DataFrame
@@ -107,9 +107,15 @@ class RegistryView:
                     "frequency": pl.String,
                     "min_value": pl.Float64,
                     "max_value": pl.Float64,
+                    "aggregation": pl.String,
                 }
             ),
         )
+
+    def sum_metrics(self) -> set[str]:
+        """The codes (upper case) of the metrics whose aggregation is `sum`."""
+        summed = self.metrics.filter(pl.col("aggregation") == "sum")["metric_code"]
+        return {code.strip().upper() for code in summed.to_list()}
 
 
 def _index(frame: pl.DataFrame, field: str, known: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
