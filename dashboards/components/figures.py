@@ -8,8 +8,10 @@ the common colour-vision deficiencies); grades also differ by marker symbol, so 
 
 from __future__ import annotations
 
+import html
 import math
 import re
+import textwrap
 from datetime import date
 from typing import Any
 
@@ -96,17 +98,42 @@ def _figure(data: list[dict[str, Any]], lang: str, *, height: int = 360, **layou
     return {"data": data, "layout": base}
 
 
+EMPTY_MESSAGE_CHARS = 34
+"""Characters a line of an empty chart's message holds (15 px text): a 360 px phone shows the whole message."""
+
+
+def _wrapped(text: str, width: int) -> str:
+    """`text` in lines of at most `width` characters, broken at spaces (a longer word keeps its line; codes never
+    break at their hyphens), escaped for Plotly's HTML-like text and joined by its line break."""
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [text]
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
+
+
+# The axes of a blank figure: drawn (not `visible: False`) but bare. When a chart with data becomes blank (a filter
+# that matches nothing), Plotly keeps the margin an invisible axis had pushed out for its tick labels; the message,
+# centred on the plot area, then sat off-centre and ran off a phone's screen. A drawn bare axis pushes nothing.
+_BARE_AXIS: dict[str, Any] = {
+    "showticklabels": False,
+    "showgrid": False,
+    "zeroline": False,
+    "showline": False,
+    "ticks": "",
+    "title": {"text": ""},
+    "fixedrange": True,
+}
+
+
 def empty_figure(message: str, *, height: int = 300, lang: str = "en") -> Figure:
-    """A blank figure that says why it is blank."""
+    """A blank figure that says why it is blank, the message wrapped to fit a phone's width."""
     return _figure(
         [],
         lang,
         height=height,
-        xaxis={"visible": False},
-        yaxis={"visible": False},
+        xaxis=_BARE_AXIS,
+        yaxis=_BARE_AXIS,
         annotations=[
             {
-                "text": message,
+                "text": _wrapped(message, EMPTY_MESSAGE_CHARS),
                 "showarrow": False,
                 "x": 0.5,
                 "y": 0.5,
@@ -153,16 +180,27 @@ def grade_label(grade: str, lang: str) -> str:
     return t(f"dash.grade.{grade}", lang)
 
 
-def forest_plot(frame: pl.DataFrame, lang: str) -> Figure:
+def forest_plot(frame: pl.DataFrame, lang: str, *, empty: str | None = None) -> Figure:
     """Every pilot-metric's effect in % with its 95% CI, one row each, coloured and shaped by grade.
 
     `frame` has pilot_code, pilot_name, metric_name, effect_pct, ci_low_pct, ci_high_pct, grade,
-    annual_gain_kzt. Each point's customdata[0] is its pilot code (a click opens the pilot).
+    annual_gain_kzt. Each point's customdata[0] is its pilot code (a click opens the pilot). `empty` says why a
+    frame without rows is empty (default: no estimates yet; the portfolio passes "nothing matches the filters").
+
+    Each row's label ("KMG-EN-02 · Refinery energy use", wrapped at `FOREST_LABEL_CHARS`) is written above its
+    interval, inside the plot, rather than as a tick label beside it: on a 390 px phone the tick labels took
+    Plotly's whole automargin and still ran off the left edge, leaving the intervals a 64 px strip. Rows are as
+    tall as their label, the largest effect on top.
     """
     rows = [r for r in frame.iter_rows(named=True) if _num(r.get("effect_pct")) is not None] if frame.height else []
     if not rows:
-        return empty_figure(t("dash.empty.no_estimates", lang), lang=lang)
-    rows.sort(key=lambda r: float(r["effect_pct"]))
+        if frame.height:  # rows, none with a number (e.g. the filters chose insufficient data)
+            return empty_figure(t("dash.empty.no_effect", lang), lang=lang)
+        return empty_figure(empty or t("dash.empty.no_estimates", lang), lang=lang)
+    rows.sort(key=lambda r: float(r["effect_pct"]), reverse=True)
+    labels = [_forest_label(f"{r['pilot_code']} · {r['metric_name']}") for r in rows]
+    centers, bottom = _forest_rows(labels)
+    center_of = {id(r): c for r, c in zip(rows, centers, strict=True)}
     data = []
     for grade in GRADE_ORDER:
         chosen = [r for r in rows if r.get("grade") == grade]
@@ -189,7 +227,7 @@ def forest_plot(frame: pl.DataFrame, lang: str) -> Figure:
             {
                 "type": "scatter",
                 "x": x,
-                "y": [f"{r['pilot_code']} · {r['metric_name']}" for r in chosen],
+                "y": [center_of[id(r)] for r in chosen],
                 "mode": "markers",
                 "name": grade_label(grade, lang),
                 "marker": {"color": GRADE_COLORS[grade], "symbol": GRADE_SYMBOLS[grade], "size": 10},
@@ -205,15 +243,75 @@ def forest_plot(frame: pl.DataFrame, lang: str) -> Figure:
                 "hoverinfo": "text",
             }
         )
-    order = [f"{r['pilot_code']} · {r['metric_name']}" for r in rows]
+    low, high = _forest_span(rows)
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "text",
+            "x": [low] * len(rows),
+            "y": [c - _FOREST_LABEL_GAP for c in centers],
+            "text": labels,
+            "textposition": "top right",
+            "textfont": {"size": 12, "color": "#343a40"},
+            "cliponaxis": False,
+            "hoverinfo": "skip",
+            "showlegend": False,
+            "name": "labels",
+        }
+    )
     return _figure(
         data,
         lang,
-        height=max(320, 26 * len(rows) + 120),
-        xaxis={"title": {"text": t("dash.forest.x", lang)}, "zeroline": False},
-        yaxis={"categoryorder": "array", "categoryarray": order, "type": "category"},
+        height=max(320, round(bottom) + 120),
+        xaxis={"title": {"text": t("dash.forest.x", lang)}, "zeroline": False, "range": [low, high]},
+        # y counts (about) pixels from the top down: each row is as tall as its label needs
+        yaxis={
+            "range": [bottom, 0],
+            "autorange": False,
+            "tickmode": "array",
+            "tickvals": centers,
+            "showticklabels": False,
+            "zeroline": False,
+        },
         shapes=[_vline(0)],
     )
+
+
+FOREST_LABEL_CHARS = 34
+"""Characters a line of a forest-plot row label holds before it wraps: ~240 px of 12 px text, which fits the plot
+of a 360 px phone."""
+_FOREST_LINE = 15.0  # px a label line takes (12 px text at Plotly's line spacing)
+_FOREST_LABEL_GAP = 10.0  # px between a label's last line and its row's marker centre (the marker's radius is 5)
+_FOREST_ROW_FOOT = 11.0  # px under a row's marker centre before the next row's label
+
+
+def _forest_label(text: str) -> str:
+    """A forest-plot row label wrapped at FOREST_LABEL_CHARS."""
+    return _wrapped(text, FOREST_LABEL_CHARS)
+
+
+def _forest_rows(labels: list[str]) -> tuple[list[float], float]:
+    """Each row's marker centre (px from the top of the plot) and the bottom of the last row: a row holds its
+    label's lines above its marker."""
+    centers: list[float] = []
+    top = 0.0
+    for label in labels:
+        lines = label.count("<br>") + 1
+        center = top + 4.0 + lines * _FOREST_LINE + _FOREST_LABEL_GAP
+        centers.append(center)
+        top = center + _FOREST_ROW_FOOT
+    return centers, top
+
+
+def _forest_span(rows: list[dict[str, Any]]) -> tuple[float, float]:
+    """The x range: every effect, both ends of every interval and zero, with 4% to spare each side (fixed rather
+    than Plotly's autorange, so that the labels start at its left edge)."""
+    values = [0.0]
+    for r in rows:
+        values.extend(v for v in (_num(r.get(k)) for k in ("effect_pct", "ci_low_pct", "ci_high_pct")) if v is not None)
+    low, high = min(values), max(values)
+    pad = 0.04 * (high - low) if high > low else 1.0
+    return low - pad, high + pad
 
 
 def _vline(x: Any) -> dict[str, Any]:
@@ -228,10 +326,11 @@ def _vline(x: Any) -> dict[str, Any]:
     }
 
 
-def gains_bar(frame: pl.DataFrame, label: str, lang: str) -> Figure:
-    """Horizontal bars of demonstrated annual gain (KZT) by the `label` column, largest on top."""
+def gains_bar(frame: pl.DataFrame, label: str, lang: str, *, empty: str | None = None) -> Figure:
+    """Horizontal bars of demonstrated annual gain (KZT) by the `label` column, largest on top; `empty` says why
+    there are none (default: no demonstrated gains yet)."""
     if frame.height == 0:
-        return empty_figure(t("dash.empty.no_demonstrated", lang), height=260, lang=lang)
+        return empty_figure(empty or t("dash.empty.no_demonstrated", lang), height=260, lang=lang)
     labels = [str(v) for v in frame[label].to_list()]
     values = [float(v) for v in frame["annual_gain_kzt"].to_list()]
     trace = {
@@ -254,10 +353,11 @@ def gains_bar(frame: pl.DataFrame, label: str, lang: str) -> Figure:
     )
 
 
-def cumulative_gain(frame: pl.DataFrame, lang: str) -> Figure:
-    """Cumulative realized gain (KZT) over months, from a frame with month and cumulative_kzt."""
+def cumulative_gain(frame: pl.DataFrame, lang: str, *, empty: str | None = None) -> Figure:
+    """Cumulative realized gain (KZT) over months, from a frame with month and cumulative_kzt; `empty` says why
+    there is none (default: no realized gain yet)."""
     if frame.height == 0:
-        return empty_figure(t("dash.empty.no_realized", lang), height=300, lang=lang)
+        return empty_figure(empty or t("dash.empty.no_realized", lang), height=300, lang=lang)
     months = frame["month"].to_list()
     values = [float(v) for v in frame["cumulative_kzt"].to_list()]
     trace = {
@@ -328,8 +428,14 @@ def observed_chart(frame: pl.DataFrame, go_live: date | None, unit: str, lang: s
     return _series_figure(data, go_live, unit, lang)
 
 
+SERIES_TOP_MARGIN = 54
+"""px above a time-series plot. The mode bar takes the chart's top ~28 px (right-aligned; two thirds of a phone's
+width): the go-live label, drawn just above the plot, sits below that strip instead of behind the bar."""
+
+
 def _series_figure(data: list[dict[str, Any]], go_live: date | None, unit: str, lang: str) -> Figure:
-    """A time-series chart over dates with the go-live as a dotted line labelled above the plot."""
+    """A time-series chart over dates with the go-live as a dotted line labelled above the plot, below the mode
+    bar's strip (`SERIES_TOP_MARGIN`)."""
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     if go_live is not None:
@@ -349,6 +455,7 @@ def _series_figure(data: list[dict[str, Any]], go_live: date | None, unit: str, 
         data,
         lang,
         height=380,
+        margin={"l": 10, "r": 10, "t": SERIES_TOP_MARGIN, "b": 10},
         xaxis=DATE_AXIS,
         yaxis={"title": {"text": unit}},
         shapes=shapes,

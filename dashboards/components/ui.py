@@ -94,10 +94,12 @@ def table(
     sortable: bool = True,
     markdown: tuple[str, ...] = (),
     numbers: tuple[str, ...] = (),
+    multiline: tuple[str, ...] = (),
     lang: str = "en",
 ) -> dash_table.DataTable:
     """A sortable DataTable of `frame` with `columns` [(column, header), ...]; dates as text. The `numbers` columns
-    stay numbers (they sort as numbers) and show with `lang`'s thousands separator and decimal mark."""
+    stay numbers (they sort as numbers) and show with `lang`'s thousands separator and decimal mark; the
+    `multiline` columns show their text's line breaks and wrap a long word (a hash) rather than widen the table."""
     records: list[dict[str, Any]] = []
     for row in frame.iter_rows(named=True) if frame.height else []:
         records.append({c: _cell(row.get(c)) for c, _ in columns})
@@ -118,6 +120,10 @@ def table(
         style_table={"overflowX": "auto"},
         style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "textAlign": "left", "padding": "4px 8px"},
         style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
+        style_cell_conditional=[
+            {"if": {"column_id": c}, "whiteSpace": "pre-line", "overflowWrap": "anywhere", "minWidth": "16rem"}
+            for c in multiline
+        ],
         markdown_options={"link_target": "_self"},
     )
 

@@ -322,6 +322,27 @@ def _view(
     return portfolio_view(str(access().path), version, filters, lang_of(lang))
 
 
+class EmptyMessages(NamedTuple):
+    """What an empty chart says, by what it lacks: estimates (the forest plot), demonstrated gains (the bars),
+    realized gain (the cumulative chart). None: the chart's own "… yet"."""
+
+    estimates: str | None = None
+    demonstrated: str | None = None
+    realized: str | None = None
+
+
+def empty_messages(frame: pl.DataFrame, filters: q.PortfolioFilters, lang: str) -> EmptyMessages:
+    """Why the charts of a filtered view are empty: nothing matches the filters, or nothing among what matches
+    has a demonstrated (or realized) gain. Without filters an empty chart means the portfolio has none yet, and
+    each chart says so itself."""
+    if filters == q.PortfolioFilters():
+        return EmptyMessages()
+    if frame.height == 0:
+        nothing = t("dash.empty.no_match", lang)
+        return EmptyMessages(nothing, nothing, nothing)
+    return EmptyMessages(None, t("dash.empty.no_demonstrated_match", lang), t("dash.empty.no_realized_match", lang))
+
+
 class PortfolioView(NamedTuple):
     """The page's content for one results version, filter set and language: the cards' and charts' outputs in
     their JSON wire form, and the estimates table's rows ready to page. (A named tuple: Dash loads pages
@@ -347,12 +368,13 @@ def portfolio_view(warehouse: str, version: str, filters: q.PortfolioFilters, la
         by_uc = by_uc.with_columns(
             pl.col("use_case").map_elements(lambda v: label("use_case", v, lang), return_dtype=pl.String)
         )
+    empty = empty_messages(frame, filters, lang)
     outputs = (
         cards(head, lang, terms),
-        figures.forest_plot(frame, lang),
-        figures.gains_bar(by_sub, "subsidiary_name", lang),
-        figures.gains_bar(by_uc, "use_case", lang),
-        figures.cumulative_gain(realized, lang),
+        figures.forest_plot(frame, lang, empty=empty.estimates),
+        figures.gains_bar(by_sub, "subsidiary_name", lang, empty=empty.demonstrated),
+        figures.gains_bar(by_uc, "use_case", lang, empty=empty.demonstrated),
+        figures.cumulative_gain(realized, lang, empty=empty.realized),
     )
     return PortfolioView(tuple(wire(outputs)), estimates_table.build(frame, lang))
 

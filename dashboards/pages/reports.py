@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,14 +31,32 @@ MEDIA = {
 LANG_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
 
+def default_year(latest: int | None, this_year: int) -> int:
+    """The year the page offers first: the latest year a report has numbers for (`reports.latest_year`: the demo's
+    data end in October 2025, and a 2026 report would have none), never a year not yet begun; this year when
+    the warehouse has no data."""
+    return this_year if latest is None else min(latest, this_year)
+
+
+def year_choices(default: int, this_year: int) -> list[int]:
+    """The years offered, newest first: this year back to five years ago, and back to `default` if it is older."""
+    return list(range(this_year, min(this_year - 5, default) - 1, -1))
+
+
 def layout(lang: str | None = None, **_: Any) -> html.Div:
-    """Year, language and format pickers and the download button."""
+    """Year, language and format pickers and the download button. The year starts at the latest year with data
+    (`default_year`); a year the user picks is kept for the browser session (Dash persistence), until the default
+    itself moves."""
     require("read")
     lang = lang_of(lang)
     title = html.H2(t("dash.reports.title", lang), className="page-title")
     if not can(current_user(), "export"):
         return html.Div([title, empty_state(t("dash.reports.not_allowed", lang))])
-    this_year = dt.date.today().year
+    from pilot_roi.reports import latest_year
+
+    this_year = clock.today().year
+    with cursor() as cur:
+        year = default_year(latest_year(cur), this_year)
     return html.Div(
         [
             dcc.Store(id=ids.RP_LANG, data=lang),
@@ -52,10 +69,10 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                             dbc.Label(t("dash.reports.year", lang)),
                             dbc.Select(
                                 id=ids.RP_YEAR,
-                                value=str(this_year),
-                                options=[
-                                    {"label": str(y), "value": str(y)} for y in range(this_year, this_year - 6, -1)
-                                ],
+                                value=str(year),
+                                options=[{"label": str(y), "value": str(y)} for y in year_choices(year, this_year)],
+                                persistence=True,
+                                persistence_type="session",
                             ),
                         ],
                         md=3,
@@ -123,7 +140,7 @@ def download_report(
 
     fmt = fmt if fmt in FORMATS else "pdf"
     report_lang = report_lang if report_lang in LANGS else lang
-    year_n = int(year) if year and str(year).isdigit() else dt.date.today().year
+    year_n = int(year) if year and str(year).isdigit() else clock.today().year
     with cursor() as cur:
         report = load_report(cur, year_n)
     with tempfile.TemporaryDirectory(prefix="pilot-roi-report-") as tmp:
@@ -156,7 +173,7 @@ def freeze_year(year: str | None, n_clicks: int | None, lang: str | None) -> Any
     lang = lang_of(lang)
     from pilot_roi.reports.freeze import freeze_report, get_freeze
 
-    year_n = int(year) if year and str(year).isdigit() else dt.date.today().year
+    year_n = int(year) if year and str(year).isdigit() else clock.today().year
     clicked = dash.ctx.triggered_id == ids.RP_FREEZE_BUTTON
     with cursor() as cur:
         if clicked:

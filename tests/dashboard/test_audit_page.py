@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from dashboard_helpers import post_callback as _call
 
 from pilot_roi import audit, clock
 from pilot_roi import dashboard_queries as q
-from pilot_roi.i18n import t
+from pilot_roi.audit import details_in_words
+from pilot_roi.i18n import catalog, t
 from pilot_roi.warehouse import connect, migrate, transaction
 
 
@@ -195,3 +197,97 @@ def test_csv_download_is_formula_safe(logged: duckdb.DuckDBPyConnection) -> None
 
     text = write_csv(q.audit_log(logged, limit=5).select("target")) or ""
     assert all(line.startswith("'=") for line in text.splitlines()[1:])
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_details_read_as_key_value_lines_in_the_readers_language(lang: str) -> None:
+    """The details column showed the stored JSON ('{"upload_id": 4, "status": "loaded", "sha256": ...') cut at 300
+    characters. It reads as one "key: value" line per key, known keys in the reader's words, every value whole."""
+    sha = "ab" * 32
+    stored = json.dumps(
+        {
+            "upload_id": 4,
+            "status": "loaded",
+            "sha256": sha,
+            "rows_read": 6058,
+            "frozen": True,
+            "locked_until": None,
+            "sites": {"created": 52, "updated": 0},
+            "codes": ["KMG-ANPZ", "KMG-PNHZ"],
+            "note": "x" * 400,
+        },
+        ensure_ascii=False,
+    )
+    lines = details_in_words(stored, lang).split("\n")
+
+    def word(key: str) -> str:
+        text = t(f"dash.audit.detail.{key}", lang)
+        return text[:1].upper() + text[1:]
+
+    assert lines == [
+        f"{word('upload_id')}: 4",
+        f"{word('status')}: loaded",  # values read as written
+        f"SHA-256: {sha}",
+        f"{word('rows_read')}: 6058",  # an id or a count as stored, never "6 058" (nor a year as "2 025")
+        f"{word('frozen')}: {t('dash.audit.value.yes', lang)}",
+        f"{word('locked_until')}: —",
+        f"{t('registry.table.sites', lang).capitalize()}: ({t('dash.audit.detail.created', lang)}: 52, "
+        f"{t('dash.audit.detail.updated', lang)}: 0)",
+        "codes: KMG-ANPZ, KMG-PNHZ",  # a key without words stays as written
+        "note: " + "x" * 400,  # whole: nothing is cut
+    ]
+    if lang != "en":
+        assert not {"Upload", "Status", "Rows read"} & {line.split(":")[0] for line in lines}
+    # what is not a JSON object is shown as stored
+    assert details_in_words("not json {", lang) == "not json {"
+    assert details_in_words("[1, 2]", lang) == "[1, 2]"
+    assert details_in_words(None, lang) == details_in_words("{}", lang) == ""
+
+
+def test_every_detail_key_the_product_records_has_words() -> None:
+    """Each key an audited action records, in every language (a key without words would show its code)."""
+    recorded = {
+        "upload_id", "status", "sha256", "rows_read", "rows_inserted", "rows_updated", "rows_unchanged",
+        "rows_rejected", "rows", "role", "subsidiary_code", "language", "reason", "locked_until", "failures",
+        "method", "subject", "run_id", "n_estimates", "reused_from", "data_version", "code_version", "year",
+        "format", "lang", "frozen", "file", "bytes", "permission", "username", "action", "from_utc", "to_utc",
+        "created", "updated", "unchanged", "subsidiaries", "sites", "metrics", "pilots",
+    }  # fmt: skip
+    keys = {k for k in catalog() if k.startswith(("dash.audit.detail.", "registry.table."))}
+    assert [k for k in sorted(recorded) if not {f"dash.audit.detail.{k}", f"registry.table.{k}"} & keys] == []
+    assert audit.detail_key("rows_read", "kk") == t("dash.audit.detail.rows_read", "kk")
+    assert audit.detail_key("sites", "ru") == t("registry.table.sites", "ru")
+    assert audit.detail_key("no_such_key", "ru") == "no_such_key"
+
+
+@pytest.mark.slow
+def test_the_table_shows_the_demos_details_in_words_and_the_csv_keeps_the_json(demo_warehouse: Path) -> None:
+    app = _app(demo_warehouse)
+    reviewer = sign_in(app.server.test_client(), *REVIEWER)
+    table = _dependency(reviewer, "audit-table.children")
+    con = connect(demo_warehouse)
+    try:
+        stored = con.execute("SELECT action, CAST(details AS VARCHAR) FROM audit_log").fetchall()
+    finally:
+        con.close()
+    uploads = [json.loads(text) for action, text in stored if action == "upload"]
+    assert len(uploads) == 24  # the demo's files
+    for lang in ("ru", "kk", "en"):
+        values = {"audit-lang.data": lang, "audit-filter-action.value": "upload"}
+        shown = [row["details"] for row in _rows(_call(reviewer, table, values, "audit-filter-user.value"))]
+        assert len(shown) == len(uploads), lang
+        label = {k: t(f"dash.audit.detail.{k}", lang).capitalize() for k in ("upload_id", "rows_read")}
+        for text in shown:
+            lines = text.split("\n")
+            assert len(lines) == 8 and not text.startswith("{"), text  # upload, status, SHA-256, five row counts
+            assert lines[0].startswith(f"{label['upload_id']}: ") and f"\n{label['rows_read']}: " in text, text
+        # every stored value is shown, each event's on its own row
+        for details in uploads:
+            matching = [text for text in shown if all(f": {value}\n" in f"{text}\n" for value in details.values())]
+            assert len(matching) == 1, details
+    download = _dependency(reviewer, "audit-download.data")
+    got = _call(reviewer, download, {"audit-download-button.n_clicks": 1}, "audit-download-button.n_clicks")
+    data = got.get_json()["response"]["audit-download"]["data"]
+    raw = base64.b64decode(data["content"]) if data.get("base64") else data["content"].encode("utf-8")
+    details = {r["details"] for r in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))}
+    assert {text for _, text in stored} <= details  # the download keeps each event's JSON as stored

@@ -37,9 +37,10 @@ def _serialisable(fig: dict) -> dict:
 @pytest.mark.parametrize("lang", ["ru", "kk", "en"])
 def test_forest_plot_one_trace_per_grade_with_pilot_links(lang: str) -> None:
     fig = _serialisable(figures.forest_plot(_portfolio_frame(), lang))
-    names = [trace["name"] for trace in fig["data"]]
+    *grades, labels = fig["data"]
+    names = [trace["name"] for trace in grades]
     assert names == [figures.grade_label(g, lang) for g in ("demonstrated", "promising", "adverse")]
-    by_name = {trace["name"]: trace for trace in fig["data"]}
+    by_name = {trace["name"]: trace for trace in grades}
     demonstrated = by_name[figures.grade_label("demonstrated", lang)]
     assert demonstrated["marker"]["color"] == figures.GRADE_COLORS["demonstrated"]
     assert demonstrated["customdata"] == [["A-1"]]
@@ -47,8 +48,15 @@ def test_forest_plot_one_trace_per_grade_with_pilot_links(lang: str) -> None:
     assert demonstrated["error_x"]["arrayminus"] == pytest.approx([1.3])
     assert format_money(310e6, lang) in demonstrated["hovertext"][0]
     # rows without a number (insufficient data) are left out, not drawn at zero
-    assert all("C-3" not in y for trace in fig["data"] for y in trace["y"])
-    assert fig["layout"]["yaxis"]["categoryarray"][0].startswith("A-1")  # sorted by effect
+    assert sum(len(trace["x"]) for trace in grades) == 3
+    assert not [text for text in labels["text"] if "C-3" in text]
+    # one label a row, above its marker, sorted by effect: the largest on top (y counts down from the top)
+    assert (labels["mode"], labels["showlegend"], labels["hoverinfo"]) == ("text", False, "skip")
+    assert [text.split(" · ")[0] for text in labels["text"]] == ["D-4", "B-2", "A-1"]
+    row_of = {trace["customdata"][0][0]: trace["y"][0] for trace in grades}
+    assert row_of["D-4"] < row_of["B-2"] < row_of["A-1"]
+    assert [y + 10 for y in labels["y"]] == [row_of[code] for code in ("D-4", "B-2", "A-1")]
+    assert fig["layout"]["yaxis"]["range"][1] == 0 and not fig["layout"]["yaxis"]["showticklabels"]
 
 
 def test_palette_is_distinct_and_symbols_differ() -> None:
@@ -61,6 +69,31 @@ def test_empty_inputs_give_an_explaining_figure() -> None:
     fig = figures.forest_plot(empty, "en")
     assert fig["data"] == []
     assert fig["layout"]["annotations"][0]["text"] == t("dash.empty.no_estimates", "en")
+    # the page says why a filtered view is empty; estimates without a number are not "no estimates yet"
+    said = figures.forest_plot(empty, "en", empty="Nothing here")["layout"]["annotations"][0]["text"]
+    assert said == "Nothing here"
+    no_number = _portfolio_frame().filter(pl.col("effect_pct").is_null())
+    assert no_number.height == 1
+    for message in (None, "Nothing here"):  # whatever the page passes: the frame has rows
+        fig = figures.forest_plot(no_number, "en", empty=message)
+        said = " ".join(fig["layout"]["annotations"][0]["text"].split("<br>"))  # wrapped to fit a phone
+        assert fig["data"] == [] and said == t("dash.empty.no_effect", "en")
+    bars = figures.gains_bar(pl.DataFrame(schema={"name": pl.String, "annual_gain_kzt": pl.Float64}), "name", "en")
+    assert bars["layout"]["annotations"][0]["text"] == t("dash.empty.no_demonstrated", "en")
+    months = pl.DataFrame(schema={"month": pl.Date, "cumulative_kzt": pl.Float64})
+    cumulative = figures.cumulative_gain(months, "en")
+    assert cumulative["layout"]["annotations"][0]["text"] == t("dash.empty.no_realized", "en")
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_an_empty_charts_message_wraps_to_fit_a_phone(lang: str) -> None:
+    """A message longer than a phone's chart is wide (the filtered gains' "No demonstrated gains among the estimates
+    that match the filters") ran off both sides: it now breaks into lines at spaces, every word kept."""
+    message = t("dash.empty.no_demonstrated_match", lang)
+    text = figures.empty_figure(message, lang=lang)["layout"]["annotations"][0]["text"]
+    lines = text.split("<br>")
+    assert len(lines) > 1 and " ".join(lines) == message
+    assert all(len(line) <= figures.EMPTY_MESSAGE_CHARS for line in lines)
 
 
 def test_gains_bar_and_cumulative() -> None:

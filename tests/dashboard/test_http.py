@@ -135,6 +135,59 @@ def test_reviewer_downloads_the_report_and_an_executive_may_not(demo_warehouse: 
     assert _call(executive, download, values).status_code == 403
 
 
+def _component(node: Any, component_id: str) -> dict[str, Any] | None:
+    """The component `component_id` in a layout's JSON wire form, or None."""
+    if isinstance(node, list):
+        return next((found for item in node if (found := _component(item, component_id)) is not None), None)
+    if isinstance(node, dict) and "props" in node:
+        if node["props"].get("id") == component_id:
+            return node
+        return _component(node["props"].get("children"), component_id)
+    return None
+
+
+def test_the_reports_page_opens_on_the_latest_year_with_data(
+    demo_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The year picker opened on this calendar year while the demo's data end in October 2025: the report it offered
+    first counted no realized gain at all. It now opens on the latest year a report has numbers for
+    (`reports.latest_year`), offers this year and the five before it as well, and keeps a year the user picks
+    (persisted for the session: the browser test checks it)."""
+    from datetime import datetime
+
+    from dashboard_helpers import REVIEWER
+
+    from pilot_roi.reports import latest_year
+
+    con = connect(demo_warehouse)
+    try:
+        latest = latest_year(con)
+        last_value = con.execute("SELECT max(period) FROM observation_current").fetchone()[0]  # type: ignore[index]
+    finally:
+        con.close()
+    assert latest == last_value.year == 2025
+    app = _app(demo_warehouse)
+    reviewer = sign_in(app.server.test_client(), *REVIEWER)
+    route = _dependency(reviewer, "_pages_content.children")
+    # (this year on the product's clock, the year offered first, the years offered): the default does not hang on
+    # the day the test runs; data older than five years are still offered; a year not yet begun never is
+    cases = (
+        (2027, "2025", range(2027, 2021, -1)),
+        (2032, "2025", range(2032, 2024, -1)),
+        (2024, "2024", range(2024, 2018, -1)),
+    )
+    for (this_year, default, years), lang in zip(cases, ("ru", "kk", "en"), strict=True):
+        monkeypatch.setattr(clock, "now_utc", lambda year=this_year: datetime(year, 3, 1, 6, 0))
+        values = {"_pages_location.pathname": "/reports", "_pages_location.search": "", "shell-lang-store.data": lang}
+        response = _call(reviewer, route, values)
+        assert response.status_code == 200
+        select = _component(response.get_json()["response"]["_pages_content"]["children"], "reports-year")
+        assert select is not None
+        assert select["props"]["value"] == default, (this_year, lang)
+        assert [o["value"] for o in select["props"]["options"]] == [str(y) for y in years], (this_year, lang)
+        assert select["props"]["persistence"] is True
+
+
 def test_reviewer_freezes_the_year_once_and_an_executive_may_not(demo_warehouse: Path) -> None:
     from dashboard_helpers import REVIEWER
 

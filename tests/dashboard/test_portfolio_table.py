@@ -255,3 +255,44 @@ def test_a_subsidiary_without_a_demonstrated_gain_gets_no_largest_pilot_arrow(ta
     assert texts == [t("dash.card.gain", lang), "0 ₸", t("dash.card.gain_caption_none", lang)], texts
     everything = table.load({LANG: lang})["portfolio-cards"]["children"][0]
     assert "/pilots/" in json.dumps(everything)  # with demonstrated gains the caption links to the largest pilot
+
+
+_CHARTS = ("portfolio-forest", "portfolio-by-subsidiary", "portfolio-by-use-case", "portfolio-cumulative")
+
+
+def _chart_messages(payload: dict[str, Any]) -> dict[str, str | None]:
+    """What each chart of the portfolio says instead of data (None: it has data), its lines joined by spaces."""
+    said: dict[str, str | None] = {}
+    for chart in _CHARTS:
+        figure = payload[chart]["figure"]
+        notes = figure["layout"].get("annotations") or []
+        said[chart] = None if figure["data"] else " ".join(notes[0]["text"].split("<br>"))
+    return said
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_charts_say_nothing_matches_the_filters_rather_than_no_estimates_yet(table: Table, lang: str) -> None:
+    """A filter that matched nothing left every chart saying "No estimates yet" (or "… yet" of gains): wrong for a
+    portfolio of 19 estimates. They now say nothing matches the filters; a filter that matches estimates without a
+    demonstrated gain says that of the gain charts. Without filters an empty chart still says "… yet" (no run had
+    estimates: `test_figures`)."""
+    assert _chart_messages(table.load({LANG: lang})) == dict.fromkeys(_CHARTS)  # the demo draws every chart
+    rows = list(table.rows.values())
+    pairs = {(r["subsidiary_code"], r["use_case"]) for r in rows}
+    subsidiary, use_case = next(
+        (s, u) for s in sorted({s for s, _ in pairs}) for u in sorted({u for _, u in pairs}) if (s, u) not in pairs
+    )
+    nothing = table.load(
+        {"portfolio-filter-subsidiary.value": [subsidiary], "portfolio-filter-use-case.value": [use_case], LANG: lang},
+        "portfolio-filter-use-case.value",
+    )
+    assert _chart_messages(nothing) == dict.fromkeys(_CHARTS, t("dash.empty.no_match", lang))
+    assert t("dash.empty.no_estimates", lang) not in json.dumps(nothing, ensure_ascii=False)
+    assert any(r["grade"] == "promising" for r in rows)
+    promising = table.load({"portfolio-filter-grade.value": ["promising"], LANG: lang}, "portfolio-filter-grade.value")
+    assert _chart_messages(promising) == {
+        "portfolio-forest": None,  # the promising estimates are drawn
+        "portfolio-by-subsidiary": t("dash.empty.no_demonstrated_match", lang),
+        "portfolio-by-use-case": t("dash.empty.no_demonstrated_match", lang),
+        "portfolio-cumulative": t("dash.empty.no_realized_match", lang),
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pilot_roi.reports.assemble import assemble_report
+from pilot_roi.reports.assemble import assemble_report, latest_year
 from pilot_roi.reports.freeze import freeze_report, get_freeze, load_report, report_from_snapshot, snapshot_json
 from pilot_roi.reports.model import YearReport
 from pilot_roi.reports.to_csv import render_csv
@@ -39,6 +39,7 @@ __all__ = [
     "assemble_report",
     "freeze_report",
     "get_freeze",
+    "latest_year",
     "load_report",
     "render_csv",
     "render_json",

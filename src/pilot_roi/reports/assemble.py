@@ -229,6 +229,14 @@ def _use_case_name(code: str) -> Name:
 # --- reading the warehouse ----------------------------------------------------------------------------------
 
 
+def latest_year(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The latest calendar year a report has numbers for: the year the latest finished run's observed and
+    counterfactual series end in (a weekly period by its last day), else, before any run, the year of the latest
+    observation; None on an empty warehouse (`reports/latest_year.sql`)."""
+    row = con.execute(read_sql("reports/latest_year.sql")).fetchone()
+    return int(row[0]) if row is not None and row[0] is not None else None
+
+
 def resolve_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> dict[str, Any]:
     """The run row to report on: `run_id` if given (it must be finished), else the latest finished run."""
     if run_id is None:
