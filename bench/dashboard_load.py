@@ -237,7 +237,7 @@ def main() -> int:
                     table_values: dict[str, object] = {
                         "portfolio-filter-grade.value": grade_filter,
                         "portfolio-lang.data": lang,
-                        "portfolio-table-page.active_page": rng.randint(1, 3),
+                        "portfolio-table-page.data": rng.randint(1, 3),
                         "portfolio-table-sort.value": rng.choice(["gain_desc", "effect_desc", "grade_best"]),
                     }
                     requests_to_make.append(("portfolio_table", specs["portfolio_table"], table_values))

@@ -17,6 +17,7 @@ import polars as pl
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import ids
+from dashboards.components import pager
 from dashboards.components.ui import empty_state, error_alert, table
 from dashboards.context import cursor, lang_of
 from dashboards.security import audit_event, current_user, require
@@ -99,15 +100,8 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
             ),
             html.Div(id=ids.AU_COUNT, className="text-muted small mb-2"),
             dcc.Loading(html.Div(id=ids.AU_TABLE), type="dot"),
-            dbc.Pagination(
-                id=ids.AU_PAGER,
-                max_value=1,
-                active_page=1,
-                fully_expanded=False,
-                first_last=True,
-                previous_next=True,
-                className="mt-2",
-            ),
+            html.Div(_pager(1, 1, lang), id=ids.AU_PAGER),
+            dcc.Store(id=ids.AU_PAGE, data=1),
             dcc.Download(id=ids.AU_DOWNLOAD),
         ]
     )
@@ -163,16 +157,21 @@ def events_view(frame: pl.DataFrame, lang: str) -> Any:
     )
 
 
+def _pager(page: int, pages: int, lang: str) -> Any:
+    """The log's pager at `page` of `pages` (shown even for one page)."""
+    return pager.pager(ids.AU_PAGER, page, pages, lang, class_name="mt-2")
+
+
 @callback(
     Output(ids.AU_TABLE, "children"),
     Output(ids.AU_COUNT, "children"),
-    Output(ids.AU_PAGER, "max_value"),
-    Output(ids.AU_PAGER, "active_page"),
+    Output(ids.AU_PAGER, "children"),
+    Output(ids.AU_PAGE, "data"),
     Input(ids.AU_USER, "value"),
     Input(ids.AU_ACTION, "value"),
     Input(ids.AU_DATES, "start_date"),
     Input(ids.AU_DATES, "end_date"),
-    Input(ids.AU_PAGER, "active_page"),
+    Input(ids.AU_PAGE, "data"),
     State(ids.AU_LANG, "data"),
 )
 def show_events(
@@ -182,15 +181,15 @@ def show_events(
     end: str | None,
     active_page: int | None,
     lang: str | None,
-) -> tuple[Any, Any, int, int]:
+) -> tuple[Any, Any, Any, int]:
     """One page (200 events) of the filtered log, newest first; a changed filter goes back to page 1."""
     require("audit")
     lang = lang_of(lang)
     try:
         filters = _filters(username, action, start, end)
     except ValueError:
-        return error_alert([t("dash.audit.bad_date", lang)]), "", 1, 1
-    page = 1 if ctx.triggered_id != ids.AU_PAGER else max(1, int(active_page or 1))
+        return error_alert([t("dash.audit.bad_date", lang)]), "", _pager(1, 1, lang), 1
+    page = 1 if ctx.triggered_id != ids.AU_PAGE else max(1, int(active_page or 1))
     with cursor() as cur:
         frame = q.audit_log(cur, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         if frame.height == 0 and page > 1:  # past the end (the log shrank under a filter): the first page
@@ -199,7 +198,22 @@ def show_events(
     total = int(frame["n_total"][0]) if frame.height else 0
     pages = max(1, math.ceil(total / PAGE_SIZE))
     count = t("dash.audit.count", lang, n=total, page=page, pages=pages)
-    return events_view(frame, lang), count, pages, page
+    return events_view(frame, lang), count, _pager(page, pages, lang), page
+
+
+@callback(
+    Output(ids.AU_PAGE, "data", allow_duplicate=True),
+    Input(pager.every_button(ids.AU_PAGER), "n_clicks"),
+    State(pager.every_button(ids.AU_PAGER), "value"),
+    State(ids.AU_PAGE, "data"),
+    prevent_initial_call=True,
+)
+def go_to_page(_clicks: list[int | None], targets: list[Any], shown: int | None) -> Any:
+    """A click on the pager: the page its button goes to becomes the stored page, which fires `show_events`
+    (nothing when the pager was only drawn again, or the page is the one shown)."""
+    require("audit")
+    page = pager.clicked_page(ctx.triggered_id, ctx.inputs_list[0], targets)
+    return dash.no_update if page is None or page == shown else page
 
 
 @callback(

@@ -14,7 +14,7 @@ import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import ids
-from dashboards.components import estimates_table, figures, reestimate
+from dashboards.components import estimates_table, figures, pager, reestimate
 from dashboards.components.ui import (
     empty_state,
     grade_badge,
@@ -143,23 +143,11 @@ def _table_section(lang: str) -> html.Div:
         ],
         className="g-2 mb-2",
     )
-    pager = html.Div(
-        [
-            html.Small(id=ids.PF_TABLE_CAPTION, className="text-muted me-3"),
-            dbc.Pagination(
-                id=ids.PF_TABLE_PAGE,
-                max_value=1,
-                active_page=1,
-                first_last=True,
-                previous_next=True,
-                fully_expanded=False,
-                size="sm",
-                className="mb-0",
-            ),
-        ],
+    under = html.Div(
+        [html.Small(id=ids.PF_TABLE_CAPTION, className="text-muted me-3"), html.Div(id=ids.PF_TABLE_PAGER)],
         className="d-flex flex-wrap align-items-center justify-content-between mt-2",
     )
-    return html.Div([controls, html.Div(id=ids.PF_TABLE), pager])
+    return html.Div([controls, html.Div(id=ids.PF_TABLE), under, dcc.Store(id=ids.PF_TABLE_PAGE, data=1)])
 
 
 def cards(head: q.Headline, lang: str, terms: q.NpvTerms) -> list[dbc.Col]:
@@ -226,12 +214,11 @@ def rate_text(rate: float, lang: str) -> str:
 
 _TABLE_OUTPUTS = (
     (ids.PF_TABLE, "children"),
-    (ids.PF_TABLE_PAGE, "max_value"),
-    (ids.PF_TABLE_PAGE, "active_page"),
-    (ids.PF_TABLE_PAGE, "className"),
+    (ids.PF_TABLE_PAGE, "data"),
+    (ids.PF_TABLE_PAGER, "children"),
     (ids.PF_TABLE_CAPTION, "children"),
 )
-"""What a page of the estimates table sets: the rows, the pager (pages, current, hidden when one) and its caption."""
+"""What a page of the estimates table sets: the rows, the page shown, the pager (none for one page) and its caption."""
 
 
 @callback(
@@ -246,7 +233,7 @@ _TABLE_OUTPUTS = (
     Input(ids.PF_VERSION, "data"),
     State(ids.PF_TABLE_SORT, "value"),
     State(ids.PF_TABLE_SEARCH, "value"),
-    State(ids.PF_TABLE_PAGE, "active_page"),
+    State(ids.PF_TABLE_PAGE, "data"),
 )
 def update_portfolio(
     subsidiaries: list[str] | None,
@@ -269,7 +256,7 @@ def update_portfolio(
 
 @callback(
     *(Output(component_id, prop, allow_duplicate=True) for component_id, prop in _TABLE_OUTPUTS),
-    Input(ids.PF_TABLE_PAGE, "active_page"),
+    Input(ids.PF_TABLE_PAGE, "data"),
     Input(ids.PF_TABLE_SORT, "value"),
     Input(ids.PF_TABLE_SEARCH, "value"),
     *(State(component_id, "value") for component_id in _FILTERS),
@@ -296,11 +283,28 @@ def update_table(
 def _table_page(
     view: PortfolioView, sort: str | None, search: str | None, wanted: int | None, shown: int | None, lang: str | None
 ) -> tuple[Any, ...]:
-    """The table's outputs (`_TABLE_OUTPUTS`) for page `wanted`. The pager's page is left alone when it already
-    shows the page: setting it would fire `update_table` once more for nothing."""
-    page = estimates_table.page(view.table, sort, search, wanted, lang_of(lang))
+    """The table's outputs (`_TABLE_OUTPUTS`) for page `wanted`. The stored page is left alone when it already
+    is the page shown: setting it would fire `update_table` once more for nothing."""
+    lang = lang_of(lang)
+    page = estimates_table.page(view.table, sort, search, wanted, lang)
     active = dash.no_update if page.page == shown else page.page
-    return page.table, page.pages, active, "mb-0" if page.pages > 1 else "mb-0 d-none", page.caption
+    drawn = pager.pager(ids.PF_TABLE_PAGER, page.page, page.pages, lang, size="sm", class_name="mb-0")
+    return page.table, active, drawn if page.pages > 1 else None, page.caption
+
+
+@callback(
+    Output(ids.PF_TABLE_PAGE, "data", allow_duplicate=True),
+    Input(pager.every_button(ids.PF_TABLE_PAGER), "n_clicks"),
+    State(pager.every_button(ids.PF_TABLE_PAGER), "value"),
+    State(ids.PF_TABLE_PAGE, "data"),
+    prevent_initial_call=True,
+)
+def go_to_table_page(_clicks: list[int | None], targets: list[Any], shown: int | None) -> Any:
+    """A click on the pager: the page its button goes to becomes the stored page, which fires `update_table`
+    (nothing when the pager was only drawn again, or the page is the one shown)."""
+    require("read")
+    page = pager.clicked_page(dash.ctx.triggered_id, dash.ctx.inputs_list[0], targets)
+    return dash.no_update if page is None or page == shown else page
 
 
 def _view(

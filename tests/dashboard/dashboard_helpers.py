@@ -117,3 +117,60 @@ def reader_texts(node: Any) -> Iterator[str]:
             yield from reader_texts(item)
     elif isinstance(node, dict) and "props" in node:
         yield from reader_texts(node["props"].get("children"))
+
+
+def pager_items(nav: Any) -> list[dict[str, Any]]:
+    """The items of a pager (`dashboards/components/pager.py`) in its JSON wire form, left to right: what shows
+    ("‹", "2", "…"), what a screen reader says (the button's aria-label, or the gap's hidden words), the page it
+    goes to (None for a gap), whether it is the current page (aria-current) and whether it is disabled."""
+    assert nav["type"] == "Nav" and nav["props"]["aria-label"], nav
+    found = []
+    for li in nav["props"]["children"]["props"]["children"]:
+        part = li["props"]["children"]
+        props = part["props"]
+        if part["type"] == "Button":
+            shown = "".join(reader_texts(props["children"]))
+            says, goes_to = props["aria-label"], int(props["value"])
+        else:  # a gap: "…" hidden from screen readers, its words hidden from the eye
+            hidden, words = props["children"]
+            assert hidden["props"]["aria-hidden"] == "true" and words["props"]["className"] == "visually-hidden"
+            shown, says, goes_to = hidden["props"]["children"], words["props"]["children"], None
+        found.append(
+            {
+                "shows": shown,
+                "says": says,
+                "goes_to": goes_to,
+                "current": props.get("aria-current") == "page",
+                "disabled": bool(props.get("disabled")) or "disabled" in li["props"]["className"].split(),
+            }
+        )
+    return found
+
+
+def post_pager_click(
+    client: Any, dep: dict, nav: dict[str, Any], slot: str | None, shown: Any, target: Any = None
+) -> Any:
+    """POST a pager's click callback `dep` as the renderer does: every button of the drawn pager `nav` (JSON) with
+    its clicks (1 for the button in `slot`; None everywhere: the pager was only drawn again) and the page it goes
+    to (`target`: a forged one for the clicked button), and `shown`, the page the store holds."""
+    import json
+
+    buttons = [li["props"]["children"]["props"] for li in nav["props"]["children"]["props"]["children"]]
+    buttons = [b for b in buttons if "id" in b]  # not the gaps
+    clicked = next((b["id"] for b in buttons if b["id"]["slot"] == slot), None)
+    store, prop = dep["output"].split("@", 1)[0].rsplit(".", 1)
+    forged = target is not None
+    clicks = [{"id": b["id"], "property": "n_clicks", "value": 1 if b["id"] == clicked else None} for b in buttons]
+    targets = [
+        {"id": b["id"], "property": "value", "value": target if forged and b["id"] == clicked else b["value"]}
+        for b in buttons
+    ]
+    trigger = json.dumps(clicked or buttons[0]["id"], sort_keys=True, separators=(",", ":"))
+    body = {
+        "output": dep["output"],
+        "outputs": {"id": store, "property": dep["output"].split(".", 1)[1]},
+        "inputs": [clicks],
+        "state": [targets, {"id": store, "property": prop, "value": shown}],
+        "changedPropIds": [f"{trigger}.n_clicks"],
+    }
+    return client.post("/_dash-update-component", json=body, headers=ORIGIN)

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from dashboard_helpers import ADMIN, ENGINEER, EXECUTIVE, REVIEWER, reader_texts, sign_in
+from dashboard_helpers import ADMIN, ENGINEER, EXECUTIVE, REVIEWER, pager_items, post_pager_click, reader_texts, sign_in
 from dashboard_helpers import dash_app as _app
 from dashboard_helpers import dependency as _dependency
 from dashboard_helpers import post_callback as _call
@@ -190,6 +190,53 @@ def test_the_page_tells_an_executive_and_an_engineer_it_is_not_theirs(demo_wareh
             assert "audit-table" not in text and "demo-generator" not in text, (who, lang)
         table = _dependency(client, "audit-table.children")
         assert _call(client, table, {"audit-lang.data": "en"}, "audit-filter-user.value").status_code == 403
+
+
+@pytest.mark.slow
+def test_the_log_pages_with_a_pager_in_the_readers_language(demo_warehouse: Path) -> None:
+    """450 more events make three pages of 200. The pager (dbc.Pagination said "First", "Previous", "Next", "Last"
+    to a screen reader in every language) speaks Russian and Kazakh; its click callback stores the page its button
+    goes to, for reviewers only; the table callback shows the stored page, and a filter goes back to page 1."""
+    con = connect(demo_warehouse)
+    try:
+        with transaction(con):
+            for i in range(450):
+                audit.record(con, "ann", "export", f"target-{i}", {"i": i}, "10.0.0.1")
+    finally:
+        con.close()
+    app = _app(demo_warehouse)
+    reviewer = sign_in(app.server.test_client(), *REVIEWER)
+    table = _dependency(reviewer, "audit-table.children")
+    deps = reviewer.get("/_dash-dependencies").get_json()
+    click = next(d for d in deps if "audit-pager-button" in d["inputs"][0]["id"])
+    assert click["output"].startswith("audit-page.data")
+
+    def show(lang: str, page: int, changed: str = "audit-page.data") -> dict[str, Any]:
+        response = _call(reviewer, table, {"audit-lang.data": lang, "audit-page.data": page}, changed)
+        assert response.status_code == 200
+        return response.get_json()["response"]
+
+    first, second = show("ru", 1, "audit-filter-user.value"), show("kk", 2)
+    targets = [{r["target"] for r in answer["audit-table"]["children"]["props"]["data"]} for answer in (first, second)]
+    assert len(targets[0]) == len(targets[1]) == 200 and not targets[0] & targets[1]
+    assert second["audit-count"]["children"].endswith(t("dash.audit.count", "kk", n=0, page=2, pages=3).split("; ")[1])
+    for lang, answer, current in (("ru", first, 1), ("kk", second, 2)):
+        nav = answer["audit-pager"]["children"]
+        assert nav["props"]["aria-label"] == t("dash.pager.label", lang)
+        items = pager_items(nav)
+        words = [t(f"dash.pager.{k}", lang) for k in ("first", "previous", "next", "last")]
+        numbers = [t("dash.pager.page", lang, page=n) for n in (1, 2, 3)]
+        assert [i["says"] for i in items] == [*words[:2], *numbers, *words[2:]]
+        assert [i["goes_to"] for i in items if i["current"]] == [current]
+        assert answer["audit-page"]["data"] == current
+    assert post_pager_click(reviewer, click, first["audit-pager"]["children"], "next", 1).get_json()["response"] == {
+        "audit-page": {"data": 2}
+    }
+    assert show("en", 9)["audit-page"]["data"] == 1  # past the end (the log shrank under a filter): page 1
+    assert show("en", 3, "audit-filter-action.value")["audit-page"]["data"] == 1  # a changed filter: page 1
+    for who in (EXECUTIVE, ENGINEER):
+        client = sign_in(app.server.test_client(), *who)
+        assert post_pager_click(client, click, first["audit-pager"]["children"], "next", 1).status_code == 403, who
 
 
 def test_csv_download_is_formula_safe(logged: duckdb.DuckDBPyConnection) -> None:

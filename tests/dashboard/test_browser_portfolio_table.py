@@ -31,7 +31,7 @@ def _rows(dash_duo) -> list[str]:
 def _click_page(dash_duo, label: str) -> None:
     button = next(
         b
-        for b in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#portfolio-table-page .page-link")
+        for b in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#portfolio-table-pager .page-link")
         if b.text.strip() == label
     )
     # Instant: Bootstrap's smooth scrolling would still be moving when the click lands.
@@ -53,7 +53,7 @@ def test_user_pages_sorts_and_searches_the_estimates(
     dash_duo.wait_for_text_to_equal("#portfolio-table-caption", "Rows 6–10 of 19 · page 2 of 4", timeout=20)
     second = _rows(dash_duo)
     assert len(second) == 5 and second != first
-    active = dash_duo.find_element("#portfolio-table-page .page-item.active")
+    active = dash_duo.find_element("#portfolio-table-pager .page-item.active")
     assert active.text.strip().startswith("2")
     if os.environ.get("PILOT_ROI_TEST_SCREENSHOTS"):
         dash_duo.driver.set_window_size(1400, 2600)
@@ -72,7 +72,7 @@ def test_user_pages_sorts_and_searches_the_estimates(
     search.send_keys(code, Keys.ENTER)
     dash_duo.wait_for_contains_text("#portfolio-table-caption", "page 1 of 1", timeout=20)
     assert set(_rows(dash_duo)) == {code}
-    assert not dash_duo.find_element("#portfolio-table-page").is_displayed()  # one page: no pager
+    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#portfolio-table-pager .page-link")  # one page: none
 
     assert "Traceback" not in dash_duo.driver.page_source
     assert _severe(dash_duo) == []

@@ -188,7 +188,7 @@ def _answer(client: Any, dep: dict, values: dict[str, Any], changed: str | None 
 def portfolio(client: Any, lang: str = "en", **filters: list[Any]) -> dict[str, Any]:
     """The portfolio content callback's answer for `filters` (subsidiary=[...], year=[...], ...)."""
     values = {FILTERS[k]: v for k, v in filters.items()} | {"portfolio-lang.data": lang}
-    values |= {"portfolio-table-sort.value": "gain_desc", "portfolio-table-page.active_page": 1}
+    values |= {"portfolio-table-sort.value": "gain_desc", "portfolio-table-page.data": 1}
     return _answer(client, dependency(client, "portfolio-cards.children"), values, "portfolio-lang.data")
 
 

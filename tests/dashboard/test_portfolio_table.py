@@ -1,6 +1,6 @@
 """The portfolio's estimates table pages, sorts and searches on the server: the page's content callback (first
-page) and the table's own callback (later pages, sort, search) over HTTP (Flask's test client, the real app, the
-demo warehouse and its real estimate run), compared with the portfolio query itself.
+page), the table's own callback (later pages, sort, search) and the pager's click callback over HTTP (Flask's test
+client, the real app, the demo warehouse and its real estimate run), compared with the portfolio query itself.
 
 The demo has 19 pilot-metrics, under one page of 25: the paging tests shrink the page size to 5.
 """
@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_helpers import EXECUTIVE, sign_in, triggered_by
+from dashboard_helpers import EXECUTIVE, pager_items, sign_in, triggered_by
 from dashboard_helpers import dash_app as _app
 from dashboard_helpers import dependency as _dependency
 from dashboard_helpers import post_callback as _call
+from dashboard_helpers import post_pager_click as _click
 from dashboards.components import estimates_table
 from dashboards.context import EXTENSION
 
 from pilot_roi import dashboard_queries as q
 from pilot_roi.i18n import t
 
-PAGE = "portfolio-table-page.active_page"
+PAGE = "portfolio-table-page.data"  # the page shown, kept in a store that the pager's clicks set
+PAGER = "portfolio-table-pager"
 SORT = "portfolio-table-sort.value"
 LANG = "portfolio-lang.data"
 SEARCH = "portfolio-table-search.value"
@@ -92,6 +95,14 @@ def _shown(payload: dict[str, Any]) -> list[tuple[str, str]]:
     return shown
 
 
+def _pager(payload: dict[str, Any]) -> list[str]:
+    """The pager in an answer as it shows: "[2]" the current page, "(‹)" a disabled arrow, "…" a gap."""
+    return [
+        f"[{i['shows']}]" if i["current"] else f"({i['shows']})" if i["disabled"] and i["shows"] != "…" else i["shows"]
+        for i in pager_items(payload[PAGER]["children"])
+    ]
+
+
 def _number(value: Any) -> float | None:
     return None if value is None or not math.isfinite(float(value)) else float(value)
 
@@ -121,18 +132,20 @@ def test_pages_follow_one_another_in_the_chosen_order(table: Table, small_pages:
     every = [row for s in shown for row in s]
     assert len(every) == 19 and set(every) == set(table.rows)
     _assert_ordered([_number(table.rows[r]["annual_gain_kzt"]) for r in every], descending=True)  # the default
-    # the pager already shows the page asked for: it is left alone (setting it would call back once more)
-    assert pages[1]["portfolio-table-page"] == {"max_value": 4, "className": "mb-0"}
+    # the stored page already is the page asked for: it is left alone (setting it would call back once more)
+    assert "portfolio-table-page" not in pages[1]
+    assert _pager(pages[1]) == ["«", "‹", "1", "[2]", "3", "4", "›", "»"]
     assert pages[1]["portfolio-table-caption"]["children"] == "Rows 6–10 of 19 · page 2 of 4"
     past_the_end = table.call({PAGE: 99})
-    assert _shown(past_the_end) == shown[3] and past_the_end["portfolio-table-page"]["active_page"] == 4
+    assert _shown(past_the_end) == shown[3] and past_the_end["portfolio-table-page"]["data"] == 4
+    assert _pager(past_the_end) == ["«", "‹", "1", "2", "3", "[4]", "(›)", "(»)"]
 
 
 def test_one_page_of_25_holds_the_whole_demo_and_hides_the_pager(table: Table) -> None:
     assert estimates_table.PAGE_SIZE == 25
     payload = table.load()
     assert len(_shown(payload)) == 19
-    assert payload["portfolio-table-page"]["className"] == "mb-0 d-none"
+    assert payload[PAGER]["children"] is None
     assert payload["portfolio-table-caption"]["children"] == "Rows 1–19 of 19 · page 1 of 1"
 
 
@@ -172,7 +185,8 @@ def test_a_new_sort_search_or_filter_goes_back_to_page_1(table: Table, small_pag
         "new run": table.load(values, "portfolio-results-version.data"),
     }
     for changed, payload in answers.items():
-        assert payload["portfolio-table-page"]["active_page"] == 1, changed
+        assert payload["portfolio-table-page"]["data"] == 1, changed
+        assert _pager(payload)[:4] == ["(«)", "(‹)", "[1]", "2"], changed
         assert _shown(payload)[0] == min(table.rows)  # pilot A–Z: the first code, on the first page
 
 
@@ -188,7 +202,7 @@ def test_search_keeps_the_pilots_whose_code_or_name_matches(table: Table) -> Non
     assert {c for c, _ in by_name} == {r[0] for r in rows if rows[r]["pilot_name"] == name}
     nothing = table.call({SEARCH: "no such pilot"}, SEARCH)
     assert t("dash.empty.no_match", "en") in json.dumps(nothing["portfolio-table"], ensure_ascii=False)
-    assert nothing["portfolio-table-page"]["className"] == "mb-0 d-none"
+    assert nothing[PAGER]["children"] is None
 
 
 def test_labels_in_every_language(table: Table, small_pages: int) -> None:
@@ -208,7 +222,63 @@ def test_anonymous_table_request_is_refused(table: Table) -> None:
 def test_values_no_browser_sends_give_page_1_not_an_error(table: Table, small_pages: int) -> None:
     payload = table.call({PAGE: "2; DROP TABLE", SORT: ["gain_desc"], SEARCH: 5})
     assert _shown(payload) == _shown(table.call({PAGE: 1}))
-    assert payload["portfolio-table-page"]["active_page"] == 1
+    assert payload["portfolio-table-page"]["data"] == 1
+
+
+ENGLISH = re.compile(r"\b(First|Previous|Prev|Next|Last|More|Page|pages?)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_pager_speaks_the_readers_language(table: Table, small_pages: int, lang: str) -> None:
+    """dbc.Pagination said "First", "Previous", "Next", "Last" and "More" to a screen reader whatever the language."""
+    nav = table.call({PAGE: 2, LANG: lang})[PAGER]["children"]
+    assert nav["props"]["aria-label"] == t("dash.pager.label", lang)
+    said = [i["says"] for i in pager_items(nav)]
+    words = [t(f"dash.pager.{k}", lang) for k in ("first", "previous", "next", "last")]
+    assert said == [*words[:2], *(t("dash.pager.page", lang, page=n) for n in (1, 2, 3, 4)), *words[2:]]
+    assert [i["goes_to"] for i in pager_items(nav)] == [1, 1, 1, 2, 3, 4, 3, 4]
+    assert [i["current"] for i in pager_items(nav)] == [False, False, False, True, False, False, False, False]
+    if lang != "en":
+        assert not ENGLISH.findall(" ".join(_words(nav))), lang
+
+
+def _words(node: Any) -> list[str]:
+    """Every word a pager gives a reader, seen or spoken: texts, aria-labels and tooltips (not ids or classes)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [w for item in node for w in _words(item)]
+    if isinstance(node, dict) and "props" in node:
+        props = node["props"]
+        said = [props[k] for k in ("aria-label", "title") if isinstance(props.get(k), str)]
+        return said + _words(props.get("children"))
+    return []
+
+
+def test_a_click_on_the_pager_stores_the_page_its_button_goes_to(table: Table, small_pages: int) -> None:
+    """The page the table shows follows the store, which the pager's click callback sets; that callback, like every
+    other, answers only a signed-in reader."""
+    deps = table.client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if "portfolio-table-pager-button" in d["inputs"][0]["id"])
+    assert dep["output"].startswith("portfolio-table-page.data")
+    nav = table.call({PAGE: 2})[PAGER]["children"]
+
+    def stored(answer: Any) -> Any:
+        assert answer.status_code in (200, 204), answer.status_code
+        if answer.status_code == 204:  # nothing to update
+            return None
+        return answer.get_json()["response"].get("portfolio-table-page", {}).get("data")
+
+    assert stored(_click(table.client, dep, nav, "next", 2)) == 3
+    assert stored(_click(table.client, dep, nav, "previous", 2)) == 1
+    assert stored(_click(table.client, dep, nav, "last", 2)) == 4
+    assert stored(_click(table.client, dep, nav, "page-3", 2)) == 3
+    assert stored(_click(table.client, dep, nav, "page-2", 2)) is None  # the page shown: nothing to do
+    assert stored(_click(table.client, dep, nav, None, 2)) is None  # drawn again, no click
+    for forged in ("2; DROP TABLE", "0", "-1", "9" * 5000, True):
+        assert stored(_click(table.client, dep, nav, "next", 2, forged)) is None, forged
+    anonymous = _click(table.app.server.test_client(), dep, nav, "next", 2)
+    assert anonymous.status_code == 401
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk", "en"])
