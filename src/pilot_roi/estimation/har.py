@@ -211,19 +211,18 @@ def har_event_study(
         return None
     x = np.column_stack([(periods >= go).astype(np.float64), _constant_and_seasons(panel, periods, go)])
     coef_map = np.linalg.pinv(x)  # (k, n): the regression's coefficients as linear maps of d
+    means = np.zeros((levels.size, dd.size))
+    for row, k in enumerate(levels):
+        means[row, bins == k] = 1.0 / np.count_nonzero(bins == k)
+    means[:, pre] -= 1.0 / np.count_nonzero(pre)
+    weights = means - (means @ x[:, 2:]) @ coef_map[2:]  # c_k: bin means of d less its fitted seasons
+    if _coarse_series(panel, treated, controls) is not None:
+        return levels, _ar1_bins(weights, dd, x, alpha)
     resid = dd - x @ (coef_map @ dd)
     omega, dof = _equal_weighted_cosines(resid, x)
     shape = _ar_autocorrelation_shape(resid, int(periods[-1] - periods[0]) + 1)
     if shape is None or not (omega > 0 and dof >= 1):
         return None
-    means = np.zeros((levels.size, dd.size))
-    for row, k in enumerate(levels):
-        means[row, bins == k] = 1.0 / np.count_nonzero(bins == k)
-    means[:, pre] -= 1.0 / np.count_nonzero(pre)
-    seasons = x[:, 2:]
-    weights = means - (means @ seasons) @ coef_map[2:]  # c_k: bin means of d less its fitted seasons
-    if _coarse_series(panel, treated, controls) is not None:
-        return levels, _ar1_bins(weights, dd, x, alpha)
     sigma = omega * shape[np.abs(periods[:, None] - periods[None, :])]
     vcov = weights @ sigma @ weights.T
     label = f"HAR (equal-weighted cosine, {dof:.0f} df; AR autocorrelation shape) on the treated-minus-control series"
