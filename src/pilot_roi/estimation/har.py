@@ -217,7 +217,10 @@ def har_event_study(
     means[:, pre] -= 1.0 / np.count_nonzero(pre)
     weights = means - (means @ x[:, 2:]) @ coef_map[2:]  # c_k: bin means of d less its fitted seasons
     if _coarse_series(panel, treated, controls) is not None:
-        return levels, _ar1_bins(weights, dd, x, alpha)
+        try:
+            return levels, _ar1_bins(weights, dd, x, alpha)
+        except ValueError:  # fewer than three residual degrees of freedom: no bins rather than a failed estimate
+            return None
     resid = dd - x @ (coef_map @ dd)
     omega, dof = _equal_weighted_cosines(resid, x)
     shape = _ar_autocorrelation_shape(resid, int(periods[-1] - periods[0]) + 1)
