@@ -49,6 +49,7 @@ class Design:
     ramp: int = 1
     frequency: str = "monthly"
     drift: float = 0.0  # per year, on the treated sites from the middle of the pre-period on
+    missing: float = 0.0  # share of site-periods missing at random (not a site's first or last period)
 
 
 DESIGNS = [
@@ -65,6 +66,20 @@ DESIGNS = [
     Design(
         "weekly (HAR both): 1 treated, 2 controls, 104 + 52 weeks, ρ 0.5, null", 1, 2, 104, 52, 0.5, 0.0, 1, "weekly"
     ),
+    # months missing inside the series: HAR (t with one df) was all these pilots had until the AR(1) GLS took gaps
+    Design("1 treated, 2 controls, 36 + 12 months, ρ 0.3, 10% months missing, null", 1, 2, 36, 12, 0.3, missing=0.1),
+    Design(
+        "1 treated, 2 controls, 36 + 12 months, ρ 0.3, 10% months missing, effect 1",
+        1,
+        2,
+        36,
+        12,
+        0.3,
+        1.0,
+        missing=0.1,
+    ),
+    Design("1 treated, 2 controls, 36 + 12 months, ρ 0.7, 10% months missing, null", 1, 2, 36, 12, 0.7, missing=0.1),
+    Design("1 treated, 1 control, 24 + 12 months, ρ 0.5, 20% months missing, null", 1, 1, 24, 12, 0.5, missing=0.2),
 ]
 
 
@@ -100,7 +115,10 @@ def simulate(d: Design, rng: np.random.Generator) -> tuple[PanelData, float]:
     go[: d.n_treated] = d.n_pre
     ordinal = (_labels(d.frequency, t_total) - np.datetime64(START)).astype(np.int64)
     units, times = np.meshgrid(np.arange(n), np.arange(t_total), indexing="ij")
-    panel = from_arrays(units.ravel(), times.ravel(), y.ravel(), go, time_ordinal=ordinal, start_date=START)
+    kept = np.ones((n, t_total), dtype=bool)
+    if d.missing:  # drawn last, so the designs without gaps keep their panels
+        kept[:, 1:-1] = rng.random((n, t_total - 2)) >= d.missing
+    panel = from_arrays(units[kept], times[kept], y[kept], go, time_ordinal=ordinal, start_date=START)
     return panel, float(tau.mean())
 
 
@@ -133,14 +151,17 @@ def _nan(p: float | None) -> float:
 
 
 def _summary(truth: np.ndarray, fits: np.ndarray, drifting: bool) -> str:
-    est, low, high, p, pre_p = (fits[:, j] for j in range(5))
+    estimated = np.isfinite(fits[:, 0])  # a panel with too many gaps is refused (insufficient_data)
+    est, low, high, p, pre_p = (fits[estimated, j] for j in range(5))
+    truth = truth[estimated]
     tested = pre_p[np.isfinite(pre_p)]
     pre = f"{100 * np.mean(tested < 0.05):.1f}%" if tested.size else "no test"
     if drifting:  # the drift biases the effect: only the pre-trend test's rejections say anything
         return f"— | — | — | — | {pre}"
     cover = np.mean((low <= truth) & (truth <= high))
+    refused = f" ({np.count_nonzero(~estimated)} refused)" if not estimated.all() else ""
     return (
-        f"{est.mean() - truth.mean():+.3f} | {100 * cover:.1f}% | {100 * np.mean(p < 0.05):.1f}% | "
+        f"{est.mean() - truth.mean():+.3f} | {100 * cover:.1f}%{refused} | {100 * np.mean(p < 0.05):.1f}% | "
         f"{np.mean(high - low):.2f} | {pre}"
     )
 

@@ -245,6 +245,23 @@ def _ramped(df: pl.DataFrame, n_pre: int, effect: float) -> pl.DataFrame:
     return df.with_columns(pl.col("value") + pl.Series(effect * share))
 
 
+def test_a_missing_month_stays_a_gap_in_the_errors_correlation() -> None:
+    # Failure mode: the observed months whitened as consecutive, so the months around a gap counted as neighbours.
+    # The segmented fit's AR(1) takes the months' own positions (`fit_ar1_regression` checks those against the
+    # dense covariance); here, that the fit passes them: its rho and step are the gap-aware regression's.
+    df = simulate_monthly_panel(np.random.default_rng(61), rho=0.7)
+    y = df["value"].to_numpy().copy()
+    y[[5, 17, 18, 29, 40, 47]] = np.nan
+    fit = core.segmented_fit(y, 36, seasonal_periods=(12.0,), slope_change=False, onset_periods=0)
+    _, x = _segmented_design(y, 36)
+    ok = np.isfinite(y)
+    gaps = fit_ar1_regression(y[ok], x[ok], np.flatnonzero(ok))
+    neighbours = fit_ar1_regression(y[ok], x[ok])
+    assert fit.info["ar1_rho"] == pytest.approx(gaps.rho_mean, abs=1e-12)
+    assert fit.step == pytest.approx(float(gaps.beta_mean[1]), abs=1e-9)
+    assert abs(fit.step - float(neighbours.beta_mean[1])) > 0.05  # 0.13 (0.13 se) on this series
+
+
 def test_the_go_live_month_with_its_own_effect_removes_the_ramp_up_bias() -> None:
     # Failure mode: with AR(1) errors GLS learns the level step mostly from the jump at go-live, so a
     # go-live month only half treated (go-live mid-month, or a ramp-up) pulls the whole estimate down.

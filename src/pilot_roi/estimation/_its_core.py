@@ -642,9 +642,9 @@ def segmented_fit(
     rho_mode = math.nan
     ar1: Ar1Fit | None = None
     if family == "gaussian" and cov == "ar1":
-        # rho is integrated out over its likelihood (ar1_regression); the rows of an unbroken series
-        # are taken as consecutive periods (callers refuse gappy pre-periods and NaN ends are dropped)
-        ar1 = fit_ar1_regression(y[ok], x[ok])
+        # rho is integrated out over its likelihood (ar1_regression); a missing period stays a step of
+        # two in the errors' correlation, not one
+        ar1 = fit_ar1_regression(y[ok], x[ok], np.flatnonzero(ok))
         rho = ar1.rho_mean
         rho_mode = ar1.rho_mode
         df = float(ar1.df)

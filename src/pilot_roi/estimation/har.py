@@ -74,7 +74,8 @@ def hac_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, al
 def ar1_contrast(panel: PanelData, treated: np.ndarray, controls: np.ndarray, alpha: float) -> Inference | None:
     """The same contrast series on a monthly or coarser grid, by GLS with AR(1) errors, ρ integrated out over its
     likelihood (the monthly ITS's segmented regression without a trend: `_its_core.segmented_fit`); None for daily
-    and weekly series and for a series with a gap inside it, which keep `hac_contrast`.
+    and weekly series, which keep `hac_contrast`. A period missing inside the series stays a gap in time: the AR(1)
+    is whitened across it by its two-period correlation (`fit_ar1_regression`'s `periods`).
 
     Why: ν = floor(0.15 T^(2/3)) cosines are two on 48 months and the seasonal terms absorb about one, so the HAR
     interval is t(1), ±12.7 standard errors. On simulated monthly pilots (1 treated site, 2 controls, 36 + 12
@@ -119,38 +120,48 @@ def ar1_pre_trend(panel: PanelData, treated: np.ndarray, controls: np.ndarray) -
     if found is None:
         return None
     series, go_live, seasonal_periods = found
-    pre = series[:go_live]
+    seen = np.flatnonzero(np.isfinite(series[:go_live]))
     t = np.arange(go_live, dtype=np.float64)
     season, _ = cycles(t, seasonal_periods, go_live)
-    x = np.column_stack([np.ones(go_live), (t - t.mean()) / max(go_live, 1), season])
-    if go_live - x.shape[1] < 3:
+    x = np.column_stack([np.ones(go_live), (t - t.mean()) / max(go_live, 1), season])[seen]
+    if seen.size - x.shape[1] < 3 or np.linalg.matrix_rank(x) < x.shape[1]:
         return None
     g = np.zeros(x.shape[1])
     g[1] = 1.0
-    return two_sided_p(fit_ar1_regression(pre, x), g)
+    return two_sided_p(fit_ar1_regression(series[seen], x, seen), g)
 
 
 def _coarse_series(
     panel: PanelData, treated: np.ndarray, controls: np.ndarray
 ) -> tuple[np.ndarray, int, tuple[float, ...]] | None:
-    """(the contrast series on its monthly or coarser grid, from its first to its last observed period; the go-live
-    position; the grid's seasonal periods), None for daily or weekly series and for one with a gap inside it."""
+    """(the contrast series on its monthly or coarser grid, from its first to its last observed period, NaN where a
+    period is missing; the go-live position; the grid's seasonal periods), None for daily or weekly series."""
+    positions = _coarse_positions(panel)
+    if positions is None:
+        return None
+    grid_positions, seasonal_periods = positions
+    d, go = _contrast_series(panel, treated, controls)
+    series = np.full(int(grid_positions[-1]) + 1, np.nan)
+    series[grid_positions] = d
+    seen = np.flatnonzero(np.isfinite(series))
+    if seen.size == 0:
+        return None
+    series = series[seen[0] : seen[-1] + 1]
+    go_live = int(grid_positions[go]) - int(seen[0])
+    if not 0 < go_live < series.size:
+        return None
+    return series, go_live, seasonal_periods
+
+
+def _coarse_positions(panel: PanelData) -> tuple[np.ndarray, tuple[float, ...]] | None:
+    """(each period's position on its monthly or coarser grid, the grid's seasonal periods), None for daily or
+    weekly series."""
     from pilot_roi.estimation._its_core import detect_grid
 
     grid = detect_grid(panel.time_ordinal, panel.time_kind, panel.frequency)
     if grid.frequency in ("daily", "weekly"):
         return None
-    d, go = _contrast_series(panel, treated, controls)
-    series = np.full(grid.n_grid, np.nan)
-    series[grid.position] = d
-    seen = np.flatnonzero(np.isfinite(series))
-    if seen.size == 0:
-        return None
-    series = series[seen[0] : seen[-1] + 1]
-    go_live = int(grid.position[go]) - int(seen[0])
-    if not np.isfinite(series).all() or not 0 < go_live < series.size:
-        return None
-    return series, go_live, grid.seasonal_periods
+    return np.asarray(grid.position, dtype=np.int64), grid.seasonal_periods
 
 
 def _contrast_series(panel: PanelData, treated: np.ndarray, controls: np.ndarray) -> tuple[np.ndarray, int]:
@@ -216,9 +227,10 @@ def har_event_study(
         means[row, bins == k] = 1.0 / np.count_nonzero(bins == k)
     means[:, pre] -= 1.0 / np.count_nonzero(pre)
     weights = means - (means @ x[:, 2:]) @ coef_map[2:]  # c_k: bin means of d less its fitted seasons
-    if _coarse_series(panel, treated, controls) is not None:
+    coarse = _coarse_positions(panel)
+    if coarse is not None:
         try:
-            return levels, _ar1_bins(weights, dd, x, alpha)
+            return levels, _ar1_bins(weights, dd, x, coarse[0][periods], alpha)
         except ValueError:  # fewer than three residual degrees of freedom: no bins rather than a failed estimate
             return None
     resid = dd - x @ (coef_map @ dd)
@@ -232,14 +244,15 @@ def har_event_study(
     return levels, from_vcov(weights @ dd, vcov, dof, alpha, label)
 
 
-def _ar1_bins(weights: np.ndarray, dd: np.ndarray, x: np.ndarray, alpha: float) -> Inference:
-    """The bins c_k'd of a monthly or coarser series (consecutive periods) with intervals from its AR(1) errors:
-    given ρ, Var = s²(ρ) c_k' R(ρ) c_k (R the AR(1) autocovariance of unit innovations); over ρ the mixture of
-    t's that `ar1_contrast` takes for the overall effect, ρ's weights from the same regression as the seasons."""
+def _ar1_bins(weights: np.ndarray, dd: np.ndarray, x: np.ndarray, positions: np.ndarray, alpha: float) -> Inference:
+    """The bins c_k'd of a monthly or coarser series (observed at grid `positions`) with intervals from its AR(1)
+    errors: given ρ, Var = s²(ρ) c_k' R(ρ) c_k (R the AR(1) autocovariance of unit innovations at those positions'
+    distances); over ρ the mixture of t's that `ar1_contrast` takes for the overall effect, ρ's weights from the
+    same regression as the seasons."""
     from pilot_roi.estimation.ar1_regression import fit_ar1_regression, mixture_interval, mixture_p_value
 
-    fit = fit_ar1_regression(dd, x)
-    lags = np.abs(np.arange(dd.size)[:, None] - np.arange(dd.size)[None, :])
+    fit = fit_ar1_regression(dd, x, positions)
+    lags = np.abs(positions[:, None] - positions[None, :])
     scale = np.empty((weights.shape[0], fit.rho.size))
     for j, (rho, noise) in enumerate(zip(fit.rho, fit.noise_var, strict=True)):
         sigma = noise * rho**lags / (1.0 - rho * rho)
