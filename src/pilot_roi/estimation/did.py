@@ -386,6 +386,7 @@ def estimate_did(panel: PanelData, opts: EstimationOptions | None = None, **over
         "counterfactual_mean_post": cf_mean,
         "inference_dof": inf.dof,
         "excluded_sites": int((~keep).sum()),
+        "control_sites": [str(label) for label in sub.unit_labels[controls]],  # the ones compared with, by name
     }
     es_frame = pl.DataFrame(schema=EVENT_STUDY_SCHEMA)
     pre_p: float | None = None

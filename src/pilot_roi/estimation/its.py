@@ -146,11 +146,27 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
     `EffectResult` with `method="its"`, the ATT in outcome units with a normal interval, the
     counterfactual frame (mean over treated units), pointwise effects in `event_study` and the cumulative
     effect in `diagnostics["cumulative"]`; degenerate designs return `status="insufficient_data"`.
+    `diagnostics["control_sites"]` names the control sites the estimate uses, whatever its status: none (the
+    treated sites' own history is the comparison) unless `use_controls`.
     `seed` is accepted for a uniform API: nothing here is drawn at random.
     """
     opts = parse_options(options)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha={alpha!r} must lie in (0, 1)")
+    result = _estimate(panel, opts, alpha)
+    return replace(result, diagnostics={**result.diagnostics, "control_sites": _control_sites(panel, opts)})
+
+
+def _control_sites(panel: PanelData, opts: ItsOptions) -> list[str]:
+    """The sites whose mean series `use_controls` adds as a regressor: the never-treated ones with a value."""
+    if not opts.use_controls:
+        return []
+    used = (np.asarray(panel.first_treated) < 0) & panel.observed().any(axis=1)
+    return [str(label) for label in panel.unit_labels[used]]
+
+
+def _estimate(panel: PanelData, opts: ItsOptions, alpha: float) -> EffectResult:
+    """`estimate_its` with its options checked."""
     ft = np.asarray(panel.first_treated)
     n_times = panel.n_times
     if not np.any(ft >= 0):

@@ -677,6 +677,8 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
         "base_period": opts.base_period,
         "control_group": opts.control_group,
         "analytic_se": float(np.sqrt(simple.infl[:, 0] @ simple.infl[:, 0])),
+        # the never-treated sites compared with, by name (later adopters compared with are treated sites, not these)
+        "control_sites": [str(label) for label in sub.unit_labels[controls]],
     }
     if placebos is not None:
         diagnostics["n_assignments"] = placebos.assignments.n

@@ -505,6 +505,7 @@ def estimate_synthetic_control(panel: PanelData, *, seed: int = 0, alpha: float 
         "pre_r2_min": min(r2s) if r2s else math.nan,
         "poor_pre_fit": bool(r2s and min(r2s) < 0.5),
         "donors": d.donor_labels,
+        "control_sites": d.donor_labels,  # the whole pool the weights were fitted on, whatever weight each got
         "dropped_donors": d.dropped_donors,
         "excluded_treated": d.excluded_treated,
         "target": target,

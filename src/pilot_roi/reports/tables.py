@@ -16,7 +16,17 @@ from pilot_roi.audit import action_words
 from pilot_roi.economics import PERIODS_PER_YEAR
 from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import frequency_word, t
-from pilot_roi.reports.model import Amount, GroupRow, SourceFile, TreatedSiteRow, YearReport
+from pilot_roi.reports.model import (
+    Amount,
+    Diagnostic,
+    GroupRow,
+    MetricResult,
+    PilotSection,
+    SiteRef,
+    SourceFile,
+    TreatedSiteRow,
+    YearReport,
+)
 
 Kind = Literal["text", "money", "number", "pct", "ratio", "p", "int", "date", "datetime"]
 Cell = str | float | int | date | datetime | None
@@ -145,6 +155,34 @@ def treated_sites_text(sites: Iterable[TreatedSiteRow]) -> str:
     return "; ".join(f"{s.site_code} ({s.go_live.isoformat()})" for s in sites)
 
 
+def all_treated_staggered(diagnostics: Iterable[Diagnostic]) -> bool:
+    """The estimate is a staggered DiD in which every site goes live (the not-yet-live ones are the comparison)."""
+    return any(d.name == "method_choice.case" and d.value == "all_treated_staggered" for d in diagnostics)
+
+
+def no_controls_key(metric: MetricResult) -> str | None:
+    """The words (an i18n key) for what a metric estimated without control sites was compared with instead: an
+    interrupted time series forecasts from the treated sites' own history; a staggered DiD whose every site goes live
+    compares each with those not yet live. None when it has control sites, when its sites are not known (a snapshot
+    frozen before they were kept) or when there is nothing more to say."""
+    if metric.controls or not metric.treated_sites:
+        return None
+    if metric.method == "its":
+        return "report.pilot.controls_none_own_history"
+    if all_treated_staggered(metric.diagnostics):
+        return "report.pilot.controls_none_staggered"
+    return None
+
+
+def controls_text(metric: MetricResult, lang: str) -> str:
+    """The control sites the run estimated a metric with, by code ("S04; S05"), or in words what it was compared with
+    when it used none (an interrupted time series: the treated sites' own history), never the sites it did not read."""
+    if metric.controls:
+        return "; ".join(s.site_code for s in metric.controls)
+    key = no_controls_key(metric)
+    return t(key, lang) if key else ""
+
+
 def source_files_text(sources: Iterable[SourceFile]) -> str:
     """The uploads behind an estimate in one cell, the same in every language: "4: kmg_2024.csv; 7: kmg_2025.csv"
     (upload number, then file; the lineage sheet gives each one's SHA-256 and rows)."""
@@ -266,9 +304,7 @@ _METRIC_FIELDS = (
     Field("realized_gain_to_date", "report.col.realized_to_date", "money"),
     _REALIZED_YEAR,
     Field("treated_sites", "report.col.treated_sites", "text", lambda m, _lang: treated_sites_text(m.treated_sites)),
-    Field(
-        "control_sites", "report.col.control_sites", "text", lambda m, _lang: "; ".join(s.site_code for s in m.controls)
-    ),
+    Field("control_sites", "report.col.control_sites", "text", controls_text),
     # the terms of the annual gain (PRODUCT.md: effect × value per unit × periods per year × treated sites), last so
     # that the columns before keep their places
     Field("frequency", "report.col.frequency", "text", lambda m, lang: frequency_word(m.frequency, lang)),
@@ -356,31 +392,68 @@ def estimates_table(report: YearReport, lang: str) -> Table:
     return spec_table("estimates", "report.section.estimates", ESTIMATE_FIELDS, sources, lang)
 
 
+@dataclass(frozen=True, slots=True)
+class _DesignRow:
+    """One row of the design table: a site of a pilot in one role and the metrics whose estimate used it there, or
+    (`site` None) the words for the metrics estimated without control sites (`no_controls_key`)."""
+
+    pilot: PilotSection
+    role: Literal["treated", "controls"]
+    site: TreatedSiteRow | SiteRef | None
+    metrics: tuple[str, ...]
+    words_key: str | None = None
+
+
+def _site_name(row: _DesignRow, lang: str) -> Cell:
+    if row.site is None:
+        return t(row.words_key, lang) if row.words_key else None
+    return row.site.site_name.get(lang)
+
+
 _DESIGN_FIELDS = (
-    *_at(0, _PILOT_CODE),
-    Field("role", "report.pilot.design", "text", lambda s, lang: t(f"report.pilot.{s[1]}", lang)),
-    *_at(
-        2,
-        Field("site_code", "report.col.site", "text"),
-        Field("site_name", "report.col.site_name", "text", _name("site_name")),
-    ),
-    Field("go_live", "report.col.go_live", "date", lambda s, _lang: s[2].go_live if s[1] == "treated" else None),
+    Field("pilot_code", "report.col.pilot_code", "text", lambda r, _lang: r.pilot.code),
+    Field("role", "report.pilot.design", "text", lambda r, lang: t(f"report.pilot.{r.role}", lang)),
+    Field("site_code", "report.col.site", "text", lambda r, _lang: r.site.site_code if r.site else None),
+    Field("site_name", "report.col.site_name", "text", _site_name),
+    Field("go_live", "report.col.go_live", "date", lambda r, _lang: getattr(r.site, "go_live", None)),
     Field(
         "sites_recorded",
         "report.col.sites_recorded",
         "text",
-        lambda s, lang: t("report.yes" if s[0].sites_recorded else "report.no", lang),
+        lambda r, lang: t("report.yes" if r.pilot.sites_recorded else "report.no", lang),
     ),
+    # last, so that the columns before keep their places
+    Field("metrics", "report.pilot.metrics", "text", lambda r, _lang: "; ".join(r.metrics)),
 )
 
 
+def _design_rows(p: PilotSection) -> list[_DesignRow]:
+    """A pilot's treated sites, its control sites, then one row per kind of comparison without control sites, each
+    with the metrics it served: a pilot lists the sites of every metric, and a metric only those its estimate used."""
+
+    def metrics_with(site_code: str, role: str) -> tuple[str, ...]:
+        return tuple(
+            m.metric_code
+            for m in p.metrics
+            if any(s.site_code == site_code for s in (m.treated_sites if role == "treated" else m.controls))
+        )
+
+    rows = [_DesignRow(p, "treated", s, metrics_with(s.site_code, "treated")) for s in p.treated_sites]
+    rows += [_DesignRow(p, "controls", s, metrics_with(s.site_code, "controls")) for s in p.controls]
+    without: dict[str, list[str]] = {}
+    for m in p.metrics:
+        key = no_controls_key(m)
+        if key is not None:
+            without.setdefault(key, []).append(m.metric_code)
+    rows += [_DesignRow(p, "controls", None, tuple(codes), key) for key, codes in without.items()]
+    return rows
+
+
 def design_table(report: YearReport, lang: str) -> Table:
-    """Every pilot's treated and control sites (with go-lives) as the run used them, and whether the run recorded them
-    (if not, they are the registry's as the report was assembled)."""
-    sources: list[tuple[Any, str, Any]] = []
-    for p in report.pilots:
-        sources.extend((p, "treated", s) for s in p.treated_sites)
-        sources.extend((p, "controls", s) for s in p.controls)
+    """Every pilot's treated and control sites (with go-lives) as the run used them, the metrics each served, and
+    whether the run recorded them (if not, they are the registry's as the report was assembled); a metric estimated
+    without control sites (an interrupted time series) says so in words, with no site."""
+    sources = [row for p in report.pilots for row in _design_rows(p)]
     return spec_table("design", "report.pilot.design", _DESIGN_FIELDS, sources, lang)
 
 

@@ -19,7 +19,13 @@ from pilot_roi.grading import describe_grade_reason
 from pilot_roi.i18n import format_money, format_number, format_percent, frequency_word, t, unit_label
 from pilot_roi.reports.charts import bar_chart, series_chart
 from pilot_roi.reports.model import Amount, GroupRow, MetricResult, PilotSection, TreatedSiteRow, YearReport
-from pilot_roi.reports.tables import grade_label, method_label, reproducibility_table
+from pilot_roi.reports.tables import (
+    all_treated_staggered,
+    grade_label,
+    method_label,
+    no_controls_key,
+    reproducibility_table,
+)
 
 _CSS = """
 @page {
@@ -369,13 +375,15 @@ def _treated_html(sites: tuple[TreatedSiteRow, ...], lang: str) -> str:
 
 def _metric_sites_rows(p: PilotSection, m: MetricResult, lang: str) -> list[list[str]]:
     """The metric's own treated and control sites, where the run used others for it than the pilot's listing (which
-    spans every metric: e.g. a control another pilot touches within this metric's window only)."""
+    spans every metric: e.g. a control another pilot touches within this metric's window only, or none at all for an
+    interrupted time series beside a DiD, said in words)."""
     rows = []
     if m.treated_sites and m.treated_sites != p.treated_sites:
         rows.append([_e(t("report.pilot.treated", lang)), _treated_html(m.treated_sites, lang)])
     if m.treated_sites and m.controls != p.controls:
-        listed = ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)})" for s in m.controls) or "—"
-        rows.append([_e(t("report.pilot.controls", lang)), listed])
+        key = no_controls_key(m)
+        listed = ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)})" for s in m.controls)
+        rows.append([_e(t("report.pilot.controls", lang)), listed or (_e(t(key, lang)) if key else "—")])
     return rows
 
 
@@ -410,9 +418,7 @@ def _controls_html(p: PilotSection, lang: str) -> str:
     if p.controls:
         listed = ", ".join(f"{_e(s.site_name.get(lang))} ({_e(s.site_code)})" for s in p.controls)
         return f"{_e(t('report.pilot.controls_default', lang))}: {listed}" if p.controls_default else listed
-    staggered = any(
-        d.name == "method_choice.case" and d.value == "all_treated_staggered" for m in p.metrics for d in m.diagnostics
-    )
+    staggered = any(all_treated_staggered(m.diagnostics) for m in p.metrics)
     key = "report.pilot.controls_none_staggered" if staggered else "report.pilot.controls_none_own_history"
     return _e(t(key, lang))
 

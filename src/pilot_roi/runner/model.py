@@ -154,7 +154,9 @@ class RunSites:
     """The sites one pilot-metric was estimated with, as a run records them beside its result (migration 0010).
 
     `treated`: (site_code, go_live) by site code; `controls`: the control sites left after excluding those another
-    pilot touches; `control_rule`: "listed" (the pilot names its controls) or "subsidiary_never_treated" (default).
+    pilot touches (`of`), narrowed by the runner to those the estimate reports it used, by code (`run.used_sites`: none
+    for an interrupted time series); `control_rule`: "listed" (the pilot names its controls) or
+    "subsidiary_never_treated" (default): how the offered ones were chosen.
     """
 
     treated: tuple[tuple[str, date], ...]

@@ -12,7 +12,9 @@ Flow (one call of `run_portfolio`):
 4. Benjamini–Hochberg q-values across every pilot-metric with a p-value, then grades, then economics
    (recomputed every run: they depend on the portfolio, the tenge values and the discount rate), each row
    recording the tenge value, direction, frequency and costs it was priced with, and the treated sites (with
-   go-lives) and control sites it was estimated with (a carried-forward result keeps those of its estimate);
+   go-lives) and control sites it was estimated with: the controls its estimate reports it used (none for an
+   interrupted time series), or those it was offered when there is no estimate to say (a carried-forward result
+   keeps those of its estimate);
 5. write the run and all its rows in one transaction.
 
 Determinism: every random choice is seeded from the run's seed and the pilot-metric's codes, so the
@@ -375,6 +377,17 @@ def _economic_inputs(item: PilotMetric) -> dict[str, Any]:
     }
 
 
+def used_sites(sites: RunSites | None, diagnostics: dict[str, Any]) -> RunSites | None:
+    """`sites` with the control sites the estimate reports it used (`diagnostics["control_sites"]`): an interrupted
+    time series none (unless it adds control series), a DiD the offered ones that report on both sides of go-live, a
+    synthetic control its donor pool. Without that report (no estimate was made: the design stopped it first, or it
+    failed) the sites keep the controls the pilot-metric was offered."""
+    used = diagnostics.get("control_sites")
+    if sites is None or not isinstance(used, list):
+        return sites
+    return replace(sites, controls=tuple(sorted(str(site) for site in used)))
+
+
 def _site_columns(sites: RunSites | None) -> dict[str, Any]:
     """The sites the estimate of a row was made with, stored on the row (migration 0010) so that a report of the run
     lists them, not a later registry's; NULL when not known (carried forward from a run that did not record them)."""
@@ -431,7 +444,8 @@ def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = N
         ):
             # the same inputs hash: the same sites, so this run's reading of them is the estimate's (and fills in
             # the sites of a result from before runs recorded them)
-            estimates[item.key] = replace(_stored_estimate(old, prev_run, prev_cf.get(item.key)), sites=prepared.sites)
+            carried = _stored_estimate(old, prev_run, prev_cf.get(item.key))
+            estimates[item.key] = replace(carried, sites=used_sites(prepared.sites, carried.diagnostics))
         else:
             jobs.append(prepared)
 
@@ -439,7 +453,8 @@ def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = N
     jobs.sort(key=lambda job: (-job.panel.height, job.pilot_code, job.metric_code))
     job_sites = {(job.pilot_code, job.metric_code): job.sites for job in jobs}
     for est in _estimate_all(iter(jobs), len(jobs), options):
-        estimates[est.key] = replace(est, sites=job_sites[est.key])  # the worker does not carry them back
+        # the worker does not carry the sites back
+        estimates[est.key] = replace(est, sites=used_sites(job_sites[est.key], est.diagnostics))
 
     rows = assemble_rows(items, estimates, options)
     data_version = hashlib.sha256(
