@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from pilot_roi import __version__
 from pilot_roi.errors import PilotRoiError, UsageProblem
 from pilot_roi.i18n import catalog, t
+from pilot_roi.i18n.argparse_text import localise_usage_detail
 from pilot_roi.settings import LANGS, Settings, default_lang
 
 COMMANDS = ("init", "registry", "ingest", "template", "estimate", "report", "users", "serve", "demo")
@@ -30,12 +31,14 @@ log = logging.getLogger("pilot_roi")
 
 
 class UsageError(Exception):
-    """A command line argparse cannot parse; `detail` is argparse's own (English) explanation."""
+    """A command line argparse cannot parse; `detail` is argparse's own (English) explanation, `cause` the exception
+    argparse was handling when it gave up (where one of our type functions' refusals is found)."""
 
-    def __init__(self, detail: str, prog: str) -> None:
+    def __init__(self, detail: str, prog: str, cause: BaseException | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.prog = prog
+        self.cause = cause
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
     user's language (and in JSON). Subcommand parsers are made of the same class."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message, self.prog)
+        raise UsageError(message, self.prog, sys.exc_info()[1])
 
 
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
@@ -172,7 +175,8 @@ def _argv_lang(argv: Sequence[str]) -> str:
 
 def _usage_error(exc: UsageError, argv: Sequence[str]) -> int:
     lang = _argv_lang(argv)
-    message = t("cli.usage_error", lang, detail=exc.detail, prog=exc.prog)
+    detail = localise_usage_detail(exc.detail, lang, exc.cause)
+    message = t("cli.usage_error", lang, detail=detail, prog=exc.prog)
     return _tell("usage", [message], _option_value(argv, "--format", "--form") == "json", 2)
 
 

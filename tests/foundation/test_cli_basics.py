@@ -71,8 +71,8 @@ def test_environment_variable_chooses_the_warehouse(tmp_path: Path) -> None:
 
 
 def _usage_message(text: str, lang: str, prog: str, fragment: str) -> bool:
-    """`text` is cli.usage_error in `lang` for `prog`, around argparse's own detail (English, version-dependent)
-    which names `fragment`."""
+    """`text` is cli.usage_error in `lang` for `prog`, around the detail of the usage error (argparse's, in `lang`:
+    tests/foundation/test_cli_usage_language.py) which names `fragment`."""
     head, tail = t("cli.usage_error", lang, detail="\0", prog=prog).split("\0")
     return text.startswith(head) and text.endswith(tail) and fragment in text[len(head) : len(text) - len(tail)]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pilot_roi.errors import PilotRoiError, Problem, WarehouseNotInitialised
+from pilot_roi.i18n.argparse_text import ArgumentValueError
 from pilot_roi.resources import _REPO_ROOT
 from pilot_roi.settings import Settings
 
@@ -31,7 +32,7 @@ def port_number(text: str) -> int:
     except ValueError:
         port = 0
     if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a number from 1 to 65535")
+        raise ArgumentValueError("cli.usage.bad_port", value=repr(text))
     return port
 
 
@@ -44,7 +45,7 @@ def _threads(text: str) -> int:
     except ValueError:
         threads = 0
     if threads < 1:
-        raise argparse.ArgumentTypeError(f"invalid number of threads {text!r}: a whole number, at least 1")
+        raise ArgumentValueError("cli.usage.bad_threads", value=repr(text))
     return threads
 
 
