@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -134,10 +135,15 @@ def test_usage_errors_with_format_json_are_one_json_document(
     assert captured.err == ""
 
 
-def test_help_still_prints_argparses_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_still_prints_argparses_help_and_exits_0(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # English asked for, so that the machine's locale (a Russian desktop) cannot change the headings read here
+    monkeypatch.setenv("PILOT_ROI_LANG", "en")
     with pytest.raises(SystemExit) as exited:
         main(["estimate", "--help", "--format", "json"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("usage: pilot-roi estimate")
-    done = subprocess.run([sys.executable, "-m", "pilot_roi", "--help"], capture_output=True, text=True)
+    english = {**os.environ, "PILOT_ROI_LANG": "en"}
+    done = subprocess.run([sys.executable, "-m", "pilot_roi", "--help"], capture_output=True, text=True, env=english)
     assert done.returncode == 0 and done.stdout.startswith("usage: pilot-roi") and done.stderr == ""
