@@ -1,7 +1,8 @@
 -- Report: the sites run $run_id estimated each pilot-metric with: the treated sites with their go-lives and the control
 -- sites, as the run recorded them per result row (migration 0010), with names from the registry (a renamed site shows
 -- its new name), so that a later change of a pilot's sites, go-lives or controls never changes which sites the run's
--- report lists. The controls are those the estimate reports it used (none for an interrupted time series), or, in rows
+-- report lists. The controls are those the estimate reports it used (none for an interrupted time series), the treated
+-- sites those it estimated (not one it left out for too little history, too many gaps or no post period), or, in rows
 -- of runs before they did so and rows without an estimate, those the pilot-metric was offered: as recorded, either way.
 -- Rows stored before 0010 recorded none (treated_sites is NULL: every later row has a list, maybe
 -- empty) and take the current registry's sites instead (`recorded` false), as does a pilot the run has no row of

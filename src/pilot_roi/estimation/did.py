@@ -387,6 +387,8 @@ def estimate_did(panel: PanelData, opts: EstimationOptions | None = None, **over
         "inference_dof": inf.dof,
         "excluded_sites": int((~keep).sum()),
         "control_sites": [str(label) for label in sub.unit_labels[controls]],  # the ones compared with, by name
+        # the treated sites estimated, by name: those live inside the panel (not from its first period nor after it)
+        "treated_sites": [str(label) for label in sub.unit_labels[treated]],
     }
     es_frame = pl.DataFrame(schema=EVENT_STUDY_SCHEMA)
     pre_p: float | None = None

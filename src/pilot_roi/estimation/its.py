@@ -147,7 +147,8 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
     counterfactual frame (mean over treated units), pointwise effects in `event_study` and the cumulative
     effect in `diagnostics["cumulative"]`; degenerate designs return `status="insufficient_data"`.
     `diagnostics["control_sites"]` names the control sites the estimate uses, whatever its status: none (the
-    treated sites' own history is the comparison) unless `use_controls`.
+    treated sites' own history is the comparison) unless `use_controls`; `diagnostics["treated_sites"]` the treated
+    sites an estimate was made for (those in `excluded_treated` are not), only when one was made.
     `seed` is accepted for a uniform API: nothing here is drawn at random.
     """
     opts = parse_options(options)
@@ -453,6 +454,8 @@ def _assemble(
         "seasonal_periods": list(grid.seasonal_periods if opts.seasonal_periods is None else opts.seasonal_periods),
         "units": {u.label: u.info for u in units},
         "excluded_treated": excluded,
+        # the treated sites forecast, by name: those averaged into one series, or each fitted on its own
+        "treated_sites": pooled_sites or [u.label for u in units],
         "cumulative": cumulative,
         "n_post_cells": n_cells,
         "n_pre_cells": n_pre,

@@ -679,6 +679,9 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
         "analytic_se": float(np.sqrt(simple.infl[:, 0] @ simple.infl[:, 0])),
         # the never-treated sites compared with, by name (later adopters compared with are treated sites, not these)
         "control_sites": [str(label) for label in sub.unit_labels[controls]],
+        # the treated sites whose effect is averaged, by name (a cohort left out may still be a not-yet-treated
+        # comparison for an earlier one: a treated site, not an estimated one)
+        "treated_sites": [str(label) for label in sub.unit_labels[tr]],
     }
     if placebos is not None:
         diagnostics["n_assignments"] = placebos.assignments.n

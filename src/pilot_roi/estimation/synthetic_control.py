@@ -508,6 +508,7 @@ def estimate_synthetic_control(panel: PanelData, *, seed: int = 0, alpha: float 
         "control_sites": d.donor_labels,  # the whole pool the weights were fitted on, whatever weight each got
         "dropped_donors": d.dropped_donors,
         "excluded_treated": d.excluded_treated,
+        "treated_sites": list(d.treated_labels),  # the treated sites synthesised, by name (not those excluded)
         "target": target,
         "intercept": opts.intercept,
         "inference": inf.name,

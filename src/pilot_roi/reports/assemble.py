@@ -7,7 +7,8 @@ Conventions (also stated in the report's methodology section):
 - a pilot is in the year's report when its first go-live is on or before 31 December of the year;
 - the sites are the run's own: each pilot-metric's treated sites with their go-lives and its control sites as the run
   recorded them (estimate_results, migration 0010: the controls its estimate used, none for an interrupted time
-  series), and so the first go-live too and the files a figure rests on; a pilot lists every site of its metrics. Only
+  series, and the treated sites it estimated, not one it left out, which its checks name in words), and so the first
+  go-live too and the files a figure rests on; a pilot lists every site of its metrics. Only
   rows stored before the run recorded them take the current registry's (`sites_recorded` false);
 - only `demonstrated` estimates count in totals; the 95% interval of a total combines the estimates'
   intervals in quadrature (independent, normal errors);

@@ -153,10 +153,11 @@ class SiteRoles:
 class RunSites:
     """The sites one pilot-metric was estimated with, as a run records them beside its result (migration 0010).
 
-    `treated`: (site_code, go_live) by site code; `controls`: the control sites left after excluding those another
-    pilot touches (`of`), narrowed by the runner to those the estimate reports it used, by code (`run.used_sites`: none
-    for an interrupted time series); `control_rule`: "listed" (the pilot names its controls) or
-    "subsidiary_never_treated" (default): how the offered ones were chosen.
+    `treated`: (site_code, go_live) by site code, narrowed by the runner to those the estimate reports it estimated
+    (`run.used_sites`: not one left out for too little history, too many gaps or no post period); `controls`: the
+    control sites left after excluding those another pilot touches (`of`), narrowed by the runner to those the
+    estimate reports it used, by code (`run.used_sites`: none for an interrupted time series); `control_rule`:
+    "listed" (the pilot names its controls) or "subsidiary_never_treated" (default): how the offered ones were chosen.
     """
 
     treated: tuple[tuple[str, date], ...]

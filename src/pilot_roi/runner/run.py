@@ -380,12 +380,19 @@ def _economic_inputs(item: PilotMetric) -> dict[str, Any]:
 def used_sites(sites: RunSites | None, diagnostics: dict[str, Any]) -> RunSites | None:
     """`sites` with the control sites the estimate reports it used (`diagnostics["control_sites"]`): an interrupted
     time series none (unless it adds control series), a DiD the offered ones that report on both sides of go-live, a
-    synthetic control its donor pool. Without that report (no estimate was made: the design stopped it first, or it
-    failed) the sites keep the controls the pilot-metric was offered."""
-    used = diagnostics.get("control_sites")
-    if sites is None or not isinstance(used, list):
-        return sites
-    return replace(sites, controls=tuple(sorted(str(site) for site in used)))
+    synthetic control its donor pool; and with the treated sites it reports it estimated (`diagnostics
+    ["treated_sites"]`, each keeping its go-live): not one it left out (too little history, too many gaps, no post
+    period). Without that report (no estimate was made: the design stopped it first, or it failed) the sites keep
+    those the pilot-metric was offered, on either side."""
+    if sites is None:
+        return None
+    controls, treated = diagnostics.get("control_sites"), diagnostics.get("treated_sites")
+    if isinstance(controls, list):
+        sites = replace(sites, controls=tuple(sorted(str(site) for site in controls)))
+    if isinstance(treated, list):
+        kept = {str(site) for site in treated}
+        sites = replace(sites, treated=tuple((site, go_live) for site, go_live in sites.treated if site in kept))
+    return sites
 
 
 def _site_columns(sites: RunSites | None) -> dict[str, Any]:
