@@ -72,30 +72,44 @@ def split_files(folder: Path) -> list[Path]:
     return paths
 
 
-@pytest.fixture(scope="module")
-def estimated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    """The portfolio loaded from its four files and estimated once: (warehouse, run id)."""
-    folder = tmp_path_factory.mktemp("controls_used")
+def estimate_files(folder: Path, files: list[Path]) -> tuple[Path, int]:
+    """A new warehouse in `folder` loaded from `files` and estimated once: (warehouse, run id)."""
     warehouse = new_warehouse(folder / "wh")
-    for path in split_files(folder):
+    for path in files:
         ingest(warehouse, path)
     run = estimate(warehouse)
     assert run["n_estimated"] == len(KEYS) and run["n_errors"] == 0
     return warehouse, int(run["run_id"])
 
 
-@pytest.fixture(scope="module")
-def reports(estimated: tuple[Path, int], tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
-    """The run's 2024 report as CSV and XLSX in every language, and as a PDF in English: (format, lang) -> file."""
-    warehouse, run_id = estimated
-    folder = tmp_path_factory.mktemp("controls_used_reports")
+def report_editions(
+    warehouse: Path, run_id: int, folder: Path, editions: list[tuple[str, str]]
+) -> dict[tuple[str, str], Path]:
+    """Run `run_id`'s 2024 report written by the CLI in each (format, lang) of `editions`: (format, lang) -> file."""
     out = {}
-    for fmt, lang in [*(("csv", lang) for lang in LANGS), *(("xlsx", lang) for lang in LANGS), ("pdf", "en")]:
+    for fmt, lang in editions:
         out[fmt, lang] = folder / f"report_{lang}.{fmt}"
         code, _ = cli(warehouse, "report", "--year", "2024", "--format", fmt, "--lang", lang,
                       "--out", str(out[fmt, lang]), "--run", str(run_id))  # fmt: skip
         assert code == 0, (fmt, lang)
     return out
+
+
+CSV_AND_XLSX = [*(("csv", lang) for lang in LANGS), *(("xlsx", lang) for lang in LANGS)]
+
+
+@pytest.fixture(scope="module")
+def estimated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """The portfolio loaded from its four files and estimated once: (warehouse, run id)."""
+    folder = tmp_path_factory.mktemp("controls_used")
+    return estimate_files(folder, split_files(folder))
+
+
+@pytest.fixture(scope="module")
+def reports(estimated: tuple[Path, int], tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    """The run's 2024 report as CSV and XLSX in every language, and as a PDF in English: (format, lang) -> file."""
+    folder = tmp_path_factory.mktemp("controls_used_reports")
+    return report_editions(*estimated, folder, [*CSV_AND_XLSX, ("pdf", "en")])
 
 
 def recorded(warehouse: Path, run_id: int) -> dict[tuple[str, str], dict[str, Any]]:

@@ -22,8 +22,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runner"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_controls_used import LANGS, column, csv_rows, recorded, source_file_names
-from test_metamorphic_e2e import _xlsx_table, cli, estimate, ingest, new_warehouse, observations, query
+from test_controls_used import (
+    CSV_AND_XLSX,
+    LANGS,
+    column,
+    csv_rows,
+    estimate_files,
+    recorded,
+    report_editions,
+    source_file_names,
+)
+from test_metamorphic_e2e import _xlsx_table, observations, query
 
 from pilot_roi.i18n import t
 from pilot_roi.reports import assemble_report
@@ -71,26 +80,13 @@ def split_files(folder: Path) -> list[Path]:
 def estimated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """The portfolio loaded from its four files and estimated once: (warehouse, run id)."""
     folder = tmp_path_factory.mktemp("treated_used")
-    warehouse = new_warehouse(folder / "wh")
-    for path in split_files(folder):
-        ingest(warehouse, path)
-    run = estimate(warehouse)
-    assert run["n_estimated"] == len(KEYS) and run["n_errors"] == 0
-    return warehouse, int(run["run_id"])
+    return estimate_files(folder, split_files(folder))
 
 
 @pytest.fixture(scope="module")
 def reports(estimated: tuple[Path, int], tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
     """The run's 2024 report as CSV and XLSX in every language: (format, lang) -> file."""
-    warehouse, run_id = estimated
-    folder = tmp_path_factory.mktemp("treated_used_reports")
-    out = {}
-    for fmt, lang in [*(("csv", lang) for lang in LANGS), *(("xlsx", lang) for lang in LANGS)]:
-        out[fmt, lang] = folder / f"report_{lang}.{fmt}"
-        code, _ = cli(warehouse, "report", "--year", "2024", "--format", fmt, "--lang", lang,
-                      "--out", str(out[fmt, lang]), "--run", str(run_id))  # fmt: skip
-        assert code == 0, (fmt, lang)
-    return out
+    return report_editions(*estimated, tmp_path_factory.mktemp("treated_used_reports"), CSV_AND_XLSX)
 
 
 def treated_cell(key: tuple[str, str]) -> str:
