@@ -175,6 +175,10 @@ def test_control_series_as_regressor_removes_a_common_shock() -> None:
     with_controls = estimate_its(panel, model="segmented", slope_change=False, use_controls=True)
     assert abs(without.att - 2.0) > 3.0  # the common movement is taken for the effect
     assert with_controls.ci_low < 2.0 < with_controls.ci_high
+    # the three control sites' mean is read: the result counts them, as it names them
+    assert (without.n_controls, without.diagnostics["control_sites"]) == (0, [])
+    assert with_controls.n_controls == 3
+    assert with_controls.diagnostics["control_sites"] == ["1", "2", "3"]
 
 
 # --- calibration by simulation ---------------------------------------------------------------------

@@ -155,7 +155,10 @@ def estimate_its(panel: PanelData, *, seed: int = 0, alpha: float = 0.05, **opti
     if not 0 < alpha < 1:
         raise ValueError(f"alpha={alpha!r} must lie in (0, 1)")
     result = _estimate(panel, opts, alpha)
-    return replace(result, diagnostics={**result.diagnostics, "control_sites": _control_sites(panel, opts)})
+    controls = _control_sites(panel, opts)
+    # an estimate counts the control series' sites it read; one not made keeps its count (the design's, in the API)
+    n_controls = len(controls) if result.status == "ok" else result.n_controls
+    return replace(result, n_controls=n_controls, diagnostics={**result.diagnostics, "control_sites": controls})
 
 
 def _control_sites(panel: PanelData, opts: ItsOptions) -> list[str]:
