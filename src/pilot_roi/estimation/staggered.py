@@ -617,7 +617,9 @@ def estimate_staggered_did(panel: PanelData, opts: EstimationOptions | None = No
     """Callaway & Sant'Anna DiD for staggered (or common) go-lives; `att` is the simple aggregation.
 
     `opts`/`overrides`: see `EstimationOptions` (`control_group`, `base_period`, `event_bin`, ...).
-    Cohorts with too few pre- or post-periods are left out (counted in diagnostics["excluded_sites"]).
+    Cohorts with too few pre- or post-periods are left out: counted in diagnostics["excluded_sites"] and named, with
+    the reason, in diagnostics["excluded_treated"] (site -> "insufficient_pre_periods" or "insufficient_post_periods"),
+    as the other estimators name the treated sites they leave out.
     """
     opts = (opts or EstimationOptions()).with_(**overrides) if overrides else (opts or EstimationOptions())
     design = describe_design(panel, opts)
@@ -626,8 +628,30 @@ def estimate_staggered_did(panel: PanelData, opts: EstimationOptions | None = No
         return problem
     treated = usable_treated(panel, design)
     if not treated.any():
-        return insufficient("staggered_did", "insufficient_pre_periods", n_treated=design.n_treated)
+        return insufficient(
+            "staggered_did",
+            "insufficient_pre_periods",
+            n_treated=design.n_treated,
+            excluded_treated=left_out_treated(panel, design, treated),
+        )
     return _estimate(panel, design, treated, opts)
+
+
+def left_out_treated(panel: PanelData, design: Design, treated: np.ndarray) -> dict[str, str]:
+    """The treated sites whose cohort is left out (`treated` the usable ones, bool (n_units,)), by name, each with why:
+    "insufficient_pre_periods" (fewer periods before its go-live than the design's minimum) or
+    "insufficient_post_periods" (fewer after). A site left out may still be a not-yet-treated comparison for an
+    earlier cohort; its own effect is not estimated. Sites live from the first period or after the last are not among
+    them: the design names those (`excluded_always_treated`, `excluded_late`)."""
+    pre = dict(zip(design.cohorts, design.cohort_pre, strict=True))
+    return {
+        str(panel.unit_labels[i]): (
+            "insufficient_pre_periods"
+            if pre[int(panel.first_treated[i])] < design.min_pre
+            else "insufficient_post_periods"
+        )
+        for i in np.flatnonzero(design.treated & ~treated)
+    }
 
 
 def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: EstimationOptions) -> EffectResult:
@@ -673,6 +697,8 @@ def _estimate(panel: PanelData, design: Design, treated: np.ndarray, opts: Estim
         "counterfactual_mean_post": cf_mean,
         "inference_dof": inf.dof,
         "excluded_sites": int((design.treated & ~treated).sum() + design.always_treated.sum()),
+        # the treated sites of the cohorts left out, by name, with why (the count above also has the always-treated)
+        "excluded_treated": left_out_treated(panel, design, treated),
         "n_cohorts": int(cohorts.size),
         "base_period": opts.base_period,
         "control_group": opts.control_group,
