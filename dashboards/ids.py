@@ -51,6 +51,8 @@ PI_COUNTERFACTUAL = "pilot-counterfactual"
 PI_EVENT_STUDY = "pilot-event-study"
 PI_ROBUSTNESS = "pilot-robustness"
 PI_EMPTY = "pilot-empty"
+PI_DESIGN = "pilot-design"
+PI_SITES_USED = "pilot-sites-used"
 
 # Upload
 UP_LANG = "upload-lang"

@@ -1,4 +1,5 @@
-"""Pilot (`/pilots/<code>`): design and costs, observed vs counterfactual, event study, robustness, verdict.
+"""Pilot (`/pilots/<code>`): design and costs (the sites as registered), and per metric the verdict, the sites its
+estimate used, observed vs counterfactual, event study, robustness.
 
 Reads the latest finished run's precomputed results for the pilot; nothing is re-estimated here.
 """
@@ -125,21 +126,78 @@ def design_card(pilot: dict[str, Any], sites: pl.DataFrame, lang: str, estimates
     rows = [
         (t("dash.pilot.subsidiary", lang), pilot["subsidiary_name"]),
         (t("dash.pilot.use_case", lang), label("use_case", pilot["use_case"], lang)),
-        (t("dash.pilot.treated", lang), ", ".join(f"{r['site_name']} ({r['go_live']})" for r in treated) or "—"),
         (
-            t("dash.pilot.controls", lang),
+            t("dash.pilot.treated_registry", lang),
+            ", ".join(f"{r['site_name']} ({r['go_live']})" for r in treated) or "—",
+        ),
+        (
+            t("dash.pilot.controls_registry", lang),
             ", ".join(str(r["site_name"]) for r in controls) or no_controls,
         ),
         (t("dash.pilot.capex", lang), format_money(finite_or_none(pilot["capex_kzt"]), lang)),
         (t("dash.pilot.opex", lang), format_money(finite_or_none(pilot["opex_kzt_per_year"]), lang)),
     ]
+    # The registry's listing spans every metric; each estimate's own sites are in its metric section below.
+    note = html.P(t("dash.pilot.registry_sites_note", lang), className="small text-muted mb-0 mt-2")
     return section_card(
         t("dash.pilot.design", lang),
-        html.Dl(
-            [el for k, v in rows for el in (html.Dt(k, className="col-sm-3"), html.Dd(v, className="col-sm-9"))],
-            className="row mb-0",
-        ),
+        [_facts(rows, ids.PI_DESIGN), note] if estimates.height else _facts(rows, ids.PI_DESIGN),
         class_name="mb-3",
+    )
+
+
+def _facts(rows: list[tuple[str, Any]], component_id: str) -> html.Dl:
+    """Labelled facts, one per line: the label on the left, its value on the right."""
+    return html.Dl(
+        [el for k, v in rows for el in (html.Dt(k, className="col-sm-3"), html.Dd(v, className="col-sm-9"))],
+        className="row mb-0",
+        id=component_id,
+    )
+
+
+def no_controls_key(row: dict[str, Any]) -> str | None:
+    """The words (an i18n key) for what an estimate that used no control site compared the treated sites with, as the
+    year-end report says it (`pilot_roi.reports.tables.no_controls_key`): an interrupted time series, their own history
+    before go-live; a staggered DiD whose every site goes live, the sites not yet live. None otherwise."""
+    if row.get("method") == "its":
+        return "dash.pilot.used_controls_none_its"
+    if all_sites_treated(diagnostics_of(row)):
+        return "dash.pilot.used_controls_none_staggered"
+    return None
+
+
+def _site_text(r: dict[str, Any]) -> str:
+    """ "Site name (CODE, go-live)" for a treated site, "Site name (CODE)" for a control site."""
+    details = [str(r["site_code"]), *([str(r["go_live"])] if r.get("go_live") is not None else [])]
+    return f"{r['site_name']} ({', '.join(details)})"
+
+
+def sites_used_card(row: dict[str, Any], used: pl.DataFrame, lang: str) -> dbc.Card:
+    """The treated and control sites this metric's estimate rests on, as the run recorded them (the year-end report's
+    sites), not the registry's listing: no treated site it left out, no control without values on both sides of
+    go-live, and for an estimate without controls what it compared the treated sites with, in words. Without an
+    estimate, the sites the run offered it; from a run that did not record them, a sentence saying so."""
+    design = t("dash.pilot.design", lang)
+    if not row.get("sites_recorded"):
+        return section_card(
+            t("dash.pilot.sites_used", lang),
+            html.P(t("dash.pilot.sites_not_recorded", lang, design=design), className="mb-0", id=ids.PI_SITES_USED),
+            class_name="mb-3",
+        )
+    sites = list(used.iter_rows(named=True)) if used.height else []
+    treated = [_site_text(r) for r in sites if r["role"] == "treated"]
+    controls = [_site_text(r) for r in sites if r["role"] == "control"]
+    estimated = row.get("status") == "ok"
+    key = no_controls_key(row) if estimated and treated else None
+    rows = [
+        (t("dash.pilot.treated", lang), ", ".join(treated) or "—"),
+        (t("dash.pilot.controls", lang), ", ".join(controls) or (t(key, lang) if key else "—")),
+    ]
+    return section_card(
+        t("dash.pilot.sites_used" if estimated else "dash.pilot.sites_offered", lang),
+        _facts(rows, ids.PI_SITES_USED),
+        t("dash.pilot.sites_used_help" if estimated else "dash.pilot.sites_offered_help", lang, design=design),
+        "mb-3",
     )
 
 
@@ -333,6 +391,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
         rb = q.robustness(cur, run_id, pilot_code, metric_code)
         terms = q.npv_terms(q.warehouse_info(cur))
         observed = observed_values(cur, pilot_code, metric_code, row, lang) if cf.height == 0 else None
+        used = q.pilot_sites_used(cur, run_id, pilot_code, metric_code, lang)
     unit = unit_label(str(row.get("unit") or ""), lang)
     alert_color = {"demonstrated": "success", "adverse": "danger", "promising": "info"}.get(
         str(row.get("grade")), "secondary"
@@ -345,6 +404,7 @@ def metric_view(warehouse: str, version: str, pilot_code: str, metric_code: str,
                 className="verdict-box",
             ),
             money_cards(row, lang, terms),
+            sites_used_card(row, used, lang),
             section_card(
                 t("dash.pilot.counterfactual", lang),
                 plot(

@@ -1,6 +1,7 @@
 -- Dashboard pilot page: the pilot's estimates in the latest finished run, one per metric, with the metric's
 -- names in $lang, unit, and the direction, tenge value and frequency the run priced with (recorded per row since migration
--- 0009; earlier rows, whose capex_kzt is NULL, take the registry's). Grain: one row per metric_code.
+-- 0009; earlier rows, whose capex_kzt is NULL, take the registry's), and whether the run recorded the sites the
+-- row rests on (migration 0010; dashboard_pilot_sites_used.sql lists them). Grain: one row per metric_code.
 WITH run AS (
     SELECT max(run_id) AS run_id FROM estimate_runs WHERE status = 'finished'
 )
@@ -21,6 +22,7 @@ SELECT
     r.roi, r.roi_ci_low, r.roi_ci_high,
     r.payback_months, r.realized_gain_kzt,
     CAST(r.diagnostics AS VARCHAR) AS diagnostics,
+    r.treated_sites IS NOT NULL AS sites_recorded,
     r.run_id
 FROM estimate_results AS r
 JOIN run ON r.run_id = run.run_id

@@ -223,6 +223,16 @@ def pilot_sites(con: duckdb.DuckDBPyConnection, pilot_code: str, lang: str) -> p
     return _frame(con, "dashboard_pilot_sites", {"pilot_code": pilot_code, "lang": lang})
 
 
+def pilot_sites_used(
+    con: duckdb.DuckDBPyConnection, run_id: int, pilot_code: str, metric_code: str, lang: str
+) -> pl.DataFrame:
+    """The sites run `run_id` recorded for one pilot-metric's estimate (not the registry's listing): the treated sites
+    it estimated and the control sites it compared them with, as the year-end report lists them: site_code,
+    site_name, role ("treated" or "control"), go_live (treated only). No rows when the run did not record them."""
+    params = {"run_id": run_id, "pilot_code": pilot_code, "metric_code": metric_code, "lang": lang}
+    return _frame(con, "dashboard_pilot_sites_used", params)
+
+
 def pilot_estimates(con: duckdb.DuckDBPyConnection, pilot_code: str, lang: str) -> pl.DataFrame:
     """The pilot's estimates in the latest finished run, one row per metric."""
     return _frame(con, "dashboard_pilot_estimates", {"pilot_code": pilot_code, "lang": lang})
