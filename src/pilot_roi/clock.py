@@ -45,6 +45,16 @@ def now_utc() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+# A period's length in polars' duration language, by the registry's frequency: periods are labelled by their first day.
+PERIOD_LENGTH: dict[str, str] = {"daily": "1d", "weekly": "1w", "monthly": "1mo", "quarterly": "1q", "yearly": "1y"}
+
+
+def not_ended(period: pl.Expr, frequency: str, day: date) -> pl.Expr:
+    """True where the period labelled `period` (its first day) has not ended by the end of `day`: its last day is
+    `day` or later."""
+    return period.dt.offset_by(PERIOD_LENGTH[frequency]) > day
+
+
 def today(now: datetime | None = None) -> date:
     """The date in the product's zone at `now` (naive UTC; default: this moment)."""
     return local(now or now_utc()).date()

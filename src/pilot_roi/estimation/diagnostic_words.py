@@ -114,6 +114,7 @@ def _other_checks(row: Mapping[str, Any], diagnostics: Mapping[str, Any], lang: 
         lines.append(t("dash.diag.mde", lang, mde=format_number(mde, lang, 2), unit=unit))
     lines.extend(placebo_and_leave_one_out(diagnostics, unit, lang))
     lines.extend(left_out(diagnostics, lang))
+    lines.extend(periods_not_ended(diagnostics, lang))
     # Only the diagnostics a reader can act on, in words; the full record stays in the warehouse and the XLSX.
     for key in SHOWN_DIAGNOSTICS:
         value = diagnostics.get(key)
@@ -182,4 +183,19 @@ def placebo_and_leave_one_out(diagnostics: Mapping[str, Any], unit: str, lang: s
         lines.append(t("dash.diag.loo_no_controls", lang))
     elif isinstance(loo, Mapping) and loo.get("reason") == "no_estimate_without_each_control":
         lines.append(t("dash.diag.loo_each_needed", lang))
+    return lines
+
+
+def periods_not_ended(diagnostics: Mapping[str, Any], lang: str) -> list[str]:
+    """A sum-aggregated metric's values the runner left out because their period had not ended, and those it read
+    although they were loaded before their period ended, in words."""
+    lines = []
+    for key in ("periods_not_ended", "loaded_before_period_end"):
+        found = diagnostics.get(key)
+        if not isinstance(found, Mapping) or not found.get("count"):
+            continue
+        periods = _names(found.get("periods"))
+        shown = ", ".join(periods[:3]) + (", …" if len(periods) > 3 else "")
+        count = format_number(float(found["count"]), lang, 0)
+        lines.append(t(f"dash.diag.{key}", lang, count=count, periods=shown, as_of=str(found.get("as_of") or "—")))
     return lines

@@ -18,6 +18,7 @@ import duckdb
 import polars as pl
 
 from pilot_roi import clock
+from pilot_roi.clock import PERIOD_LENGTH
 from pilot_roi.ingest.model import empty_errors, error_rows, field_label, field_text
 from pilot_roi.resources import read_sql
 
@@ -28,7 +29,6 @@ _FREQ_OK: dict[str, pl.Expr] = {
     "quarterly": (pl.col("period").dt.day() == 1) & pl.col("period").dt.month().is_in([1, 4, 7, 10]),
     "yearly": (pl.col("period").dt.day() == 1) & (pl.col("period").dt.month() == 1),
 }
-_FREQ_START: dict[str, str] = {"daily": "1d", "weekly": "1w", "monthly": "1mo", "quarterly": "1q", "yearly": "1y"}
 # A period written as a whole year ("2024") or month ("2024-03", "03.2024", "янв. 2024"), a quarter ("2024-Q1",
 # "1 кв. 2024") or an ISO week ("2024-W05") reads as its first day. For a metric whose periods are shorter, that day is
 # a valid label, so the year's (quarter's, month's, week's) total would be stored silently as the value of its first
@@ -68,13 +68,14 @@ def _period_spans(frame: pl.DataFrame) -> pl.Series | None:
 def _not_ended(frame: pl.DataFrame, frequency: pl.Series, today: date) -> list[tuple[str, dict[str, Any]]]:
     """A note when values are for periods that have begun but not ended (this month, this quarter, today): a sum
     over part of a period reads as a drop and would count in realized gain until it is restated. Loaded all the
-    same: month-to-date figures are a real need, and restating them later is what restatements are for."""
+    same: month-to-date figures are a real need, and restating them later is what restatements are for; a sum's
+    estimate leaves them out until the period ends (`runner.read.split_open_periods`)."""
     period = frame["period"]
     begun = (period <= today) & (period > today - timedelta(days=366))  # no period is longer than a year
     if not bool(begun.fill_null(False).any()):
         return []
     recent = pl.DataFrame({"period": period, "frequency": frequency, "metric": frame["metric_code"]}).filter(begun)
-    step = pl.col("frequency").replace_strict(_FREQ_START, default=None, return_dtype=pl.String)
+    step = pl.col("frequency").replace_strict(PERIOD_LENGTH, default=None, return_dtype=pl.String)
     open_ = recent.filter(pl.col("period").dt.offset_by(step) > today)
     if open_.height == 0:
         return []
@@ -208,7 +209,7 @@ def validate_observations(
         if of_freq is None or not bool(of_freq.any()):
             continue
         ok = frame.select(fits.alias("ok"))["ok"]
-        suggestion = period.dt.truncate(_FREQ_START[frequency]).dt.to_string("%Y-%m-%d")
+        suggestion = period.dt.truncate(PERIOD_LENGTH[frequency]).dt.to_string("%Y-%m-%d")
         report(of_freq & ~ok & ~spanning, "period", f"ingest.period_not_{frequency}", suggestion)
     future = (period > today).fill_null(False)
     if "_short_year" in frame.columns and bool(future.any()):

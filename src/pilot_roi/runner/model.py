@@ -54,7 +54,9 @@ class RunOptions:
     (1 = in this process); a pool is used only when at least `parallel_min_jobs` pilot-metrics need it.
     `contamination`: which other pilots disqualify a would-be control site: "any_pilot" (default: any
     other pilot treating it in the window) or "same_metric" (only one measured on the same metric).
-    `force`: estimate every pilot-metric again even where its inputs did not change.
+    `force`: estimate every pilot-metric again even where its inputs did not change. `as_of`: the day the run
+    takes as today (None: today in the product's zone, `clock.today`); a sum-aggregated metric's values for periods
+    that have not ended by then are left out of its estimate (`read.split_open_periods`).
     """
 
     seed: int = 20250811
@@ -70,6 +72,7 @@ class RunOptions:
     parallel_min_jobs: int = 8
     started_by: str = "cli"
     force: bool = False
+    as_of: date | None = None
 
     def __post_init__(self) -> None:
         check_choice("method", self.method, METHOD_CHOICES)
@@ -94,6 +97,7 @@ class RunOptions:
             "contamination": self.contamination,
             "pilot": self.pilot,
             "force": self.force,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
         }
 
     def economics(self, seed: int) -> EconomicsParams:

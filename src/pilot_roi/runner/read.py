@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any
 
 import duckdb
 import numpy as np
 import polars as pl
 
+from pilot_roi.clock import PERIOD_LENGTH, not_ended, zone_name
 from pilot_roi.estimation.options import check_choice
 from pilot_roi.resources import read_sql
 from pilot_roi.runner.model import CONTAMINATION, PilotMetric, SiteRoles
@@ -64,6 +66,49 @@ def read_panel(con: duckdb.DuckDBPyConnection, metric_code: str, roles: SiteRole
         schema={"site_code": pl.String, "go_live": pl.Date},
     )
     return frame.join(lookup, on="site_code", how="left").sort("site_code", "period")
+
+
+def split_open_periods(panel: pl.DataFrame, item: PilotMetric, as_of: date) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """(the panel without a sum-aggregated metric's values for periods not ended by `as_of`, what was left out).
+
+    A total over part of a month (an export on the 28th of the month) reads as a drop of a tenth, so it would pass
+    for an effect (ITS has nothing to cancel it with) and count in the realized gain. Ingestion loads such values
+    with a note; the estimate waits until the period has ended. A mean over part of a period is still a mean: kept.
+    What was left out: {} when nothing, else {"count": rows, "periods": their first days, "as_of": the day}.
+    """
+    if item.aggregation != "sum" or item.frequency not in PERIOD_LENGTH or panel.height == 0:
+        return panel, {}
+    is_open = not_ended(pl.col("period"), item.frequency, as_of)
+    left_out = panel.filter(is_open)
+    if left_out.height == 0:
+        return panel, {}
+    periods = sorted({day.isoformat() for day in left_out["period"].to_list()})
+    return panel.filter(~is_open), {"count": left_out.height, "periods": periods, "as_of": as_of.isoformat()}
+
+
+def loaded_before_period_end(
+    con: duckdb.DuckDBPyConnection, item: PilotMetric, panel: pl.DataFrame, as_of: date
+) -> dict[str, Any]:
+    """The panel's values of a sum-aggregated metric whose current version was loaded on or before the last day of its
+    period, a period that has ended by `as_of` (those that have not are left out: `split_open_periods`).
+
+    Such a value may be a total over part of its period that nobody restated once the period ended. The estimate
+    reads it as it is (an identical total uploaded again keeps its first load, so leaving it out could not be
+    undone); the reader is told which. {} when none, else {"count": values, "periods": their first days}.
+    """
+    if item.aggregation != "sum" or item.frequency not in PERIOD_LENGTH or panel.height == 0:
+        return {}
+    sites = panel["site_code"].unique().sort().to_list()
+    params = {"metric_code": item.metric_code, "sites": sites, "frequency": item.frequency}
+    rows = con.sql(read_sql("estimates/loaded_before_period_end.sql"), params=params).pl()
+    if rows.height == 0:
+        return {}
+    loaded_on = pl.col("loaded_at").dt.replace_time_zone("UTC").dt.convert_time_zone(zone_name()).dt.date()
+    period_end = pl.col("period").dt.offset_by(PERIOD_LENGTH[item.frequency])
+    early = rows.filter((loaded_on < period_end) & (period_end <= as_of))
+    if early.height == 0:
+        return {}
+    return {"count": early.height, "periods": sorted({day.isoformat() for day in early["period"].to_list()})}
 
 
 def inputs_hash(

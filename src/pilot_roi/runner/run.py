@@ -42,6 +42,7 @@ import duckdb
 import numpy as np
 
 from pilot_roi import __version__
+from pilot_roi.clock import today as local_today
 from pilot_roi.economics import EffectEstimate, evaluate, realized_gain_kzt, realized_gain_start
 from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.grading import GradeInput, benjamini_hochberg, grade
@@ -164,12 +165,19 @@ def _prepare(
     if item.metric_value is None:
         return Estimate(item.pilot_code, item.metric_code, "", status="error", reason="unknown_metric", sites=sites)
     panel = read.read_panel(con, item.metric_code, roles)
+    # the hash covers the rows estimated: when a period ends its values enter and the pilot-metric re-estimates
+    panel, open_periods = read.split_open_periods(panel, item, options.as_of or local_today())
     digest = read.inputs_hash(item, roles, panel, estimation=_estimation_params(options), code_version=version)
     context: dict[str, Any] = {
         "control_rule": "listed" if item.n_listed_controls else "subsidiary_never_treated",
         "controls": list(roles.controls),
         "controls_excluded": {site: by for site, by in roles.excluded},
     }
+    if open_periods:
+        context["periods_not_ended"] = open_periods
+    early = read.loaded_before_period_end(con, item, panel, options.as_of or local_today())
+    if early:
+        context["loaded_before_period_end"] = early
     if roles.treated_touched_by:
         context["treated_also_in"] = {site: by for site, by in roles.treated_touched_by}
     # Listed sites without a single value of the metric never reach the estimator's design: name them here, so
@@ -410,6 +418,8 @@ def _site_columns(sites: RunSites | None) -> dict[str, Any]:
 def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = None) -> RunSummary:
     """Estimate every pilot-metric, grade and price them, and store the run in one transaction."""
     options = options or RunOptions()
+    if options.as_of is None:  # one day for the whole run, recorded with it, even if the run crosses midnight
+        options = replace(options, as_of=local_today())
     clock = time.perf_counter()
     started_at = _utcnow()
     version = code_version()
