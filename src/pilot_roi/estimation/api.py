@@ -171,6 +171,8 @@ def estimate_panel(
         "excluded_always_treated": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.always_treated)],
         "excluded_late": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.late)],
         "excluded_idle_controls": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.idle_controls)],
+        # treated sites that report on one side of their go-live only: nothing of their own to compare
+        "excluded_idle_treated": [str(panel.unit_labels[i]) for i in np.flatnonzero(design.idle_treated)],
     }
     if design.frequency_stated:  # absent: read from the labels' spacing, as every estimate before the keyword
         diagnostics["design"]["frequency_source"] = "stated"

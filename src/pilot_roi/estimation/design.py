@@ -43,7 +43,9 @@ _THRESHOLDS = {"daily": (28, 7), "weekly": (8, 2), "monthly": (6, 1), "quarterly
 class Design:
     """Facts about a panel's design. Masks are bool (n_units,); periods are counts of observed periods.
 
-    `treated` go live inside the panel (at least one period before and one after); `never` are the control
+    `treated` go live inside the panel (at least one period before and one after) and report on both sides of
+    their own go-live, `idle_treated` those that go live inside it but report only on one side (left out: their
+    own level absorbs what they report, so they measure nothing); `never` are the control
     sites that report on both sides of the earliest go-live, `idle_controls` the never-treated sites that do
     not (left out: they compare nothing); `always_treated` are
     live from the first period (no pre-period: excluded); `late` go live after the last period (no
@@ -67,6 +69,7 @@ class Design:
     treated: np.ndarray
     never: np.ndarray
     idle_controls: np.ndarray
+    idle_treated: np.ndarray
     always_treated: np.ndarray
     late: np.ndarray
     cohorts: tuple[int, ...]
@@ -127,12 +130,17 @@ def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
     treated = (ft >= 1) & (ft < panel.n_times)
     has_rows = np.bincount(panel.unit_idx, minlength=panel.n_units) > 0
     treated &= has_rows
+    seen = panel.observed()
+    # a treated site whose export starts at its go-live (or stops before it) has nothing to compare its own after
+    # with its own before: left out, as a control that reports on one side only is
+    live = np.arange(panel.n_times)[None, :] >= ft[:, None]
+    idle_treated = treated & ~((seen & ~live).any(axis=1) & (seen & live).any(axis=1))
+    treated &= ~idle_treated
     cohorts, sizes = np.unique(ft[treated], return_counts=True)
     never = (ft < 0) & has_rows
     if cohorts.size:
         # a control is a comparison only where it reports on both sides of go-live: one whose export stops
         # before it (or starts after it) is left out, and a pilot with no other control falls back to ITS
-        seen = panel.observed()
         first = int(cohorts.min())
         idle = never & ~(seen[:, :first].any(axis=1) & seen[:, first:].any(axis=1))
     else:
@@ -159,6 +167,7 @@ def describe_design(panel: PanelData, opts: EstimationOptions) -> Design:
         treated=treated,
         never=never,
         idle_controls=idle,
+        idle_treated=idle_treated,
         always_treated=(ft == 0) & has_rows,
         late=(ft >= panel.n_times) & has_rows,
         cohorts=tuple(int(c) for c in cohorts),

@@ -136,6 +136,7 @@ def left_out(diagnostics: Mapping[str, Any], lang: str) -> list[str]:
     treated = [
         *_names(design.get("excluded_always_treated")),
         *_names(design.get("excluded_late")),
+        *_names(design.get("excluded_idle_treated")),
         *_names(list(excluded) if isinstance(excluded, Mapping) else excluded),
         # listed sites with no value of the metric at all (the runner names them; the estimator never saw them)
         *_names(diagnostics.get("treated_without_data")),

@@ -55,8 +55,8 @@ def check_sufficiency(
         # every reason that applies, in the stored comma-separated form: sites live from the first period have
         # nothing before go-live, sites going live after the data nothing after (both, when both kinds are there)
         reasons = [
-            *(["insufficient_pre_periods"] if d.always_treated.any() else []),
-            *(["insufficient_post_periods"] if d.late.any() else []),
+            *(["insufficient_pre_periods"] if d.always_treated.any() or _idle(panel, d, before=True) else []),
+            *(["insufficient_post_periods"] if d.late.any() or _idle(panel, d, before=False) else []),
         ]
         return insufficient(method, ",".join(reasons) or "no_treated", **facts)
     if max(d.cohort_pre) < d.min_pre:
@@ -108,6 +108,15 @@ def _worst_treated_gap(panel: PanelData, d: Design) -> float:
         pre, post = obs[u, :g], obs[u, g:]
         worst = max(worst, 1 - pre.mean() if pre.size else 1.0, 1 - post.mean() if post.size else 1.0)
     return float(worst)
+
+
+def _idle(panel: PanelData, d: Design, *, before: bool) -> bool:
+    """Some treated site going live inside the panel reports nothing before its go-live (`before`) or after it."""
+    if not d.idle_treated.any():
+        return False
+    seen = panel.observed()[d.idle_treated]
+    live = np.arange(panel.n_times)[None, :] >= panel.first_treated[d.idle_treated][:, None]
+    return bool((~(seen & (~live if before else live)).any(axis=1)).any())
 
 
 def usable_treated(panel: PanelData, d: Design) -> np.ndarray:
