@@ -160,15 +160,15 @@ def test_a_value_loaded_before_its_period_ended_is_named_once_the_period_is_over
         value = pl.DataFrame({"site_code": ["S03"], "metric_code": ["energy_gj"], "period": [today], "value": [400.0]})
         assert load_observations(con, value, file_name="today.csv", uploaded_by="test").status == "loaded"
         item = next(i for i in read_portfolio(con, "P-NULL"))
-        panel = read_panel(con, item.metric_code, read_site_roles(con, "P-NULL", item.metric_code))
-        assert loaded_before_period_end(con, item, panel, today + timedelta(days=1)) == {
+        panel = read_panel(con, item.metric_code, read_site_roles(con, "P-NULL", item.metric_code), load_times=True)
+        assert loaded_before_period_end(panel, item, today + timedelta(days=1)) == {
             "count": 1,
             "periods": [today.isoformat()],
         }
-        assert loaded_before_period_end(con, item, panel, today) == {}  # not over: left out instead
+        assert loaded_before_period_end(panel, item, today) == {}  # not over: left out instead
         assert split_open_periods(panel, item, today)[1]["periods"] == [today.isoformat()]
         mean = replace(item, aggregation="mean")
-        assert loaded_before_period_end(con, mean, panel, today + timedelta(days=1)) == {}
+        assert loaded_before_period_end(panel, mean, today + timedelta(days=1)) == {}
     finally:
         con.close()
     words = {

@@ -51,16 +51,18 @@ def read_site_roles(
     return SiteRoles(treated, controls, excluded, touched)
 
 
-def read_panel(con: duckdb.DuckDBPyConnection, metric_code: str, roles: SiteRoles) -> pl.DataFrame:
-    """The long panel site_code, period, value, go_live (null for controls) of the treated and control sites."""
+def read_panel(
+    con: duckdb.DuckDBPyConnection, metric_code: str, roles: SiteRoles, *, load_times: bool = False
+) -> pl.DataFrame:
+    """The long panel site_code, period, value, go_live (null for controls) of the treated and control sites; with
+    `load_times`, also loaded_at: when each value's current version was loaded (naive UTC)."""
     go_live = {site: day for site, day in roles.treated}
     sites = [site for site, _ in roles.treated] + list(roles.controls)
+    schema = {**PANEL_SCHEMA, "loaded_at": pl.Datetime("us")} if load_times else PANEL_SCHEMA
     if not sites:
-        return pl.DataFrame(schema={**PANEL_SCHEMA, "go_live": pl.Date})
+        return pl.DataFrame(schema={**schema, "go_live": pl.Date})
     frame = con.sql(read_sql("estimates/panel.sql"), params={"metric_code": metric_code, "sites": sites}).pl()
-    if frame.height == 0:
-        frame = pl.DataFrame(schema=PANEL_SCHEMA)
-    frame = frame.cast(PANEL_SCHEMA)
+    frame = pl.DataFrame(schema=schema) if frame.height == 0 else frame.select(list(schema)).cast(schema)
     lookup = pl.DataFrame(
         {"site_code": list(go_live), "go_live": list(go_live.values())},
         schema={"site_code": pl.String, "go_live": pl.Date},
@@ -86,11 +88,10 @@ def split_open_periods(panel: pl.DataFrame, item: PilotMetric, as_of: date) -> t
     return panel.filter(~is_open), {"count": left_out.height, "periods": periods, "as_of": as_of.isoformat()}
 
 
-def loaded_before_period_end(
-    con: duckdb.DuckDBPyConnection, item: PilotMetric, panel: pl.DataFrame, as_of: date
-) -> dict[str, Any]:
-    """The panel's values of a sum-aggregated metric whose current version was loaded on or before the last day of its
-    period, a period that has ended by `as_of` (those that have not are left out: `split_open_periods`).
+def loaded_before_period_end(panel: pl.DataFrame, item: PilotMetric, as_of: date) -> dict[str, Any]:
+    """The values of a sum-aggregated metric in `panel` (read with `load_times`) whose current version was loaded, by
+    the product's clock, on or before the last day of its period, a period that has ended by `as_of` (those that
+    have not are left out: `split_open_periods`).
 
     Such a value may be a total over part of its period that nobody restated once the period ended. The estimate
     reads it as it is (an identical total uploaded again keeps its first load, so leaving it out could not be
@@ -98,14 +99,9 @@ def loaded_before_period_end(
     """
     if item.aggregation != "sum" or item.frequency not in PERIOD_LENGTH or panel.height == 0:
         return {}
-    sites = panel["site_code"].unique().sort().to_list()
-    params = {"metric_code": item.metric_code, "sites": sites, "frequency": item.frequency}
-    rows = con.sql(read_sql("estimates/loaded_before_period_end.sql"), params=params).pl()
-    if rows.height == 0:
-        return {}
     loaded_on = pl.col("loaded_at").dt.replace_time_zone("UTC").dt.convert_time_zone(zone_name()).dt.date()
     period_end = pl.col("period").dt.offset_by(PERIOD_LENGTH[item.frequency])
-    early = rows.filter((loaded_on < period_end) & (period_end <= as_of))
+    early = panel.filter((loaded_on < period_end) & (period_end <= as_of))
     if early.height == 0:
         return {}
     return {"count": early.height, "periods": sorted({day.isoformat() for day in early["period"].to_list()})}

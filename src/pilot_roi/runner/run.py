@@ -164,9 +164,11 @@ def _prepare(
     sites = RunSites.of(roles, item.n_listed_controls)
     if item.metric_value is None:
         return Estimate(item.pilot_code, item.metric_code, "", status="error", reason="unknown_metric", sites=sites)
-    panel = read.read_panel(con, item.metric_code, roles)
+    as_of = options.as_of or local_today()
+    loaded = read.read_panel(con, item.metric_code, roles, load_times=True)
+    early = read.loaded_before_period_end(loaded, item, as_of)
     # the hash covers the rows estimated: when a period ends its values enter and the pilot-metric re-estimates
-    panel, open_periods = read.split_open_periods(panel, item, options.as_of or local_today())
+    panel, open_periods = read.split_open_periods(loaded.drop("loaded_at"), item, as_of)
     digest = read.inputs_hash(item, roles, panel, estimation=_estimation_params(options), code_version=version)
     context: dict[str, Any] = {
         "control_rule": "listed" if item.n_listed_controls else "subsidiary_never_treated",
@@ -175,7 +177,6 @@ def _prepare(
     }
     if open_periods:
         context["periods_not_ended"] = open_periods
-    early = read.loaded_before_period_end(con, item, panel, options.as_of or local_today())
     if early:
         context["loaded_before_period_end"] = early
     if roles.treated_touched_by:
