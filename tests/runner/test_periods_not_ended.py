@@ -163,9 +163,15 @@ def test_a_value_loaded_before_its_period_ended_is_named_once_the_period_is_over
         panel = read_panel(con, item.metric_code, read_site_roles(con, "P-NULL", item.metric_code), load_times=True)
         assert loaded_before_period_end(panel, item, today + timedelta(days=1)) == {
             "count": 1,
+            "n_periods": 1,
             "periods": [today.isoformat()],
         }
         assert loaded_before_period_end(panel, item, today) == {}  # not over: left out instead
+        # a feed loaded the day before each period ended: every value counted, the first ten periods named
+        days = panel.with_columns(pl.col("period").cast(pl.Datetime("us")).alias("loaded_at"))
+        early = loaded_before_period_end(days, item, today + timedelta(days=1))
+        assert (early["count"], early["n_periods"]) == (days.height, days["period"].n_unique())
+        assert early["periods"] == sorted(d.isoformat() for d in days["period"].unique())[:10]
         assert split_open_periods(panel, item, today)[1]["periods"] == [today.isoformat()]
         mean = replace(item, aggregation="mean")
         assert loaded_before_period_end(panel, mean, today + timedelta(days=1)) == {}
@@ -180,3 +186,7 @@ def test_a_value_loaded_before_its_period_ended_is_named_once_the_period_is_over
     assert "Значений, загруженных до конца своего периода: 1 (2026-11-28)" in words["ru"][0]
     assert "жүктелген мәндер: 1 (2026-11-28)" in words["kk"][0]
     assert words["en"][0].startswith("1 value(s) were loaded before their period ended (2026-11-28)")
+    # more periods than named: the words say there are more
+    named = {"count": 40, "n_periods": 12, "periods": ["2026-01-01", "2026-01-02", "2026-01-03"]}
+    line = checks_in_words({"diagnostics": {"loaded_before_period_end": named}}, "en")[0]
+    assert line.startswith("40 value(s) were loaded before their period ended (2026-01-01, 2026-01-02, 2026-01-03, …)")

@@ -196,7 +196,8 @@ def periods_not_ended(diagnostics: Mapping[str, Any], lang: str) -> list[str]:
         if not isinstance(found, Mapping) or not found.get("count"):
             continue
         periods = _names(found.get("periods"))
-        shown = ", ".join(periods[:3]) + (", …" if len(periods) > 3 else "")
+        more = len(periods) > 3 or int(found.get("n_periods") or 0) > len(periods)
+        shown = ", ".join(periods[:3]) + (", …" if more else "")
         count = format_number(float(found["count"]), lang, 0)
         lines.append(t(f"dash.diag.{key}", lang, count=count, periods=shown, as_of=str(found.get("as_of") or "—")))
     return lines

@@ -70,6 +70,9 @@ def read_panel(
     return frame.join(lookup, on="site_code", how="left").sort("site_code", "period")
 
 
+_NAMED_PERIODS = 10  # periods named in an estimate's diagnostics for values loaded before their period ended
+
+
 def split_open_periods(panel: pl.DataFrame, item: PilotMetric, as_of: date) -> tuple[pl.DataFrame, dict[str, Any]]:
     """(the panel without a sum-aggregated metric's values for periods not ended by `as_of`, what was left out).
 
@@ -95,7 +98,8 @@ def loaded_before_period_end(panel: pl.DataFrame, item: PilotMetric, as_of: date
 
     Such a value may be a total over part of its period that nobody restated once the period ended. The estimate
     reads it as it is (an identical total uploaded again keeps its first load, so leaving it out could not be
-    undone); the reader is told which. {} when none, else {"count": values, "periods": their first days}.
+    undone); the reader is told which. {} when none, else {"count": values, "n_periods": their periods, "periods": the
+    first `_NAMED_PERIODS` of them} (a daily feed uploaded each evening would otherwise store every day, every run).
     """
     if item.aggregation != "sum" or item.frequency not in PERIOD_LENGTH or panel.height == 0:
         return {}
@@ -104,7 +108,8 @@ def loaded_before_period_end(panel: pl.DataFrame, item: PilotMetric, as_of: date
     early = panel.filter((loaded_on < period_end) & (period_end <= as_of))
     if early.height == 0:
         return {}
-    return {"count": early.height, "periods": sorted({day.isoformat() for day in early["period"].to_list()})}
+    periods = sorted({day.isoformat() for day in early["period"].to_list()})
+    return {"count": early.height, "n_periods": len(periods), "periods": periods[:_NAMED_PERIODS]}
 
 
 def inputs_hash(
