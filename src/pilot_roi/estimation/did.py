@@ -388,6 +388,7 @@ def estimate_did(panel: PanelData, opts: EstimationOptions | None = None, **over
         "excluded_sites": int((~keep).sum()),
         "control_sites": [str(label) for label in sub.unit_labels[controls]],  # the ones compared with, by name
         # the treated sites estimated, by name: those live inside the panel (not from its first period nor after it)
+        # and reporting on both sides of their go-live (`Design.idle_treated`)
         "treated_sites": [str(label) for label in sub.unit_labels[treated]],
     }
     es_frame = pl.DataFrame(schema=EVENT_STUDY_SCHEMA)

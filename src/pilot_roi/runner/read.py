@@ -87,7 +87,7 @@ def split_open_periods(panel: pl.DataFrame, item: PilotMetric, as_of: date) -> t
     left_out = panel.filter(is_open)
     if left_out.height == 0:
         return panel, {}
-    periods = sorted({day.isoformat() for day in left_out["period"].to_list()})
+    periods = _first_days(left_out)
     return panel.filter(~is_open), {"count": left_out.height, "periods": periods, "as_of": as_of.isoformat()}
 
 
@@ -105,11 +105,16 @@ def loaded_before_period_end(panel: pl.DataFrame, item: PilotMetric, as_of: date
         return {}
     loaded_on = pl.col("loaded_at").dt.replace_time_zone("UTC").dt.convert_time_zone(zone_name()).dt.date()
     period_end = pl.col("period").dt.offset_by(PERIOD_LENGTH[item.frequency])
-    early = panel.filter((loaded_on < period_end) & (period_end <= as_of))
+    early = panel.filter((loaded_on < period_end) & ~not_ended(pl.col("period"), item.frequency, as_of))
     if early.height == 0:
         return {}
-    periods = sorted({day.isoformat() for day in early["period"].to_list()})
+    periods = _first_days(early)
     return {"count": early.height, "n_periods": len(periods), "periods": periods[:_NAMED_PERIODS]}
+
+
+def _first_days(rows: pl.DataFrame) -> list[str]:
+    """The distinct periods of `rows`, by their first day, ascending, as ISO dates."""
+    return sorted({day.isoformat() for day in rows["period"].to_list()})
 
 
 def inputs_hash(
