@@ -400,6 +400,38 @@ def test_mixture_half_width_is_the_mixtures_own_central_interval() -> None:
     assert half[1] > float(norm.ppf(0.975)) * math.sqrt(0.7 + 0.3 * 9.0)
 
 
+def test_mixture_half_width_holds_on_mixtures_that_trip_newtons_method() -> None:
+    # The solver is Newton's method inside a bracket. Far-apart narrow components make the central mass rise
+    # in steep steps with flat stretches between them, where a plain Newton step crawls or overshoots; point
+    # masses make it a step function. Every column must still put exactly 1 - alpha inside (or, for a step
+    # function, sit on the step), as a root-finder on the mixture's cdf says.
+    from scipy.optimize import brentq
+    from scipy.special import ndtr
+
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        m, h = int(rng.integers(1, 30)), int(rng.integers(1, 12))
+        scale = 10.0 ** rng.uniform(-5, 5)
+        shift = rng.normal(0.0, 1.0, (m, h)) * scale * rng.uniform(0.0, 3.0)
+        sd = np.abs(rng.normal(1.0, 1.0, (m, h))) * scale * rng.uniform(0.01, 2.0)
+        if trial % 8 == 0:
+            sd[:] = 0.0
+        mix = rng.dirichlet(np.ones(m))
+        half = core.mixture_half_width(shift, sd, mix, 0.05)
+        safe = np.maximum(sd, 1e-300)
+        for j in range(h):
+            s_j, sd_j = shift[:, j], safe[:, j]
+
+            def inside(c: float, s_j: np.ndarray = s_j, sd_j: np.ndarray = sd_j, mix: np.ndarray = mix) -> float:
+                return float(mix @ (ndtr((c - s_j) / sd_j) - ndtr((-c - s_j) / sd_j)))
+
+            top = float(np.max(np.abs(s_j) + 10.0 * sd_j))
+            if trial % 8 == 0:  # a step function: at the step, the mass is short just below and enough at it
+                assert inside(half[j] * (1 - 1e-9)) < 0.95 <= inside(half[j] * (1 + 1e-9))
+            else:
+                assert half[j] == pytest.approx(brentq(lambda c: inside(c) - 0.95, 0.0, top, xtol=1e-300), rel=1e-9)
+
+
 def _local_level(seed: int, n: int, level_sd: float) -> tuple[Any, Any, np.ndarray]:
     from statsmodels.tsa.statespace.structural import UnobservedComponents
 
