@@ -8,7 +8,8 @@ Flow (one call of `run_portfolio`):
    equals the last run's, carry that result forward (`reused_from_run`) instead of estimating again.
    With `pilot=CODE` only that pilot's metrics are re-examined; the others are carried forward as they
    are, so the run still names the complete portfolio;
-3. estimate the rest (in a process pool of `workers` when there are many), each failure isolated;
+3. estimate the rest (in the caller's warm pool when given, else in a process pool of `workers` when there are
+   many), each failure isolated;
 4. Benjamini–Hochberg q-values across every pilot-metric with a p-value, then grades, then economics
    (recomputed every run: they depend on the portfolio, the tenge values and the discount rate), each row
    recording the tenge value, direction, frequency and costs it was priced with, and the treated sites (with
@@ -30,8 +31,7 @@ import logging
 import math
 import multiprocessing
 import time
-from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
@@ -65,6 +65,7 @@ class RunSummary:
 
     `seconds_by_item` is each estimate's wall time in its worker, `cpu_seconds_by_item` its CPU time
     (the honest measure on a shared machine). Neither is stored: timings would break bit-identical runs.
+    `pool_broken`: the pool the caller gave broke or was shut down during the run (replace it; the run is whole).
     """
 
     run_id: int
@@ -79,6 +80,7 @@ class RunSummary:
     seconds: float
     seconds_by_item: dict[str, float] = field(default_factory=dict)
     cpu_seconds_by_item: dict[str, float] = field(default_factory=dict)
+    pool_broken: bool = False
 
 
 @cache
@@ -211,47 +213,95 @@ def _prepare(
     )
 
 
-def _estimate_all(jobs: Iterator[EstimateJob], n_jobs: int, options: RunOptions) -> list[Estimate]:
-    """Run the jobs, in a pool of `options.workers` processes when there are enough of them.
+def _estimate_all(
+    jobs: list[EstimateJob], options: RunOptions, pool: cf.Executor | None = None
+) -> tuple[list[Estimate], bool]:
+    """Run the jobs; the results and whether the caller's `pool` broke (or was shut down) on the way.
 
-    A pool that breaks (a worker killed, e.g. out of memory) costs only the pilot-metrics it was
-    estimating at that moment (error rows: `worker_failed`); the rest go on in a new pool. A pool that
-    cannot start at all (no job ever finished in it) hands every job to this process instead.
+    With the caller's `pool` (warm: no start-up to pay) every job goes to it, even one (the caller, a web server,
+    keeps its GIL for its requests); else, in pools of
+    `options.workers` processes when at least `options.parallel_min_jobs` jobs need them; else in this process.
+    A pool that breaks (a worker killed, e.g. out of memory) costs only the pilot-metrics it was estimating at
+    that moment (error rows: `worker_failed`); jobs not yet handed to it go on as if there were no pool given
+    (in a new pool of ours, or in this process). A pool in which no job ever finished hands every job to this
+    process instead.
     """
-    if options.workers <= 1 or n_jobs < options.parallel_min_jobs:
-        return [run_job(job) for job in jobs]
+    pending = deque(jobs)
+    if pool is None or not pending:
+        return _in_own_pools(pending, options), False
     results: list[Estimate] = []
-    remaining: Iterator[EstimateJob] = jobs
-    while True:
+    in_flight: dict[cf.Future[Estimate], EstimateJob] = {}
+    try:
+        _feed(pool, pending, in_flight, results, limit=len(pending))
+        return results, False
+    except cf.BrokenExecutor:
+        if _after_break(in_flight, results, pending, finished_before=0):
+            return [run_job(job) for job in pending], True
+        return results + _in_own_pools(pending, options), True
+
+
+def _in_own_pools(pending: deque[EstimateJob], options: RunOptions) -> list[Estimate]:
+    """Run the jobs in pools this function starts (and replaces when one breaks), or here when they are few."""
+    if options.workers <= 1 or len(pending) < options.parallel_min_jobs:
+        return [run_job(job) for job in pending]
+    results: list[Estimate] = []
+    context = multiprocessing.get_context("spawn")  # no fork: DuckDB and polars hold threads (see runner/pool.py)
+    while pending:
         in_flight: dict[cf.Future[Estimate], EstimateJob] = {}
         finished_before = len(results)
         try:
-            _pool_pass(remaining, in_flight, results, options)
-            return results
-        except BrokenProcessPool:
-            lost = list(in_flight.values())
-            if len(results) == finished_before:
-                log.warning("the estimation pool could not start; estimating in this process instead")
-                return results + [run_job(job) for job in [*lost, *remaining]]
-            log.warning("an estimation worker died; %d pilot-metric(s) lost, the rest continue", len(lost))
-            results.extend(_lost(job) for job in lost)
+            with cf.ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
+                # bounded, so that a broken pool loses few jobs and the rest go on in the next
+                _feed(pool, pending, in_flight, results, limit=2 * options.workers + 2)
+        except cf.BrokenExecutor:
+            if _after_break(in_flight, results, pending, finished_before):
+                return results + [run_job(job) for job in pending]
+    return results
 
 
-def _pool_pass(
-    jobs: Iterator[EstimateJob],
+def _after_break(
     in_flight: dict[cf.Future[Estimate], EstimateJob],
     results: list[Estimate],
-    options: RunOptions,
+    pending: deque[EstimateJob],
+    finished_before: int,
+) -> bool:
+    """After a pool broke: its lost jobs become `worker_failed` rows; but when no job finished in it (there are
+    still `finished_before` results: it could not start, or was broken or shut down before this run) they go
+    back to the front of `pending` and this returns True: run everything pending in this process."""
+    _harvest(in_flight, results)
+    lost = list(in_flight.values())
+    in_flight.clear()
+    if len(results) == finished_before:
+        log.warning("the estimation pool could not start or was broken; estimating in this process instead")
+        pending.extendleft(reversed(lost))
+        return True
+    log.warning("an estimation worker died; %d pilot-metric(s) lost, the rest continue", len(lost))
+    results.extend(_lost(job) for job in lost)
+    return False
+
+
+def _feed(
+    pool: cf.Executor,
+    pending: deque[EstimateJob],
+    in_flight: dict[cf.Future[Estimate], EstimateJob],
+    results: list[Estimate],
+    limit: int,
 ) -> None:
-    limit = 2 * options.workers + 2  # bounded, so panels are read while others are estimated
-    context = multiprocessing.get_context("spawn")  # no fork: DuckDB and polars hold threads
-    with cf.ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
-        for job in jobs:
-            in_flight[pool.submit(run_job, job)] = job
-            if len(in_flight) >= limit:
-                _collect(in_flight, results, cf.FIRST_COMPLETED)
-        while in_flight:
-            _collect(in_flight, results, cf.FIRST_COMPLETED)
+    """Hand the pending jobs to `pool`, at most `limit` in flight, until every result is in `results`.
+
+    A job leaves `pending` only once the pool took it; raises `concurrent.futures.BrokenExecutor` when the pool
+    breaks or refuses work (shut down), with the jobs it held still in `in_flight`.
+    """
+    while pending:
+        try:
+            future = pool.submit(run_job, pending[0])
+        except RuntimeError as exc:  # broken (a BrokenExecutor) or shut down: this job never started
+            raise cf.BrokenExecutor(str(exc)) from exc
+        in_flight[future] = pending.popleft()
+        if len(in_flight) >= limit:
+            _collect(in_flight, results)
+    while in_flight:
+        _collect(in_flight, results)
 
 
 def _lost(job: EstimateJob) -> Estimate:
@@ -259,19 +309,23 @@ def _lost(job: EstimateJob) -> Estimate:
                     diagnostics=dict(job.context))  # fmt: skip
 
 
-def _collect(in_flight: dict[cf.Future[Estimate], EstimateJob], results: list[Estimate], when: str) -> None:
-    """Move the finished futures' results into `results`; then raise a broken pool for the caller to handle."""
-    done, _ = cf.wait(list(in_flight), return_when=when)
-    broken: BaseException | None = None
-    for future in done:
-        exc = future.exception()
-        if isinstance(exc, BrokenProcessPool):
-            broken = exc  # stays in flight: the caller counts it as lost
-            continue
-        job = in_flight.pop(future)
-        results.append(future.result() if exc is None else _lost(job))
+def _collect(in_flight: dict[cf.Future[Estimate], EstimateJob], results: list[Estimate]) -> None:
+    """Wait for a job to end and move the finished ones into `results`; then raise a broken pool for the caller."""
+    cf.wait(list(in_flight), return_when=cf.FIRST_COMPLETED)
+    _harvest(in_flight, results)
+    broken = next((future.exception() for future in in_flight if future.done()), None)
     if broken is not None:
         raise broken
+
+
+def _harvest(in_flight: dict[cf.Future[Estimate], EstimateJob], results: list[Estimate]) -> None:
+    """Move every job that ended into `results` (one that raised: `worker_failed`), except those a broken pool
+    failed: they stay in flight, for the caller to count as lost."""
+    for future in [f for f in in_flight if f.done()]:
+        exc = future.exception()
+        if not isinstance(exc, cf.BrokenExecutor):
+            job = in_flight.pop(future)
+            results.append(future.result() if exc is None else _lost(job))
 
 
 def _realized(item: PilotMetric, est: Estimate) -> float:
@@ -416,8 +470,15 @@ def _site_columns(sites: RunSites | None) -> dict[str, Any]:
     }
 
 
-def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = None) -> RunSummary:
-    """Estimate every pilot-metric, grade and price them, and store the run in one transaction."""
+def run_portfolio(
+    con: duckdb.DuckDBPyConnection, options: RunOptions | None = None, *, pool: cf.Executor | None = None
+) -> RunSummary:
+    """Estimate every pilot-metric, grade and price them, and store the run in one transaction.
+
+    `pool`: a warm process pool of the caller's (`runner.pool`), used for every pilot-metric that needs
+    estimating; the numbers do not depend on it. It is never shut down here: when it broke during the run the
+    summary says so (`pool_broken`) and the caller replaces it.
+    """
     options = options or RunOptions()
     if options.as_of is None:  # one day for the whole run, recorded with it, even if the run crosses midnight
         options = replace(options, as_of=local_today())
@@ -470,7 +531,8 @@ def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = N
     # biggest panels first: the pool's last job is then a short one (results are keyed, order is free)
     jobs.sort(key=lambda job: (-job.panel.height, job.pilot_code, job.metric_code))
     job_sites = {(job.pilot_code, job.metric_code): job.sites for job in jobs}
-    for est in _estimate_all(iter(jobs), len(jobs), options):
+    estimated, pool_broken = _estimate_all(jobs, options, pool)
+    for est in estimated:
         # the worker does not carry the sites back
         estimates[est.key] = replace(est, sites=used_sites(job_sites[est.key], est.diagnostics))
 
@@ -505,4 +567,5 @@ def run_portfolio(con: duckdb.DuckDBPyConnection, options: RunOptions | None = N
         seconds=time.perf_counter() - clock,
         seconds_by_item={f"{e.pilot_code}/{e.metric_code}": e.seconds for e in ordered if e.seconds},
         cpu_seconds_by_item={f"{e.pilot_code}/{e.metric_code}": e.cpu_seconds for e in ordered if e.cpu_seconds},
+        pool_broken=pool_broken,
     )
