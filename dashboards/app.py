@@ -17,6 +17,7 @@ import flask
 from dash import Dash, Input, Output, ctx, dcc, html
 
 from dashboards import ids
+from dashboards.components import reestimate
 from dashboards.context import EXTENSION, LANG_COOKIE, WarehouseAccess, cursor, error_ref, lang_of
 from dashboards.security import current_user, install_security
 from pilot_roi import dashboard_queries as q
@@ -40,11 +41,14 @@ NAV_PAGES: tuple[tuple[str, str, str], ...] = (
 LANG_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
 
-def create_app(warehouse: Path, *, secret_key: str | None = None, production: bool = False) -> Dash:
+def create_app(
+    warehouse: Path, *, secret_key: str | None = None, production: bool = False, warm_pool: bool = False
+) -> Dash:
     """The dashboard for the warehouse at `warehouse`, secured (sign-in required) and ready to serve.
 
     The warehouse must exist and be migrated. `secret_key` signs the session cookie (required when
-    `production`; else PILOT_ROI_SECRET_KEY or a per-process random key).
+    `production`; else PILOT_ROI_SECRET_KEY or a per-process random key). `warm_pool`: start the re-estimation's
+    process pool now, in the background (the server does; otherwise it starts on the first re-estimation).
     """
     server = flask.Flask("pilot_roi_dashboard")
     server.extensions[EXTENSION] = WarehouseAccess(Path(warehouse))
@@ -65,6 +69,8 @@ def create_app(warehouse: Path, *, secret_key: str | None = None, production: bo
     )
     app.layout = _shell
     _register_shell_callbacks(app)
+    if warm_pool:
+        reestimate.warm_pool_in_background()
     return app
 
 

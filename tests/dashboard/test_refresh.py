@@ -1,6 +1,7 @@
 """Pages notice a new finished run: the portfolio and pilot pages' version-poll callbacks over HTTP (Flask's
 test client, the real app and a copy of the demo warehouse), and the background re-estimation an upload
-that changed data starts (a new finished run appears within a bounded wait)."""
+that changed data starts (a new finished run appears within a bounded wait), with the server's warm estimation
+pool replaced when it broke."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from dashboards.context import EXTENSION
 
 from pilot_roi import dashboard_queries as q
 from pilot_roi.runner import RunOptions, run_portfolio
+from pilot_roi.runner.pool import usable
 
 RUN_TIMEOUT_S = 120.0
 
@@ -95,6 +97,10 @@ def test_upload_that_changes_data_re_estimates_in_the_background(demo_warehouse:
     assert row is not None
     version, run_id = _state(app)
     assert run_id is not None
+    # the server's warm estimation pool broke while idle (as when its workers are killed): the run replaces it
+    broken = reestimate.estimation_pool.get()
+    assert broken is not None, "the warm estimation pool did not start"
+    broken.shutdown()
     client = sign_in(app.server.test_client(), *ENGINEER)
     text = f"site_code,metric_code,period,value\n{row[0]},{row[1]},{row[2]:%Y-%m-%d},{float(row[3]) + 5}\n"
     preview = _dependency(client, "upload-preview.children")
@@ -124,6 +130,13 @@ def test_upload_that_changes_data_re_estimates_in_the_background(demo_warehouse:
         time.sleep(0.5)
     assert new_run is not None, f"no new finished run within {RUN_TIMEOUT_S:.0f} s of the upload"
     _wait_idle()
+    with app.server.extensions[EXTENSION].cursor() as cur:
+        failed = cur.execute(
+            "SELECT count(*) FROM estimate_results WHERE run_id = ? AND reason = 'worker_failed'", [new_run]
+        ).fetchone()
+    assert failed == (0,)
+    replaced = reestimate.estimation_pool.get()
+    assert replaced is not None and replaced is not broken and usable(replaced)
 
     exec_client = sign_in(app.server.test_client(), *EXECUTIVE)
     response = _poll(

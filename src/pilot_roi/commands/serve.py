@@ -108,12 +108,13 @@ def load_create_app() -> Any:
 
 
 def build_wsgi_app(warehouse: Path, *, production: bool = False, secret_key: str | None = None) -> Any:
-    """The Flask server of the dashboard for `warehouse` (gunicorn calls it in the worker, after forking)."""
+    """The Flask server of the dashboard for `warehouse` (gunicorn calls it in the worker, after forking), with the
+    re-estimation's process pool warming in the background."""
     warehouse = Path(warehouse)
     if not warehouse.exists():
         raise WarehouseNotInitialised(str(warehouse))
     create_app = load_create_app()
-    return create_app(warehouse, secret_key=secret_key, production=production).server
+    return create_app(warehouse, secret_key=secret_key, production=production, warm_pool=True).server
 
 
 def upgrade_warehouse(path: Path) -> int:
