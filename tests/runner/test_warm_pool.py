@@ -174,3 +174,43 @@ def test_a_closed_holder_starts_no_pool() -> None:
     closed = WarmPool(1)
     closed.close()
     assert closed.get() is None  # at exit: estimates run in this process, no new pool is spawned
+
+
+def test_the_pools_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    # gunicorn's arbiter kills a stuck worker with SIGKILL: its pool is never shut down, and without the
+    # initializer's watch its idle workers would wait for work forever. A real parent process starts and warms a
+    # pool, reports its workers, and is killed outright; the workers must be gone within a few polls.
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys\n"
+        "from pilot_roi.runner.pool import start_pool, warm\n"
+        "pool = start_pool(2)\n"
+        "print(' '.join(map(str, sorted(warm(pool, 2)))), flush=True)\n"
+        "sys.stdin.read()\n"  # wait to be killed
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    finally:
+        parent.kill()
+        parent.wait(timeout=WAIT_S)
+    deadline = time.monotonic() + 20.0
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers), "the pool's workers outlived their killed parent"
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie, reaped by nobody yet, counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
