@@ -214,3 +214,38 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the SystemExit raised below
+def test_a_pool_whose_manager_thread_was_stopped_is_replaced_and_its_workers_end() -> None:
+    # Dash's test runner stops every thread started during a test by raising SystemExit in it, the pool's manager
+    # thread included. Such a pool still takes jobs and never runs them: a re-estimation would wait forever. The
+    # holder must see it is dead, start a new pool and end the old one's idle workers.
+    import ctypes
+    import threading
+    import time
+
+    holder = WarmPool(2, probe_timeout=2.0)
+    try:
+        before = set(threading.enumerate())
+        pool = _held(holder)
+        old_workers = holder.pids
+        managers = [thread for thread in threading.enumerate() if thread not in before]  # manager and queue feeder
+        assert managers, "the pool started no thread of its own"
+        for thread in managers:
+            assert thread.ident is not None
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(SystemExit))
+        pool.submit(int)  # wakes the manager, which then meets its SystemExit (the queue's feeder sleeps on)
+        deadline = time.monotonic() + WAIT_S
+        while all(thread.is_alive() for thread in managers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not all(thread.is_alive() for thread in managers), "no thread of the pool stopped"
+        fresh = holder.get()
+        assert fresh is not None and fresh is not pool and usable(fresh)
+        assert holder.pids.isdisjoint(old_workers)
+        deadline = time.monotonic() + 20.0
+        while any(_alive(pid) for pid in old_workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in old_workers), "the dead pool's workers were left waiting"
+    finally:
+        holder.close()

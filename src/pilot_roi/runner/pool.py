@@ -20,6 +20,7 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +31,9 @@ WARM_TIMEOUT_S = 60.0
 """How long warming may take before it gives up (spawn + imports take seconds; far more means something is wrong)."""
 RETRY_AFTER_S = 600.0
 """After a pool could not start, how long `WarmPool` estimates in the caller's process before it tries again."""
+
+PROBE_TIMEOUT_S = 10.0
+"""How long an idle pool may take to answer a no-op before `usable` calls it dead (a warm one answers in ms)."""
 
 _WARM_PROBE_S = 0.05
 _ORPHAN_POLL_S = 2.0
@@ -91,13 +95,29 @@ def warm(pool: ProcessPoolExecutor, workers: int, timeout: float = WARM_TIMEOUT_
     return seen
 
 
-def usable(pool: cf.Executor) -> bool:
-    """False when `pool` refuses work: broken (a worker died) or shut down. Costs one no-op job."""
+def usable(pool: cf.Executor, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """False when `pool` refuses work (broken: a worker died; or shut down) or does not answer a no-op within
+    `timeout` seconds. The last catches a pool whose manager thread is gone: it still takes jobs and never runs
+    them, and a run would wait for them forever (Dash's test runner stops every thread started during a test, that
+    one included). Costs one no-op job; `WarmPool` asks only between runs, when the workers are idle."""
     try:
-        pool.submit(int)
+        answer = pool.submit(int)
     except RuntimeError:  # BrokenExecutor is one
         return False
+    try:
+        answer.result(timeout=timeout)
+    except (cf.TimeoutError, cf.BrokenExecutor, cf.CancelledError):
+        return False
     return True
+
+
+def _end(pids: frozenset[int]) -> None:
+    """Ask the processes `pids` of a dropped pool to end (those already gone are skipped)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            continue
 
 
 class WarmPool:
@@ -109,8 +129,9 @@ class WarmPool:
     exit) and starts no other.
     """
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, probe_timeout: float = PROBE_TIMEOUT_S) -> None:
         self.workers = workers
+        self.probe_timeout = probe_timeout
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
@@ -122,9 +143,10 @@ class WarmPool:
         """The warm pool, started now if there is none or it broke while idle (this waits for it to warm); None if
         it cannot start."""
         with self._lock:
-            if self._pool is not None and not usable(self._pool):
+            if self._pool is not None and not usable(self._pool, self.probe_timeout):
                 log.warning("the estimation pool broke while idle; starting a new one")
                 self._pool.shutdown(wait=False, cancel_futures=True)
+                _end(self.pids)  # a pool that lost its manager thread would leave its idle workers waiting
                 self._pool = None
             if self._pool is None and not self._closed and time.monotonic() - self._failed_at >= RETRY_AFTER_S:
                 self._pool = self._started()
