@@ -20,7 +20,6 @@ import logging
 import math
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -112,12 +111,11 @@ def usable(pool: cf.Executor, timeout: float = PROBE_TIMEOUT_S) -> bool:
 
 
 def _end(pids: frozenset[int]) -> None:
-    """Ask the processes `pids` of a dropped pool to end (those already gone are skipped)."""
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            continue
+    """End those of this process's live children whose ids are `pids` (a dropped pool's workers). Only children:
+    a pool found dead hours after it broke must not signal whatever process has reused one of its ids since."""
+    for child in multiprocessing.active_children():
+        if child.pid in pids:
+            child.terminate()
 
 
 class WarmPool:
