@@ -51,8 +51,12 @@ def _start(dash_duo, warehouse: Path, user: tuple[str, str]):  # type: ignore[no
 
 
 def _set_lang(dash_duo, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose `lang` and wait until the server has answered the choice (its answer carries the cookie and the kept
+    language). The sign-out button's word differs in every language; the navbar's "Портфель" is the same in Russian
+    and Kazakh, so waiting on it alone let the test leave the page before the choice was answered."""
     Select(dash_duo.find_element("#shell-lang-select")).select_by_value(lang)
-    dash_duo.wait_for_text_to_equal("#shell-nav-portfolio", t("dash.nav.portfolio", lang), timeout=10)
+    dash_duo.wait_for_text_to_equal("#shell-sign-out", t("dash.sign_out", lang), timeout=20)
+    dash_duo.wait_for_text_to_equal("#shell-nav-portfolio", t("dash.nav.portfolio", lang), timeout=20)
 
 
 def _severe(dash_duo) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -86,7 +90,8 @@ def test_language_switch_is_remembered(dash_duo, demo_warehouse: Path) -> None:
     dash_duo.wait_for_text_to_equal(".page-title", kazakh, timeout=20)
     assert any(letter in kazakh.lower() for letter in "әғқңөұүһі")  # a Kazakh title, not a copy of the Russian one
     dash_duo.driver.refresh()
-    dash_duo.wait_for_text_to_equal("#shell-nav-portfolio", t("dash.nav.portfolio", "kk"), timeout=20)
+    dash_duo.wait_for_text_to_equal("#shell-sign-out", t("dash.sign_out", "kk"), timeout=20)
+    dash_duo.wait_for_text_to_equal(".page-title", kazakh, timeout=20)
     con = connect(demo_warehouse)
     try:  # remembered for the account too, not only in this browser
         assert con.execute("SELECT language FROM users WHERE username = ?", [ADMIN[0]]).fetchone() == ("kk",)
