@@ -178,12 +178,19 @@ def _register_shell_callbacks(app: Dash) -> None:
             if user.language != lang:
                 with cursor() as cur:
                     q.set_user_language(cur, user.username, lang)
+            chosen = True
         elif stored in LANGS:
             lang = str(stored)
+            chosen = False
         else:
             lang = lang_of(selected)
-        flask.session["lang"] = lang
-        ctx.response.set_cookie(LANG_COOKIE, lang, samesite="Lax", httponly=True, max_age=365 * 24 * 3600)
+            chosen = False
+        # Set the cookie on a choice, or when the request's cookie lacks the language the page settled on. Not on
+        # every page's start-up call: an answer that comes after the reader chose another language would put the
+        # old one back (the browser applies its cookie although Dash drops its outputs as stale).
+        if chosen or flask.request.cookies.get(LANG_COOKIE) != lang:
+            flask.session["lang"] = lang
+            ctx.response.set_cookie(LANG_COOKIE, lang, samesite="Lax", httponly=True, max_age=365 * 24 * 3600)
         store_out = lang if stored != lang else dash.no_update
         with cursor() as cur:
             demo = q.is_demo(q.warehouse_info(cur))

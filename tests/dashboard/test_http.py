@@ -302,6 +302,51 @@ def test_the_admin_tables_say_codes_in_the_readers_words(demo_warehouse: Path) -
         assert rows["demo.reviewer"]["language"] == "Қазақша"
 
 
+def _language_cookies(response: Any) -> list[str]:
+    """The values of the language cookie that `response` sets (none when it leaves the browser's alone)."""
+    prefix = "pilot_roi_lang="
+    return [c[len(prefix) :].split(";", 1)[0] for c in response.headers.getlist("Set-Cookie") if c.startswith(prefix)]
+
+
+def test_a_pages_start_up_language_call_leaves_the_chosen_language_alone(demo_warehouse: Path) -> None:
+    """Every page, as it starts, sends the language its browser kept to the server (the kept value's arrival
+    triggers the call). That answer set the language cookie each time; when the reader chose another language while
+    it was on its way, its late cookie would undo the choice (the browser applies an answer's cookie although Dash
+    drops the answer's outputs as stale). Only a choice, or a request whose cookie lacks the page's language, sets
+    it now."""
+    from pilot_roi.i18n import t
+
+    app = _app(demo_warehouse)
+    client = sign_in(app.server.test_client(), *EXECUTIVE)
+    sync = _dependency(client, "shell-lang-store.data")
+    kept = "shell-lang-store.data"
+    first = _call(client, sync, {"shell-lang-select.value": "ru"}, kept)  # no cookie yet: the session's language
+    assert _language_cookies(first) == ["ru"]
+    assert _language_cookies(_call(client, sync, {"shell-lang-select.value": "ru", kept: "ru"}, kept)) == []
+
+    chosen = _call(client, sync, {"shell-lang-select.value": "kk", kept: "ru"}, "shell-lang-select.value")
+    assert _language_cookies(chosen) == ["kk"]
+    assert chosen.get_json()["response"]["shell-lang-store"]["data"] == "kk"
+    con = connect(demo_warehouse)
+    try:
+        saved = con.execute("SELECT language FROM users WHERE username = ?", [EXECUTIVE[0]]).fetchone()
+    finally:
+        con.close()
+    assert saved == ("kk",)
+    # The next page speaks the choice even before its browser's kept language arrives.
+    route = _dependency(client, "_pages_content.children")
+    page = _call(client, route, {"_pages_location.pathname": "/", "_pages_location.search": ""})
+    assert t("dash.portfolio.title", "kk") in json.dumps(page.get_json(), ensure_ascii=False)
+    assert _language_cookies(_call(client, sync, {"shell-lang-select.value": "kk", kept: "kk"}, kept)) == []
+
+    client.delete_cookie("pilot_roi_lang")  # the server lost it (a cleared cookie); the browser kept English
+    with client.session_transaction() as session:
+        session.pop("lang", None)
+    adopted = _call(client, sync, {"shell-lang-select.value": "kk", kept: "en"}, kept)
+    assert _language_cookies(adopted) == ["en"]
+    assert adopted.get_json()["response"]["shell-lang-select"]["value"] == "en"
+
+
 def test_the_sign_in_page_speaks_the_language_last_chosen_in_the_dashboard(warehouse_path: Path) -> None:
     """The dashboard remembers the reader's language in a year-long cookie; the sign-in page read only the session
     and the browser's Accept-Language, so a Kazakh reader back the next day signed in on an English page."""
