@@ -36,7 +36,18 @@ WAIT_S = 60.0
 @pytest.fixture(scope="module")
 def estimated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """The metamorphic portfolio after one run in this process (the reference), and that run's id."""
-    path = tmp_path_factory.mktemp("warm_pool") / "wh.duckdb"
+    path = _loaded(tmp_path_factory.mktemp("warm_pool") / "wh.duckdb")
+    con = connect(path)
+    try:
+        summary = run_portfolio(con, RunOptions(workers=1))
+    finally:
+        con.close()
+    assert summary.n_estimated == 3 and summary.n_errors == 0
+    return path, summary.run_id
+
+
+def _loaded(path: Path) -> Path:
+    """The metamorphic portfolio's registry and observations in a new warehouse at `path`, not yet estimated."""
     con = connect(path, create=True)
     try:
         migrate(con)
@@ -44,11 +55,9 @@ def estimated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
         registry.write_text(registry_yaml(), encoding="utf-8")
         load_registry_file(con, registry)
         assert load_observations(con, observations(), file_name="mta.parquet", uploaded_by="test").status == "loaded"
-        summary = run_portfolio(con, RunOptions(workers=1))
     finally:
         con.close()
-    assert summary.n_estimated == 3 and summary.n_errors == 0
-    return path, summary.run_id
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +214,53 @@ def test_the_pools_workers_end_when_their_parent_is_killed(tmp_path: Path) -> No
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in workers), "the pool's workers outlived their killed parent"
+
+
+_KILLED_MID_RUN = """
+import multiprocessing, os, signal, sys, threading, time
+from pilot_roi.runner import RunOptions, run_portfolio
+from pilot_roi.warehouse import connect
+
+
+def report_workers_then_die():
+    while len(multiprocessing.active_children()) < 2:  # the run's own pool: its two workers
+        time.sleep(0.01)
+    time.sleep(0.5)  # they have read what spawn sends them; from here on they need their parent for nothing
+    print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if __name__ == "__main__":  # spawned workers import this file too
+    threading.Thread(target=report_workers_then_die, daemon=True).start()
+    con = connect(sys.argv[1])
+    run_portfolio(con, RunOptions(workers=2, parallel_min_jobs=1))
+"""
+
+
+def test_a_runs_own_pool_ends_its_workers_when_the_run_is_killed(tmp_path: Path) -> None:
+    # `pilot-roi estimate` starts pools of its own (no warm pool: `run_portfolio` without `pool=`). Killed outright
+    # (kill -9, an out-of-memory kill), it never shuts them down; its workers, which waited for the next job, must
+    # end by themselves, as the warm pool's do.
+    import subprocess
+    import sys
+    import time
+
+    path = _loaded(tmp_path / "wh.duckdb")
+    script = tmp_path / "killed_mid_run.py"
+    script.write_text(_KILLED_MID_RUN, encoding="utf-8")
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out.open("w") as stdout, err.open("w") as stderr:  # files, not pipes: orphans would hold a pipe open
+        run = subprocess.run([sys.executable, str(script), str(path)], stdout=stdout, stderr=stderr, cwd=tmp_path)
+    assert run.returncode == -signal.SIGKILL, err.read_text()[-2000:]
+    workers = [int(pid) for pid in out.read_text().split()]
+    assert len(workers) == 2
+    deadline = time.monotonic() + 20.0
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # do not leave them to the rest of the session
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "the run's workers outlived the killed run"
 
 
 def _alive(pid: int) -> bool:

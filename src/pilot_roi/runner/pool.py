@@ -2,9 +2,9 @@
 the estimation stack already imported, so that re-estimating one pilot after an upload pays no start-up.
 
 `run_portfolio(con, options, pool=...)` sends every estimate to such a pool (one too: the caller keeps its GIL).
-`start_pool` makes one; `warm` waits until every worker has started and run the initializer; `WarmPool` holds one
-for a server: created on first use (or warmed in the background by `start`), replaced when a run reports it
-broken, shut down by `close`.
+`start_pool` makes one (a run without a warm pool, the CLI's, starts its own with it too); `warm` waits until
+every worker has started and run the initializer; `WarmPool` holds one for a server: created on first use (or
+warmed in the background by `start`), replaced when a run reports it broken, shut down by `close`.
 
 Why spawn, not fork: the parent (the web server, the CLI) holds DuckDB's and polars' thread pools and their locks;
 a forked child gets a copy of those locks in whatever state another thread left them, and can deadlock on its
@@ -47,10 +47,11 @@ ESTIMATION_STACK = (
 """What an estimate imports, about 3 s on this machine: the pool's workers import it as they start."""
 
 
-def import_estimation_stack() -> None:
+def import_estimation_stack(parent: int) -> None:
     """The pool's initializer: import `ESTIMATION_STACK`, so that the first job does not pay the imports (the
-    runner's own `run_job` came with this module's package), and end this worker when its parent dies."""
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="pilot-roi-orphan-watch", daemon=True).start()
+    runner's own `run_job` came with this module's package), and end this worker when its parent (process id
+    `parent`, given by the parent: one that died before this ran is seen at once) dies."""
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="pilot-roi-orphan-watch", daemon=True).start()
     for module in ESTIMATION_STACK:
         importlib.import_module(module)
 
@@ -69,9 +70,13 @@ def _worker_pid() -> int:
 
 
 def start_pool(workers: int = 2) -> ProcessPoolExecutor:
-    """A process pool of `workers` spawned processes that import the estimation stack as they start."""
+    """A process pool of `workers` spawned processes that import the estimation stack as they start and end when
+    this process dies (the warm pool and a run's own pools alike)."""
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=import_estimation_stack
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=import_estimation_stack,
+        initargs=(os.getpid(),),
     )
 
 

@@ -29,7 +29,6 @@ import hashlib
 import json
 import logging
 import math
-import multiprocessing
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -48,6 +47,7 @@ from pilot_roi.errors import InvalidInput, Problem
 from pilot_roi.grading import GradeInput, benjamini_hochberg, grade
 from pilot_roi.runner import read
 from pilot_roi.runner.model import Estimate, EstimateJob, PilotMetric, RunOptions, RunSites, derive_seed
+from pilot_roi.runner.pool import start_pool
 from pilot_roi.runner.store import store_run
 from pilot_roi.runner.worker import dumps, run_job
 
@@ -245,12 +245,11 @@ def _in_own_pools(pending: deque[EstimateJob], options: RunOptions) -> list[Esti
     if options.workers <= 1 or len(pending) < options.parallel_min_jobs:
         return [run_job(job) for job in pending]
     results: list[Estimate] = []
-    context = multiprocessing.get_context("spawn")  # no fork: DuckDB and polars hold threads (see runner/pool.py)
     while pending:
         in_flight: dict[cf.Future[Estimate], EstimateJob] = {}
         finished_before = len(results)
         try:
-            with cf.ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
+            with start_pool(options.workers) as pool:  # spawned, not forked; its workers die with this process
                 # bounded, so that a broken pool loses few jobs and the rest go on in the next
                 _feed(pool, pending, in_flight, results, limit=2 * options.workers + 2)
         except cf.BrokenExecutor:
