@@ -6,6 +6,7 @@ import importlib.util
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -113,6 +114,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _read_lines(proc: subprocess.Popen[str], lines: list[str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+
+
 @pytest.mark.skipif(not callable(getattr(serve_command, "serve", None)), reason="the dashboard server is not installed")
 def test_demo_builds_then_serves_the_dashboard_in_the_users_language(tmp_path: Path) -> None:
     path, port = tmp_path / "demo.duckdb", _free_port()
@@ -120,7 +127,10 @@ def test_demo_builds_then_serves_the_dashboard_in_the_users_language(tmp_path: P
     proc = subprocess.Popen(
         [sys.executable, "-m", "pilot_roi", *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    healthy = False
+    lines: list[str] = []
+    reader = threading.Thread(target=_read_lines, args=(proc, lines), daemon=True)
+    reader.start()
+    healthy = warm = False
     try:
         deadline = time.monotonic() + 120  # a build of a few seconds, then gunicorn; slow on a loaded machine
         while time.monotonic() < deadline and proc.poll() is None and not healthy:
@@ -129,10 +139,17 @@ def test_demo_builds_then_serves_the_dashboard_in_the_users_language(tmp_path: P
                     healthy = response.status == 200
             except OSError:
                 time.sleep(0.5)
+        # the estimation pool the server warms as it starts says so in the server's log, at INFO
+        while healthy and time.monotonic() < deadline and not warm:
+            warm = any("estimation pool warm in" in line and "[INFO]" in line for line in list(lines))
+            time.sleep(0.2)
     finally:
         proc.terminate()
-        out = proc.communicate(timeout=60)[0]
+        proc.wait(timeout=60)
+        reader.join(timeout=60)
+    out = "".join(lines)
     assert healthy, out
+    assert warm, out
     assert "Демонстрациялық қойма дайын" in out
     assert f"http://127.0.0.1:{port}" in out
     if HAS_AUTH:

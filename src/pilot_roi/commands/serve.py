@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import logging
 import os
 import socket
 import sys
@@ -117,6 +118,17 @@ def build_wsgi_app(warehouse: Path, *, production: bool = False, secret_key: str
     return create_app(warehouse, secret_key=secret_key, production=production, warm_pool=True).server
 
 
+def log_to_the_servers_log(server_log: logging.Logger, names: tuple[str, ...] = ("pilot_roi", "dashboards")) -> None:
+    """Send the product's own log lines (the warm pool's start, a dashboard error's reference) where the server's
+    go, at its level. Under the command line's set-up (WARNING, on the root logger) the pool's INFO lines never
+    reached the operator."""
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.handlers = list(server_log.handlers)
+        logger.setLevel(server_log.level)
+        logger.propagate = False  # the root's handler would print each line a second time
+
+
 def upgrade_warehouse(path: Path) -> int:
     """Apply the migrations this version has and `path` lacks, before the server starts (as every other command
     does when it opens the warehouse): pages read tables a newer version adds. The connection is closed again
@@ -180,6 +192,7 @@ def serve(
             # GIL while other threads run (a convoy): at 1 ms a query thread beside a busy one ran 4x the
             # queries, the busy one no slower (bench/results/dashboard.md).
             sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+            log_to_the_servers_log(logging.getLogger("gunicorn.error"))  # set up by now, in this worker
             return build_wsgi_app(path, production=production, secret_key=secret_key)
 
     print(f"pilot-roi dashboard: http://{host}:{port}/  (warehouse {path})", flush=True)
