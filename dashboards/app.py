@@ -173,18 +173,16 @@ def _register_shell_callbacks(app: Dash) -> None:
         from dashboards.security import require
 
         user = require("read")
-        if ctx.triggered_id == ids.LANG_SELECT and selected in LANGS:
+        chosen = ctx.triggered_id == ids.LANG_SELECT and selected in LANGS
+        if chosen:
             lang = str(selected)
             if user.language != lang:
                 with cursor() as cur:
                     q.set_user_language(cur, user.username, lang)
-            chosen = True
         elif stored in LANGS:
             lang = str(stored)
-            chosen = False
         else:
             lang = lang_of(selected)
-            chosen = False
         # Set the cookie on a choice, or when the request's cookie lacks the language the page settled on. Not on
         # every page's start-up call: an answer that comes after the reader chose another language would put the
         # old one back (the browser applies its cookie although Dash drops its outputs as stale).
