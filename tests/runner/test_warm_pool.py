@@ -15,7 +15,10 @@ import multiprocessing
 import os
 import shutil
 import signal
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,10 +192,6 @@ def test_the_pools_workers_end_when_their_parent_is_killed(tmp_path: Path) -> No
     # gunicorn's arbiter kills a stuck worker with SIGKILL: its pool is never shut down, and without the
     # initializer's watch its idle workers would wait for work forever. A real parent process starts and warms a
     # pool, reports its workers, and is killed outright; the workers must be gone within a few polls.
-    import subprocess
-    import sys
-    import time
-
     script = (
         "import sys\n"
         "from pilot_roi.runner.pool import start_pool, warm\n"
@@ -210,10 +209,9 @@ def test_the_pools_workers_end_when_their_parent_is_killed(tmp_path: Path) -> No
     finally:
         parent.kill()
         parent.wait(timeout=WAIT_S)
-    deadline = time.monotonic() + 20.0
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(_alive(pid) for pid in workers), "the pool's workers outlived their killed parent"
+    left = _still_alive(workers)
+    _kill(left)  # do not leave them to the rest of the session
+    assert not left, "the pool's workers outlived their killed parent"
 
 
 _KILLED_MID_RUN = """
@@ -241,10 +239,6 @@ def test_a_runs_own_pool_ends_its_workers_when_the_run_is_killed(tmp_path: Path)
     # `pilot-roi estimate` starts pools of its own (no warm pool: `run_portfolio` without `pool=`). Killed outright
     # (kill -9, an out-of-memory kill), it never shuts them down; its workers, which waited for the next job, must
     # end by themselves, as the warm pool's do.
-    import subprocess
-    import sys
-    import time
-
     path = _loaded(tmp_path / "wh.duckdb")
     script = tmp_path / "killed_mid_run.py"
     script.write_text(_KILLED_MID_RUN, encoding="utf-8")
@@ -254,13 +248,21 @@ def test_a_runs_own_pool_ends_its_workers_when_the_run_is_killed(tmp_path: Path)
     assert run.returncode == -signal.SIGKILL, err.read_text()[-2000:]
     workers = [int(pid) for pid in out.read_text().split()]
     assert len(workers) == 2
-    deadline = time.monotonic() + 20.0
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    left = [pid for pid in workers if _alive(pid)]
-    for pid in left:  # do not leave them to the rest of the session
-        os.kill(pid, signal.SIGKILL)
+    left = _still_alive(workers)
+    _kill(left)
     assert not left, "the run's workers outlived the killed run"
+
+
+def _still_alive(pids: Collection[int], within: float = 20.0) -> list[int]:
+    """Those of `pids` still running after up to `within` seconds (a worker's watch polls every 2 s)."""
+    deadline = time.monotonic() + within
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return [pid for pid in pids if _alive(pid)]
+
+
+def _kill(pids: Collection[int]) -> None:
+    _signal(frozenset(pids), signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
@@ -279,7 +281,6 @@ def test_a_pool_whose_manager_thread_was_stopped_is_replaced_and_its_workers_end
     # holder must see it is dead, start a new pool and end the old one's idle workers.
     import ctypes
     import threading
-    import time
 
     holder = WarmPool(1, probe_timeout=2.0)  # one worker is enough, and half the start-up
     try:
@@ -299,9 +300,6 @@ def test_a_pool_whose_manager_thread_was_stopped_is_replaced_and_its_workers_end
         fresh = holder.get()
         assert fresh is not None and fresh is not pool and usable(fresh)
         assert holder.pids.isdisjoint(old_workers)
-        deadline = time.monotonic() + 20.0
-        while any(_alive(pid) for pid in old_workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not any(_alive(pid) for pid in old_workers), "the dead pool's workers were left waiting"
+        assert _still_alive(old_workers) == [], "the dead pool's workers were left waiting"
     finally:
         holder.close()
